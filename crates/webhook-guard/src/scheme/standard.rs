@@ -1,0 +1,424 @@
+//! Standard Webhooks: `v1` (HMAC-SHA256) and `v1a` (Ed25519) over `id.timestamp.body`.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use zeroize::Zeroizing;
+
+use super::{
+    DEFAULT_MAX_SIGNATURES, DEFAULT_TOLERANCE, KeyForm, Scheme, SignedHeaders, Verified,
+    body_hmac::Digest,
+    check_limit, ed25519,
+    mac::{self, MacKey, Tag},
+    timestamp,
+};
+use crate::{
+    ConfigError, Secret, VerifyError,
+    headers::{self, Headers},
+};
+
+const WHSEC_PREFIX: &str = "whsec_";
+
+/// Verifier (and signer) for [Standard Webhooks](https://www.standardwebhooks.com/) deliveries.
+///
+/// Reads `webhook-id`, `webhook-timestamp` and `webhook-signature` (names configurable), checks the
+/// timestamp against the tolerance, then accepts the delivery if any `v1` entry matches any
+/// configured secret, or any `v1a` entry matches any configured public key. Entries of other
+/// versions are ignored.
+///
+/// ```
+/// use webhook_guard::scheme::{Scheme, StandardWebhooks};
+///
+/// let verifier = StandardWebhooks::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")?;
+/// let headers = [
+///     ("webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"),
+///     ("webhook-timestamp", "1614265330"),
+///     ("webhook-signature", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="),
+/// ];
+/// let verified = verifier.verify_at(&headers, br#"{"test": 2432232314}"#, 1614265330)?;
+/// assert_eq!(verified.timestamp, Some(1614265330));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct StandardWebhooks {
+    hmac_keys: Vec<(MacKey, KeyForm, usize)>,
+    public_keys: Vec<(ed25519_dalek::VerifyingKey, usize)>,
+    id_header: String,
+    timestamp_header: String,
+    signature_header: String,
+    tolerance: Duration,
+    max_signatures: usize,
+}
+
+/// A key given to the builder, checked in [`StandardWebhooksBuilder::build`].
+#[derive(Debug)]
+enum PendingKey {
+    Whsec(Secret),
+    Raw(Secret),
+    Public(String),
+}
+
+/// Builder for [`StandardWebhooks`]. Keys are tried in the order they are added.
+#[derive(Debug)]
+#[must_use]
+pub struct StandardWebhooksBuilder {
+    keys: Vec<PendingKey>,
+    id_header: String,
+    timestamp_header: String,
+    signature_header: String,
+    tolerance: Duration,
+    max_signatures: usize,
+}
+
+impl StandardWebhooks {
+    /// The default header carrying the message id.
+    pub const ID_HEADER: &'static str = "webhook-id";
+    /// The default header carrying the Unix timestamp.
+    pub const TIMESTAMP_HEADER: &'static str = "webhook-timestamp";
+    /// The default header carrying the signatures.
+    pub const SIGNATURE_HEADER: &'static str = "webhook-signature";
+
+    /// A verifier with one `whsec_<base64>` secret and the default settings.
+    ///
+    /// # Errors
+    /// [`ConfigError::InvalidSecret`] or [`ConfigError::EmptySecret`] if the secret does not decode.
+    pub fn new(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
+        Self::builder().secret(secret).build()
+    }
+
+    /// Starts a configuration with the standard header names, a 300 s tolerance and no keys.
+    pub fn builder() -> StandardWebhooksBuilder {
+        StandardWebhooksBuilder {
+            keys: Vec::new(),
+            id_header: Self::ID_HEADER.to_owned(),
+            timestamp_header: Self::TIMESTAMP_HEADER.to_owned(),
+            signature_header: Self::SIGNATURE_HEADER.to_owned(),
+            tolerance: DEFAULT_TOLERANCE,
+            max_signatures: DEFAULT_MAX_SIGNATURES,
+        }
+    }
+
+    /// The configured timestamp tolerance.
+    #[must_use]
+    pub fn tolerance(&self) -> Duration {
+        self.tolerance
+    }
+
+    /// The `webhook-signature` value for a delivery: one `v1,<base64>` entry per HMAC secret,
+    /// separated by spaces, as a sender does during a rotation. `None` if the verifier holds only
+    /// public keys.
+    ///
+    /// The timestamp is written in decimal; negative values are written too (useful to test
+    /// rejections) although no receiver accepts them.
+    #[must_use]
+    pub fn sign(&self, id: &str, timestamp: i64, body: &[u8]) -> Option<String> {
+        if self.hmac_keys.is_empty() {
+            return None;
+        }
+        let ts = timestamp.to_string();
+        let entries: Vec<String> = self
+            .hmac_keys
+            .iter()
+            .map(|(key, _, _)| {
+                let tag = key.tag(&[id.as_bytes(), b".", ts.as_bytes(), b".", body]);
+                format!(
+                    "v1,{}",
+                    base64::engine::general_purpose::STANDARD.encode(tag.as_bytes())
+                )
+            })
+            .collect();
+        Some(entries.join(" "))
+    }
+
+    /// The three headers of a signed delivery (see [`sign`](Self::sign)), under the configured
+    /// names. `None` if the verifier holds only public keys.
+    #[must_use]
+    pub fn sign_headers(&self, id: &str, timestamp: i64, body: &[u8]) -> Option<SignedHeaders> {
+        let signature = self.sign(id, timestamp, body)?;
+        let mut headers = SignedHeaders::new();
+        headers.insert(self.id_header.clone(), id);
+        headers.insert(self.timestamp_header.clone(), timestamp.to_string());
+        headers.insert(self.signature_header.clone(), signature);
+        Some(headers)
+    }
+
+    fn match_v1(
+        &self,
+        encoded: &[u8],
+        tags: &mut Option<Vec<Tag>>,
+        signed: [&[u8]; 5],
+    ) -> Option<Verified> {
+        let candidate = mac::decode_base64::<32>(encoded)?;
+        let tags = tags.get_or_insert_with(|| {
+            self.hmac_keys
+                .iter()
+                .map(|(key, _, _)| key.tag(&signed))
+                .collect()
+        });
+        tags.iter()
+            .zip(&self.hmac_keys)
+            .find(|(tag, _)| tag.matches(&candidate))
+            .map(|(_, (_, form, index))| Verified {
+                key_index: *index,
+                key_form: *form,
+                timestamp: None,
+            })
+    }
+
+    fn match_v1a(&self, encoded: &[u8], signed: [&[u8]; 5]) -> Option<Verified> {
+        let signature = ed25519_dalek::Signature::from_bytes(&mac::decode_base64::<64>(encoded)?);
+        self.public_keys
+            .iter()
+            .find(|(key, _)| ed25519::verify(key, &signature, &signed))
+            .map(|(_, index)| Verified {
+                key_index: *index,
+                key_form: KeyForm::Ed25519,
+                timestamp: None,
+            })
+    }
+}
+
+impl Scheme for StandardWebhooks {
+    fn verify_at(
+        &self,
+        headers: &dyn Headers,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Verified, VerifyError> {
+        let id = headers::required(headers, &self.id_header)?;
+        let raw_timestamp = headers::required(headers, &self.timestamp_header)?;
+        let signatures = headers::required(headers, &self.signature_header)?;
+        let timestamp = timestamp::parse(raw_timestamp)?;
+        timestamp::check(timestamp, now, self.tolerance)?;
+
+        let entries = || signatures.split(|b| *b == b' ').filter(|e| !e.is_empty());
+        if entries().count() > self.max_signatures {
+            return Err(VerifyError::TooManySignatures {
+                limit: self.max_signatures,
+            });
+        }
+        // The signed content is fed to the MAC in pieces: the body is never copied.
+        let signed: [&[u8]; 5] = [id, b".", raw_timestamp, b".", body];
+        let mut tags = None;
+        let mut supported = false;
+        for entry in entries() {
+            let Some(comma) = entry.iter().position(|b| *b == b',') else {
+                continue;
+            };
+            let (version, encoded) = (&entry[..comma], &entry[comma + 1..]);
+            let found = match version {
+                b"v1" if !self.hmac_keys.is_empty() => {
+                    supported = true;
+                    self.match_v1(encoded, &mut tags, signed)
+                }
+                b"v1a" if !self.public_keys.is_empty() => {
+                    supported = true;
+                    self.match_v1a(encoded, signed)
+                }
+                _ => None,
+            };
+            if let Some(verified) = found {
+                return Ok(Verified {
+                    timestamp: Some(timestamp),
+                    ..verified
+                });
+            }
+        }
+        Err(if supported {
+            VerifyError::SignatureMismatch
+        } else {
+            VerifyError::NoSupportedSignature
+        })
+    }
+}
+
+impl StandardWebhooksBuilder {
+    /// Adds a Standard Webhooks secret: `whsec_<base64>`, or the base64 part alone; padding is
+    /// optional. The decoded bytes are the HMAC key.
+    pub fn secret(mut self, secret: impl Into<Secret>) -> Self {
+        self.keys.push(PendingKey::Whsec(secret.into()));
+        self
+    }
+
+    /// Adds a secret whose bytes are used as the HMAC key as they are, without decoding.
+    ///
+    /// This is Parallel's legacy key form: pass the whole `whsec_...` string.
+    pub fn raw_secret(mut self, secret: impl Into<Secret>) -> Self {
+        self.keys.push(PendingKey::Raw(secret.into()));
+        self
+    }
+
+    /// Adds an Ed25519 public key, `whpk_<base64 of 32 bytes>`, for `v1a` signatures.
+    pub fn public_key(mut self, key: impl Into<String>) -> Self {
+        self.keys.push(PendingKey::Public(key.into()));
+        self
+    }
+
+    /// The largest accepted distance between the signed timestamp and the receiver's clock, in
+    /// either direction (default 300 s). Whole seconds count; fractions are ignored.
+    pub fn tolerance(mut self, tolerance: Duration) -> Self {
+        self.tolerance = tolerance;
+        self
+    }
+
+    /// The most signature entries one header may carry (default 16).
+    pub fn max_signatures(mut self, limit: usize) -> Self {
+        self.max_signatures = limit;
+        self
+    }
+
+    /// Header names other than the standard ones, for senders that brand them (for example
+    /// `svix-id`, `svix-timestamp`, `svix-signature`).
+    pub fn header_names(
+        mut self,
+        id: impl Into<String>,
+        timestamp: impl Into<String>,
+        signature: impl Into<String>,
+    ) -> Self {
+        self.id_header = id.into();
+        self.timestamp_header = timestamp.into();
+        self.signature_header = signature.into();
+        self
+    }
+
+    /// Checks the configuration and prepares the keys.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] for a secret that is empty or does not decode, an invalid public key, an
+    /// invalid header name, a zero signature limit, or no key at all.
+    pub fn build(self) -> Result<StandardWebhooks, ConfigError> {
+        let mut hmac_keys = Vec::new();
+        let mut public_keys = Vec::new();
+        for (index, key) in self.keys.into_iter().enumerate() {
+            match key {
+                PendingKey::Whsec(secret) => {
+                    let decoded = decode_whsec(&secret)?;
+                    hmac_keys.push((
+                        MacKey::new(Digest::Sha256, &decoded),
+                        KeyForm::Whsec,
+                        index,
+                    ));
+                }
+                PendingKey::Raw(secret) => {
+                    if secret.is_empty() {
+                        return Err(ConfigError::EmptySecret);
+                    }
+                    hmac_keys.push((
+                        MacKey::new(Digest::Sha256, secret.expose()),
+                        KeyForm::Raw,
+                        index,
+                    ));
+                }
+                PendingKey::Public(key) => public_keys.push((ed25519::parse_public_key(&key)?, index)),
+            }
+        }
+        if hmac_keys.is_empty() && public_keys.is_empty() {
+            return Err(ConfigError::NoKeys);
+        }
+        Ok(StandardWebhooks {
+            hmac_keys,
+            public_keys,
+            id_header: headers::normalize_name(&self.id_header)?,
+            timestamp_header: headers::normalize_name(&self.timestamp_header)?,
+            signature_header: headers::normalize_name(&self.signature_header)?,
+            tolerance: self.tolerance,
+            max_signatures: check_limit(self.max_signatures)?,
+        })
+    }
+}
+
+/// Decodes `whsec_<base64>` (or the bare base64) into the HMAC key bytes.
+fn decode_whsec(secret: &Secret) -> Result<Zeroizing<Vec<u8>>, ConfigError> {
+    let raw = secret.expose();
+    let encoded = raw.strip_prefix(WHSEC_PREFIX.as_bytes()).unwrap_or(raw);
+    if encoded.is_empty() {
+        return Err(ConfigError::EmptySecret);
+    }
+    let decoded = Zeroizing::new(mac::BASE64_LENIENT.decode(encoded).map_err(|_| {
+        ConfigError::InvalidSecret {
+            reason: "a whsec_ secret must be base64 after its prefix (use raw_secret for a key used as is)",
+        }
+    })?);
+    if decoded.is_empty() {
+        return Err(ConfigError::EmptySecret);
+    }
+    Ok(decoded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+    #[test]
+    fn whsec_decoding_accepts_missing_padding_and_bare_base64() {
+        let padded = decode_whsec(&Secret::from("whsec_YWJjZA==")).expect("decodes");
+        let unpadded = decode_whsec(&Secret::from("whsec_YWJjZA")).expect("decodes");
+        let bare = decode_whsec(&Secret::from("YWJjZA==")).expect("decodes");
+        assert_eq!(padded.as_slice(), b"abcd");
+        assert_eq!(unpadded.as_slice(), b"abcd");
+        assert_eq!(bare.as_slice(), b"abcd");
+    }
+
+    #[test]
+    fn config_errors_come_at_build_time() {
+        assert_eq!(
+            StandardWebhooks::new("whsec_").err(),
+            Some(ConfigError::EmptySecret)
+        );
+        assert!(matches!(
+            StandardWebhooks::new("whsec_not base64!").err(),
+            Some(ConfigError::InvalidSecret { .. })
+        ));
+        assert_eq!(
+            StandardWebhooks::builder().build().err(),
+            Some(ConfigError::NoKeys)
+        );
+        assert_eq!(
+            StandardWebhooks::builder().raw_secret("").build().err(),
+            Some(ConfigError::EmptySecret)
+        );
+        assert!(matches!(
+            StandardWebhooks::builder()
+                .secret(SECRET)
+                .header_names("ok", "bad header", "ok2")
+                .build()
+                .err(),
+            Some(ConfigError::InvalidHeaderName { .. })
+        ));
+        assert_eq!(
+            StandardWebhooks::builder()
+                .secret(SECRET)
+                .max_signatures(0)
+                .build()
+                .err(),
+            Some(ConfigError::InvalidSignatureLimit)
+        );
+    }
+
+    #[test]
+    fn entries_without_a_comma_or_of_other_versions_are_skipped() {
+        let verifier = StandardWebhooks::new(SECRET).expect("valid");
+        let good = verifier.sign("id", 10, b"body").expect("has hmac key");
+        let header = format!("garbage v2,abc  {good}");
+        let headers = [
+            ("webhook-id", "id"),
+            ("webhook-timestamp", "10"),
+            ("webhook-signature", header.as_str()),
+        ];
+        assert!(verifier.verify_at(&headers, b"body", 10).is_ok());
+    }
+
+    #[test]
+    fn branded_header_names() {
+        let verifier = StandardWebhooks::builder()
+            .secret(SECRET)
+            .header_names("Svix-Id", "Svix-Timestamp", "Svix-Signature")
+            .build()
+            .expect("valid");
+        let headers = verifier.sign_headers("msg", 5, b"{}").expect("has hmac key");
+        assert!(headers.get("svix-signature").is_some());
+        assert!(verifier.verify_at(&headers, b"{}", 5).is_ok());
+    }
+}

