@@ -64,23 +64,35 @@ fn verify(c: &mut Criterion) {
                 black_box(mac.finalize())
             });
         });
-        group.bench_with_input(BenchmarkId::new("hmac_prekeyed", label), &body, |b, body| {
-            b.iter(|| {
-                let mut mac = prekeyed.clone();
-                mac.update(ID.as_bytes());
-                mac.update(b".");
-                mac.update(ts.as_bytes());
-                mac.update(b".");
-                mac.update(black_box(body));
-                black_box(mac.finalize())
-            });
-        });
-        group.bench_with_input(BenchmarkId::new("webhook_guard", label), &body, |b, body| {
-            b.iter(|| black_box(ours.verify_at(&map, black_box(body), now)).expect("valid"));
-        });
-        group.bench_with_input(BenchmarkId::new("standardwebhooks", label), &body, |b, body| {
-            b.iter(|| black_box(standard.verify(black_box(body), &map)).expect("valid"));
-        });
+        group.bench_with_input(
+            BenchmarkId::new("hmac_prekeyed", label),
+            &body,
+            |b, body| {
+                b.iter(|| {
+                    let mut mac = prekeyed.clone();
+                    mac.update(ID.as_bytes());
+                    mac.update(b".");
+                    mac.update(ts.as_bytes());
+                    mac.update(b".");
+                    mac.update(black_box(body));
+                    black_box(mac.finalize())
+                });
+            },
+        );
+        group.bench_with_input(
+            BenchmarkId::new("webhook_guard", label),
+            &body,
+            |b, body| {
+                b.iter(|| black_box(ours.verify_at(&map, black_box(body), now)).expect("valid"));
+            },
+        );
+        group.bench_with_input(
+            BenchmarkId::new("standardwebhooks", label),
+            &body,
+            |b, body| {
+                b.iter(|| black_box(standard.verify(black_box(body), &map)).expect("valid"));
+            },
+        );
         group.bench_with_input(BenchmarkId::new("svix", label), &body, |b, body| {
             b.iter(|| black_box(svix.verify(black_box(body), &map)).expect("valid"));
         });

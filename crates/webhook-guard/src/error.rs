@@ -192,7 +192,13 @@ mod tests {
             skew_seconds: -400,
             tolerance_seconds: 300,
         };
-        assert_eq!(old.to_string(), "timestamp is 301 s in the past, tolerance is 300 s");
-        assert_eq!(future.to_string(), "timestamp is 400 s in the future, tolerance is 300 s");
+        assert_eq!(
+            old.to_string(),
+            "timestamp is 301 s in the past, tolerance is 300 s"
+        );
+        assert_eq!(
+            future.to_string(),
+            "timestamp is 400 s in the future, tolerance is 300 s"
+        );
     }
 }

@@ -16,25 +16,60 @@ pub enum HeaderEntry<'a> {
     Repeated,
 }
 
+/// A validated header name, lowercase, parsed once when a verifier is built so that lookups in
+/// an [`http::HeaderMap`] do not parse it again on every request.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HeaderName(http::HeaderName);
+
+impl HeaderName {
+    /// Checks `name` (any letter case) and keeps it in lowercase.
+    ///
+    /// # Errors
+    /// [`ConfigError::InvalidHeaderName`](crate::ConfigError::InvalidHeaderName) if `name` is not
+    /// a valid HTTP header name.
+    pub fn new(name: &str) -> Result<Self, crate::ConfigError> {
+        http::HeaderName::from_bytes(name.as_bytes())
+            .map(Self)
+            .map_err(|_| crate::ConfigError::InvalidHeaderName {
+                name: name.to_owned(),
+            })
+    }
+
+    /// The name, in lowercase.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl std::fmt::Display for HeaderName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A read-only, case-insensitive view of request headers.
 ///
-/// `name` is always passed in lowercase ASCII. Implementations must not panic on any name.
+/// Implementations must not panic on any name.
 ///
 /// ```
-/// use webhook_guard::headers::{HeaderEntry, Headers};
+/// use webhook_guard::headers::{HeaderEntry, HeaderName, Headers};
 ///
 /// let pairs = [("Webhook-Id", "msg_1"), ("webhook-timestamp", "1614265330")];
-/// assert_eq!(pairs.entry("webhook-id"), HeaderEntry::Single(b"msg_1"));
-/// assert_eq!(pairs.entry("webhook-signature"), HeaderEntry::Absent);
+/// let id = HeaderName::new("webhook-id")?;
+/// let signature = HeaderName::new("webhook-signature")?;
+/// assert_eq!(pairs.entry(&id), HeaderEntry::Single(b"msg_1"));
+/// assert_eq!(pairs.entry(&signature), HeaderEntry::Absent);
+/// # Ok::<(), webhook_guard::ConfigError>(())
 /// ```
 pub trait Headers {
-    /// Looks up the header `name` (lowercase).
-    fn entry(&self, name: &str) -> HeaderEntry<'_>;
+    /// Looks up the header `name`; [`HeaderName::as_str`] gives it in lowercase.
+    fn entry(&self, name: &HeaderName) -> HeaderEntry<'_>;
 }
 
 impl Headers for http::HeaderMap {
-    fn entry(&self, name: &str) -> HeaderEntry<'_> {
-        let mut values = self.get_all(name).iter();
+    fn entry(&self, name: &HeaderName) -> HeaderEntry<'_> {
+        let mut values = self.get_all(&name.0).iter();
         match (values.next(), values.next()) {
             (None, _) => HeaderEntry::Absent,
             (Some(value), None) => HeaderEntry::Single(value.as_bytes()),
@@ -44,14 +79,14 @@ impl Headers for http::HeaderMap {
 }
 
 /// Finds `name` among pairs, case-insensitively, noticing repetitions.
-fn entry_in_pairs<'a, N, V>(pairs: &'a [(N, V)], name: &str) -> HeaderEntry<'a>
+fn entry_in_pairs<'a, N, V>(pairs: &'a [(N, V)], name: &HeaderName) -> HeaderEntry<'a>
 where
     N: AsRef<str>,
     V: AsRef<[u8]>,
 {
     let mut found = HeaderEntry::Absent;
     for (key, value) in pairs {
-        if key.as_ref().eq_ignore_ascii_case(name) {
+        if key.as_ref().eq_ignore_ascii_case(name.as_str()) {
             if found != HeaderEntry::Absent {
                 return HeaderEntry::Repeated;
             }
@@ -62,19 +97,19 @@ where
 }
 
 impl<N: AsRef<str>, V: AsRef<[u8]>> Headers for [(N, V)] {
-    fn entry(&self, name: &str) -> HeaderEntry<'_> {
+    fn entry(&self, name: &HeaderName) -> HeaderEntry<'_> {
         entry_in_pairs(self, name)
     }
 }
 
 impl<N: AsRef<str>, V: AsRef<[u8]>, const LEN: usize> Headers for [(N, V); LEN] {
-    fn entry(&self, name: &str) -> HeaderEntry<'_> {
+    fn entry(&self, name: &HeaderName) -> HeaderEntry<'_> {
         entry_in_pairs(self, name)
     }
 }
 
 impl<N: AsRef<str>, V: AsRef<[u8]>> Headers for Vec<(N, V)> {
-    fn entry(&self, name: &str) -> HeaderEntry<'_> {
+    fn entry(&self, name: &HeaderName) -> HeaderEntry<'_> {
         entry_in_pairs(self, name)
     }
 }
@@ -82,32 +117,26 @@ impl<N: AsRef<str>, V: AsRef<[u8]>> Headers for Vec<(N, V)> {
 /// Returns the single value of a required header, or the matching verification error.
 pub(crate) fn required<'a>(
     headers: &'a dyn Headers,
-    name: &str,
+    name: &HeaderName,
 ) -> Result<&'a [u8], crate::VerifyError> {
     match headers.entry(name) {
         HeaderEntry::Single(value) => Ok(value),
         HeaderEntry::Absent => Err(crate::VerifyError::MissingHeader {
-            name: name.to_owned(),
+            name: name.as_str().to_owned(),
         }),
         HeaderEntry::Repeated => Err(crate::VerifyError::RepeatedHeader {
-            name: name.to_owned(),
+            name: name.as_str().to_owned(),
         }),
     }
-}
-
-/// Checks a configured header name once, when a verifier is built, and returns it in lowercase.
-pub(crate) fn normalize_name(name: &str) -> Result<String, crate::ConfigError> {
-    if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
-        return Err(crate::ConfigError::InvalidHeaderName {
-            name: name.to_owned(),
-        });
-    }
-    Ok(name.to_ascii_lowercase())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn name(name: &str) -> HeaderName {
+        HeaderName::new(name).expect("valid name")
+    }
 
     #[test]
     fn header_map_entries() {
@@ -115,23 +144,22 @@ mod tests {
         map.insert("webhook-id", "a".parse().expect("valid value"));
         map.append("webhook-signature", "v1,x".parse().expect("valid value"));
         map.append("webhook-signature", "v1,y".parse().expect("valid value"));
-        assert_eq!(map.entry("webhook-id"), HeaderEntry::Single(b"a"));
-        assert_eq!(map.entry("webhook-signature"), HeaderEntry::Repeated);
-        assert_eq!(map.entry("missing"), HeaderEntry::Absent);
-        assert_eq!(map.entry("not a header name"), HeaderEntry::Absent);
+        assert_eq!(map.entry(&name("Webhook-Id")), HeaderEntry::Single(b"a"));
+        assert_eq!(map.entry(&name("webhook-signature")), HeaderEntry::Repeated);
+        assert_eq!(map.entry(&name("missing")), HeaderEntry::Absent);
     }
 
     #[test]
     fn pairs_are_case_insensitive_and_notice_repeats() {
         let pairs = vec![("X-A", "1"), ("x-a", "2"), ("X-B", "3")];
-        assert_eq!(pairs.entry("x-a"), HeaderEntry::Repeated);
-        assert_eq!(pairs.entry("x-b"), HeaderEntry::Single(b"3"));
+        assert_eq!(pairs.entry(&name("x-a")), HeaderEntry::Repeated);
+        assert_eq!(pairs.entry(&name("X-B")), HeaderEntry::Single(b"3"));
     }
 
     #[test]
     fn names_are_checked() {
-        assert_eq!(normalize_name("X-Hub-Signature-256").as_deref(), Ok("x-hub-signature-256"));
-        assert!(normalize_name("bad name").is_err());
-        assert!(normalize_name("").is_err());
+        assert_eq!(name("X-Hub-Signature-256").as_str(), "x-hub-signature-256");
+        assert!(HeaderName::new("bad name").is_err());
+        assert!(HeaderName::new("").is_err());
     }
 }

@@ -20,6 +20,9 @@ fn standard() -> StandardWebhooks {
         .expect("valid secret")
 }
 
+/// A must-fail case: its name, the headers, the receiver's clock, the error expected.
+type Case = (&'static str, Vec<(&'static str, String)>, i64, VerifyError);
+
 fn headers(id: Option<&str>, ts: Option<&str>, sig: Option<&str>) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     if let Some(id) = id {
@@ -45,7 +48,7 @@ fn standard_webhooks_must_fail_cases() {
     let ts = TS.to_string();
     let truncated = &SIGNATURE[..SIGNATURE.len() - 4];
     let v2 = SIGNATURE.replacen("v1,", "v2,", 1);
-    let cases: Vec<(&str, Vec<(&str, String)>, i64, VerifyError)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "bare v1,",
             headers(Some(ID), Some(&ts), Some("v1,")),
@@ -171,14 +174,21 @@ fn timestamped_must_fail_cases() {
             format!("t={TS},v1={}", &hex[..63]),
             VerifyError::SignatureMismatch,
         ),
-        (format!("t={TS},v2={hex}"), VerifyError::NoSupportedSignature),
+        (
+            format!("t={TS},v2={hex}"),
+            VerifyError::NoSupportedSignature,
+        ),
         (format!("t=+{TS},v1={hex}"), VerifyError::InvalidTimestamp),
         (format!("t=-{TS},v1={hex}"), VerifyError::InvalidTimestamp),
         (format!("t={TS}.0,v1={hex}"), VerifyError::InvalidTimestamp),
     ];
     for (value, expected) in cases {
         let h = [("sixtyfour-signature", value.as_str())];
-        assert_eq!(verifier.verify_at(&h, BODY, TS).err(), Some(expected), "{value}");
+        assert_eq!(
+            verifier.verify_at(&h, BODY, TS).err(),
+            Some(expected),
+            "{value}"
+        );
     }
     let none: [(&str, &str); 0] = [];
     assert_eq!(
@@ -220,8 +230,15 @@ fn bodies_need_not_be_utf8() {
     let verifier = standard();
     let h = verifier.sign_headers(ID, TS, &body).expect("hmac key");
     assert!(verifier.verify_at(&h, &body, TS).is_ok());
-    let body_hmac = BodyHmac::builder("x-sig").secret("k").build().expect("valid");
-    assert!(body_hmac.verify_at(&body_hmac.sign_headers(&body), &body, 0).is_ok());
+    let body_hmac = BodyHmac::builder("x-sig")
+        .secret("k")
+        .build()
+        .expect("valid");
+    assert!(
+        body_hmac
+            .verify_at(&body_hmac.sign_headers(&body), &body, 0)
+            .is_ok()
+    );
 }
 
 #[test]

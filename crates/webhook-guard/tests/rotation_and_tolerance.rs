@@ -24,7 +24,10 @@ fn signature_with(secret: &str) -> String {
 fn several_signatures_where_only_the_last_is_valid() {
     let receiver = StandardWebhooks::new(NEW).expect("valid secret");
     let wrong = signature_with("whsec_dW5yZWxhdGVkIHNlY3JldCBrZXk=");
-    let header = format!("{wrong} v1,bm90IGEgc2lnbmF0dXJl {wrong} {}", signature_with(NEW));
+    let header = format!(
+        "{wrong} v1,bm90IGEgc2lnbmF0dXJl {wrong} {}",
+        signature_with(NEW)
+    );
     let h = [
         ("webhook-id", ID.to_owned()),
         ("webhook-timestamp", TS.to_string()),
@@ -62,7 +65,10 @@ fn receiver_holding_old_and_new_accepts_either() {
     }
     // A sender that signs with both during its rotation is accepted too.
     let both = receiver.sign_headers(ID, TS, BODY).expect("hmac keys");
-    assert_eq!(both.get("webhook-signature").map(|s| s.split(' ').count()), Some(2));
+    assert_eq!(
+        both.get("webhook-signature").map(|s| s.split(' ').count()),
+        Some(2)
+    );
     assert!(receiver.verify_at(&both, BODY, TS).is_ok());
 }
 
@@ -97,7 +103,10 @@ fn timestamped_rotation_new_then_old() {
             .build()
             .expect("valid");
         let h = [("sixtyfour-signature", header.as_str())];
-        assert!(receiver.verify_at(&h, BODY, TS).is_ok(), "{receiver_secret}");
+        assert!(
+            receiver.verify_at(&h, BODY, TS).is_ok(),
+            "{receiver_secret}"
+        );
     }
     let stranger = TimestampedHmac::builder("sixtyfour-signature")
         .secret("sk_whsec_other")
@@ -112,8 +121,14 @@ fn timestamped_rotation_new_then_old() {
 
 #[test]
 fn body_hmac_receiver_with_two_secrets() {
-    let old = BodyHmac::builder("x-sig").secret("old").build().expect("valid");
-    let new = BodyHmac::builder("x-sig").secret("new").build().expect("valid");
+    let old = BodyHmac::builder("x-sig")
+        .secret("old")
+        .build()
+        .expect("valid");
+    let new = BodyHmac::builder("x-sig")
+        .secret("new")
+        .build()
+        .expect("valid");
     let receiver = BodyHmac::builder("x-sig")
         .secret("old")
         .secret("new")

@@ -10,7 +10,7 @@ use super::{
 };
 use crate::{
     ConfigError, Secret, VerifyError,
-    headers::{self, Headers},
+    headers::{self, HeaderName, Headers},
 };
 
 /// The hash function under the HMAC.
@@ -68,7 +68,7 @@ pub enum Encoding {
 #[derive(Debug, Clone)]
 pub struct BodyHmac {
     keys: Vec<MacKey>,
-    header: String,
+    header: HeaderName,
     digest: Digest,
     encoding: Encoding,
     prefix: Option<String>,
@@ -126,19 +126,19 @@ impl BodyHmac {
     #[must_use]
     pub fn sign_headers(&self, body: &[u8]) -> SignedHeaders {
         let mut headers = SignedHeaders::new();
-        headers.insert(self.header.clone(), self.sign(body));
+        headers.insert(self.header.as_str(), self.sign(body));
         headers
     }
 
     /// The configured header name, in lowercase.
     #[must_use]
     pub fn header(&self) -> &str {
-        &self.header
+        self.header.as_str()
     }
 
     fn malformed(&self, reason: &'static str) -> VerifyError {
         VerifyError::MalformedHeader {
-            name: self.header.clone(),
+            name: self.header.as_str().to_owned(),
             reason,
         }
     }
@@ -174,7 +174,7 @@ impl Scheme for BodyHmac {
 
         self.keys
             .iter()
-            .position(|key| key.tag(&[body]).matches(&candidate[..len]))
+            .position(|key| key.tag(&[body]).matches(&candidate, len))
             .map(|index| Verified {
                 key_index: index,
                 key_form: KeyForm::Raw,
@@ -231,7 +231,7 @@ impl BodyHmacBuilder {
             .collect::<Result<_, _>>()?;
         Ok(BodyHmac {
             keys,
-            header: headers::normalize_name(&self.header)?,
+            header: HeaderName::new(&self.header)?,
             digest: self.digest,
             encoding: self.encoding,
             prefix: self.prefix,
@@ -284,7 +284,11 @@ mod tests {
     fn bad_prefix_is_a_config_error() {
         for prefix in ["", "sha 256="] {
             assert_eq!(
-                BodyHmac::builder("x").prefix(prefix).secret("k").build().err(),
+                BodyHmac::builder("x")
+                    .prefix(prefix)
+                    .secret("k")
+                    .build()
+                    .err(),
                 Some(ConfigError::InvalidPrefix)
             );
         }

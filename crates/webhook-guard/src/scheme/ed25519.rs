@@ -13,11 +13,10 @@ const SECRET_PREFIX: &str = "whsk_";
 /// Parses `whpk_<base64 of 32 bytes>` (or the bare base64), refusing weak (small-order) keys.
 pub(super) fn parse_public_key(key: &str) -> Result<VerifyingKey, ConfigError> {
     let encoded = key.strip_prefix(PUBLIC_PREFIX).unwrap_or(key);
-    let bytes = mac::decode_base64::<32>(encoded.as_bytes()).ok_or(
-        ConfigError::InvalidPublicKey {
+    let bytes =
+        mac::decode_base64::<32>(encoded.as_bytes()).ok_or(ConfigError::InvalidPublicKey {
             reason: "expected whpk_ followed by the base64 of 32 bytes",
-        },
-    )?;
+        })?;
     let key = VerifyingKey::from_bytes(&bytes).map_err(|_| ConfigError::InvalidPublicKey {
         reason: "not a point on the Ed25519 curve",
     })?;

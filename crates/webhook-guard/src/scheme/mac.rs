@@ -80,15 +80,34 @@ pub(crate) struct Tag {
 }
 
 impl Tag {
-    /// Constant-time equality with a decoded candidate. A length mismatch is a plain `false`.
-    pub(crate) fn matches(&self, candidate: &[u8]) -> bool {
-        candidate.len() == self.len && bool::from(self.bytes[..self.len].ct_eq(candidate))
+    /// Constant-time equality with a decoded candidate of `len` bytes, zero-padded to
+    /// [`MAX_TAG_LEN`] as every decoder here produces it. A length mismatch (public information)
+    /// is a plain `false`.
+    ///
+    /// The comparison runs over four 64-bit words with `subtle`'s constant-time primitives: the
+    /// same guarantee as a byte-wise `ct_eq`, with a quarter of the optimization barriers.
+    pub(crate) fn matches(&self, candidate: &[u8; MAX_TAG_LEN], len: usize) -> bool {
+        if len != self.len {
+            return false;
+        }
+        let mut equal = subtle::Choice::from(1);
+        for (ours, theirs) in self.bytes.chunks_exact(8).zip(candidate.chunks_exact(8)) {
+            equal &= word(ours).ct_eq(&word(theirs));
+        }
+        bool::from(equal)
     }
 
     /// The MAC bytes, for signing.
     pub(crate) fn as_bytes(&self) -> &[u8] {
         &self.bytes[..self.len]
     }
+}
+
+/// Eight bytes as one word (the slices always have eight bytes: they come from `chunks_exact`).
+fn word(bytes: &[u8]) -> u64 {
+    let mut out = [0u8; 8];
+    out.copy_from_slice(bytes);
+    u64::from_le_bytes(out)
 }
 
 /// Standard base64 that accepts input with or without padding (senders differ).
@@ -138,9 +157,27 @@ mod tests {
         let key = MacKey::new(Digest::Sha256, b"key");
         let split = key.tag(&[b"ab", b".", b"cd"]);
         let whole = key.tag(&[b"ab.cd"]);
-        assert!(split.matches(whole.as_bytes()));
-        assert!(!split.matches(&whole.as_bytes()[..31]));
-        assert!(!split.matches(b""));
+        let mut padded = [0u8; MAX_TAG_LEN];
+        padded.copy_from_slice(whole.as_bytes());
+        assert!(split.matches(&padded, 32));
+        assert!(!split.matches(&padded, 31));
+        for byte in 0..MAX_TAG_LEN {
+            let mut changed = padded;
+            changed[byte] ^= 0x80;
+            assert!(!split.matches(&changed, 32), "byte {byte}");
+        }
+    }
+
+    #[test]
+    fn short_tags_compare_on_their_length() {
+        let key = MacKey::new(Digest::Sha1, b"key");
+        let tag = key.tag(&[b"x"]);
+        let mut padded = [0u8; MAX_TAG_LEN];
+        padded[..20].copy_from_slice(tag.as_bytes());
+        assert!(tag.matches(&padded, 20));
+        assert!(!tag.matches(&padded, 32));
+        padded[19] ^= 1;
+        assert!(!tag.matches(&padded, 20));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The headers a sender attaches to a signed delivery.
 
-use crate::headers::{HeaderEntry, Headers};
+use crate::headers::{HeaderEntry, HeaderName, Headers};
 
 /// Headers produced by signing a delivery: what a sender would attach to the request.
 ///
@@ -64,8 +64,8 @@ impl SignedHeaders {
 }
 
 impl Headers for SignedHeaders {
-    fn entry(&self, name: &str) -> HeaderEntry<'_> {
-        match self.get(name) {
+    fn entry(&self, name: &HeaderName) -> HeaderEntry<'_> {
+        match self.get(name.as_str()) {
             Some(value) => HeaderEntry::Single(value.as_bytes()),
             None => HeaderEntry::Absent,
         }
@@ -92,7 +92,8 @@ mod tests {
         headers.insert("webhook-id", "b");
         assert_eq!(headers.get("WEBHOOK-ID"), Some("b"));
         assert_eq!(headers.iter().count(), 1);
-        assert_eq!(headers.entry("webhook-id"), HeaderEntry::Single(b"b"));
+        let id = HeaderName::new("webhook-id").expect("valid name");
+        assert_eq!(headers.entry(&id), HeaderEntry::Single(b"b"));
         let map = headers.to_header_map();
         assert_eq!(map.get("webhook-id").map(|v| v.as_bytes()), Some(&b"b"[..]));
     }

@@ -9,12 +9,12 @@ use super::{
     DEFAULT_MAX_SIGNATURES, DEFAULT_TOLERANCE, KeyForm, Scheme, SignedHeaders, Verified,
     body_hmac::Digest,
     check_limit, ed25519,
-    mac::{self, MacKey, Tag},
+    mac::{self, MacKey},
     timestamp,
 };
 use crate::{
     ConfigError, Secret, VerifyError,
-    headers::{self, Headers},
+    headers::{self, HeaderName, Headers},
 };
 
 const WHSEC_PREFIX: &str = "whsec_";
@@ -43,9 +43,9 @@ const WHSEC_PREFIX: &str = "whsec_";
 pub struct StandardWebhooks {
     hmac_keys: Vec<(MacKey, KeyForm, usize)>,
     public_keys: Vec<(ed25519_dalek::VerifyingKey, usize)>,
-    id_header: String,
-    timestamp_header: String,
-    signature_header: String,
+    id_header: HeaderName,
+    timestamp_header: HeaderName,
+    signature_header: HeaderName,
     tolerance: Duration,
     max_signatures: usize,
 }
@@ -136,45 +136,99 @@ impl StandardWebhooks {
     pub fn sign_headers(&self, id: &str, timestamp: i64, body: &[u8]) -> Option<SignedHeaders> {
         let signature = self.sign(id, timestamp, body)?;
         let mut headers = SignedHeaders::new();
-        headers.insert(self.id_header.clone(), id);
-        headers.insert(self.timestamp_header.clone(), timestamp.to_string());
-        headers.insert(self.signature_header.clone(), signature);
+        headers.insert(self.id_header.as_str(), id);
+        headers.insert(self.timestamp_header.as_str(), timestamp.to_string());
+        headers.insert(self.signature_header.as_str(), signature);
         Some(headers)
     }
 
-    fn match_v1(
-        &self,
-        encoded: &[u8],
-        tags: &mut Option<Vec<Tag>>,
-        signed: [&[u8]; 5],
-    ) -> Option<Verified> {
-        let candidate = mac::decode_base64::<32>(encoded)?;
-        let tags = tags.get_or_insert_with(|| {
-            self.hmac_keys
-                .iter()
-                .map(|(key, _, _)| key.tag(&signed))
-                .collect()
-        });
-        tags.iter()
-            .zip(&self.hmac_keys)
-            .find(|(tag, _)| tag.matches(&candidate))
-            .map(|(_, (_, form, index))| Verified {
-                key_index: *index,
-                key_form: *form,
-                timestamp: None,
-            })
+    /// The space-separated entries of a signature header, split at their first comma into
+    /// `(version, encoded signature)`. Entries without a comma are skipped.
+    fn entries(header: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+        header.split(|b| *b == b' ').filter_map(|entry| {
+            let comma = entry.iter().position(|b| *b == b',')?;
+            Some((&entry[..comma], &entry[comma + 1..]))
+        })
     }
 
-    fn match_v1a(&self, encoded: &[u8], signed: [&[u8]; 5]) -> Option<Verified> {
-        let signature = ed25519_dalek::Signature::from_bytes(&mac::decode_base64::<64>(encoded)?);
-        self.public_keys
-            .iter()
-            .find(|(key, _)| ed25519::verify(key, &signature, &signed))
-            .map(|(_, index)| Verified {
-                key_index: *index,
-                key_form: KeyForm::Ed25519,
-                timestamp: None,
-            })
+    /// Refuses headers with more entries than the limit. Counting spaces bounds the entries
+    /// from above, so the precise count only runs for suspicious headers.
+    fn check_entry_count(&self, header: &[u8]) -> Result<(), VerifyError> {
+        let upper_bound = header.iter().filter(|b| **b == b' ').count() + 1;
+        if upper_bound > self.max_signatures
+            && header
+                .split(|b| *b == b' ')
+                .filter(|e| !e.is_empty())
+                .count()
+                > self.max_signatures
+        {
+            return Err(VerifyError::TooManySignatures {
+                limit: self.max_signatures,
+            });
+        }
+        Ok(())
+    }
+
+    /// Tries every `v1` entry against every HMAC key. Each key's MAC is computed at most once,
+    /// and only if the header holds a `v1` entry.
+    fn match_v1(&self, header: &[u8], signed: &[&[u8]; 5]) -> (bool, Option<Verified>) {
+        let mut supported = false;
+        for (key, form, index) in &self.hmac_keys {
+            let mut tag = None;
+            for (version, encoded) in Self::entries(header) {
+                if version != b"v1" {
+                    continue;
+                }
+                supported = true;
+                let Some(candidate) = mac::decode_base64::<32>(encoded) else {
+                    continue;
+                };
+                if tag
+                    .get_or_insert_with(|| key.tag(signed))
+                    .matches(&candidate, 32)
+                {
+                    let verified = Verified {
+                        key_index: *index,
+                        key_form: *form,
+                        timestamp: None,
+                    };
+                    return (true, Some(verified));
+                }
+            }
+            if !supported {
+                // No v1 entry at all: the other keys would find none either.
+                break;
+            }
+        }
+        (supported, None)
+    }
+
+    /// Tries every `v1a` entry against every public key.
+    fn match_v1a(&self, header: &[u8], signed: &[&[u8]; 5]) -> (bool, Option<Verified>) {
+        let mut supported = false;
+        for (version, encoded) in Self::entries(header) {
+            if version != b"v1a" {
+                continue;
+            }
+            supported = true;
+            let Some(bytes) = mac::decode_base64::<64>(encoded) else {
+                continue;
+            };
+            let signature = ed25519_dalek::Signature::from_bytes(&bytes);
+            if let Some((_, index)) = self
+                .public_keys
+                .iter()
+                .find(|(key, _)| ed25519::verify(key, &signature, signed))
+            {
+                let verified = Verified {
+                    key_index: *index,
+                    key_form: KeyForm::Ed25519,
+                    timestamp: None,
+                };
+                return (true, Some(verified));
+            }
+        }
+        (supported, None)
     }
 }
 
@@ -190,45 +244,27 @@ impl Scheme for StandardWebhooks {
         let signatures = headers::required(headers, &self.signature_header)?;
         let timestamp = timestamp::parse(raw_timestamp)?;
         timestamp::check(timestamp, now, self.tolerance)?;
+        self.check_entry_count(signatures)?;
 
-        let entries = || signatures.split(|b| *b == b' ').filter(|e| !e.is_empty());
-        if entries().count() > self.max_signatures {
-            return Err(VerifyError::TooManySignatures {
-                limit: self.max_signatures,
-            });
-        }
         // The signed content is fed to the MAC in pieces: the body is never copied.
         let signed: [&[u8]; 5] = [id, b".", raw_timestamp, b".", body];
-        let mut tags = None;
-        let mut supported = false;
-        for entry in entries() {
-            let Some(comma) = entry.iter().position(|b| *b == b',') else {
-                continue;
-            };
-            let (version, encoded) = (&entry[..comma], &entry[comma + 1..]);
-            let found = match version {
-                b"v1" if !self.hmac_keys.is_empty() => {
-                    supported = true;
-                    self.match_v1(encoded, &mut tags, signed)
-                }
-                b"v1a" if !self.public_keys.is_empty() => {
-                    supported = true;
-                    self.match_v1a(encoded, signed)
-                }
-                _ => None,
-            };
-            if let Some(verified) = found {
-                return Ok(Verified {
-                    timestamp: Some(timestamp),
-                    ..verified
-                });
-            }
-        }
-        Err(if supported {
-            VerifyError::SignatureMismatch
+        let (v1_seen, v1) = if self.hmac_keys.is_empty() {
+            (false, None)
         } else {
-            VerifyError::NoSupportedSignature
-        })
+            self.match_v1(signatures, &signed)
+        };
+        let (v1a_seen, v1a) = match v1 {
+            None if !self.public_keys.is_empty() => self.match_v1a(signatures, &signed),
+            _ => (false, None),
+        };
+        match v1.or(v1a) {
+            Some(verified) => Ok(Verified {
+                timestamp: Some(timestamp),
+                ..verified
+            }),
+            None if v1_seen || v1a_seen => Err(VerifyError::SignatureMismatch),
+            None => Err(VerifyError::NoSupportedSignature),
+        }
     }
 }
 
@@ -293,11 +329,7 @@ impl StandardWebhooksBuilder {
             match key {
                 PendingKey::Whsec(secret) => {
                     let decoded = decode_whsec(&secret)?;
-                    hmac_keys.push((
-                        MacKey::new(Digest::Sha256, &decoded),
-                        KeyForm::Whsec,
-                        index,
-                    ));
+                    hmac_keys.push((MacKey::new(Digest::Sha256, &decoded), KeyForm::Whsec, index));
                 }
                 PendingKey::Raw(secret) => {
                     if secret.is_empty() {
@@ -309,7 +341,9 @@ impl StandardWebhooksBuilder {
                         index,
                     ));
                 }
-                PendingKey::Public(key) => public_keys.push((ed25519::parse_public_key(&key)?, index)),
+                PendingKey::Public(key) => {
+                    public_keys.push((ed25519::parse_public_key(&key)?, index))
+                }
             }
         }
         if hmac_keys.is_empty() && public_keys.is_empty() {
@@ -318,9 +352,9 @@ impl StandardWebhooksBuilder {
         Ok(StandardWebhooks {
             hmac_keys,
             public_keys,
-            id_header: headers::normalize_name(&self.id_header)?,
-            timestamp_header: headers::normalize_name(&self.timestamp_header)?,
-            signature_header: headers::normalize_name(&self.signature_header)?,
+            id_header: HeaderName::new(&self.id_header)?,
+            timestamp_header: HeaderName::new(&self.timestamp_header)?,
+            signature_header: HeaderName::new(&self.signature_header)?,
             tolerance: self.tolerance,
             max_signatures: check_limit(self.max_signatures)?,
         })
@@ -417,7 +451,9 @@ mod tests {
             .header_names("Svix-Id", "Svix-Timestamp", "Svix-Signature")
             .build()
             .expect("valid");
-        let headers = verifier.sign_headers("msg", 5, b"{}").expect("has hmac key");
+        let headers = verifier
+            .sign_headers("msg", 5, b"{}")
+            .expect("has hmac key");
         assert!(headers.get("svix-signature").is_some());
         assert!(verifier.verify_at(&headers, b"{}", 5).is_ok());
     }
