@@ -113,7 +113,7 @@ criterion_group! {
     config = Criterion::default()
         .sample_size(30)
         .warm_up_time(std::time::Duration::from_millis(500))
-        .measurement_time(std::time::Duration::from_secs(2));
+        .measurement_time(std::time::Duration::from_secs(3));
     targets = verify
 }
 criterion_main!(benches);
