@@ -145,19 +145,14 @@ impl Scheme for TimestampedHmac {
             return Err(VerifyError::NoSupportedSignature);
         }
 
-        let tags: Vec<_> = self
-            .keys
-            .iter()
-            .map(|key| key.tag(&[raw_timestamp, b".", body]))
-            .collect();
-        for (key, field) in segments(value) {
-            if key != b"v1" {
-                continue;
-            }
-            let Some(candidate) = mac::decode_hex(field, 32) else {
-                continue;
-            };
-            if let Some(index) = tags.iter().position(|tag| tag.matches(&candidate, 32)) {
+        // Each key's MAC is computed once; the header is scanned once per key.
+        for (index, key) in self.keys.iter().enumerate() {
+            let tag = key.tag(&[raw_timestamp, b".", body]);
+            let matched = segments(value)
+                .filter(|(name, _)| *name == b"v1")
+                .filter_map(|(_, field)| mac::decode_hex(field, 32))
+                .any(|candidate| tag.matches(&candidate, 32));
+            if matched {
                 return Ok(Verified {
                     key_index: index,
                     key_form: KeyForm::Raw,
