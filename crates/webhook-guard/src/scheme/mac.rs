@@ -180,6 +180,16 @@ mod tests {
         assert!(!tag.matches(&padded, 20));
     }
 
+    /// Compiles only if the digest states are wiped on drop. A prepared `Hmac<D>` is two of
+    /// them (the key XOR ipad and XOR opad absorbed) plus a block buffer; it has no wiping of its
+    /// own, so this needs the `zeroize` features of `sha2` and `sha1`, not only that of `hmac`.
+    #[test]
+    fn prepared_keys_are_wiped_on_drop() {
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        wiped_on_drop::<sha2::Sha256>();
+        wiped_on_drop::<sha1::Sha1>();
+    }
+
     #[test]
     fn rfc2202_hmac_sha1_case_1() {
         let key = MacKey::new(Digest::Sha1, &[0x0b; 20]);
