@@ -72,15 +72,6 @@ impl Headers for SignedHeaders {
     }
 }
 
-impl<'a> IntoIterator for &'a SignedHeaders {
-    type Item = (&'a str, &'a str);
-    type IntoIter = Box<dyn Iterator<Item = (&'a str, &'a str)> + 'a>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        Box::new(self.iter())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -171,15 +171,15 @@ impl StandardWebhooks {
 
     /// Tries every `v1` entry against every HMAC key. Each key's MAC is computed at most once,
     /// and only if the header holds a `v1` entry.
-    fn match_v1(&self, header: &[u8], signed: &[&[u8]; 5]) -> (bool, Option<Verified>) {
-        let mut supported = false;
+    fn match_v1(&self, header: &[u8], signed: &[&[u8]; 5]) -> Outcome {
+        let mut outcome = Outcome::Absent;
         for (key, form, index) in &self.hmac_keys {
             let mut tag = None;
             for (version, encoded) in Self::entries(header) {
                 if version != b"v1" {
                     continue;
                 }
-                supported = true;
+                outcome = Outcome::Mismatch;
                 let Some(candidate) = mac::decode_base64::<32>(encoded) else {
                     continue;
                 };
@@ -187,30 +187,29 @@ impl StandardWebhooks {
                     .get_or_insert_with(|| key.tag(signed))
                     .matches(&candidate, 32)
                 {
-                    let verified = Verified {
-                        key_index: *index,
-                        key_form: *form,
-                        timestamp: None,
-                    };
-                    return (true, Some(verified));
+                    return Outcome::Matched(*index, *form);
                 }
             }
-            if !supported {
+            if outcome == Outcome::Absent {
                 // No v1 entry at all: the other keys would find none either.
                 break;
             }
         }
-        (supported, None)
+        outcome
     }
 
-    /// Tries every `v1a` entry against every public key.
-    fn match_v1a(&self, header: &[u8], signed: &[&[u8]; 5]) -> (bool, Option<Verified>) {
-        let mut supported = false;
+    /// Tries every `v1a` entry against every public key. Without a public key, `v1a` entries
+    /// are not a version this verifier checks.
+    fn match_v1a(&self, header: &[u8], signed: &[&[u8]; 5]) -> Outcome {
+        let mut outcome = Outcome::Absent;
+        if self.public_keys.is_empty() {
+            return outcome;
+        }
         for (version, encoded) in Self::entries(header) {
             if version != b"v1a" {
                 continue;
             }
-            supported = true;
+            outcome = Outcome::Mismatch;
             let Some(bytes) = mac::decode_base64::<64>(encoded) else {
                 continue;
             };
@@ -220,16 +219,22 @@ impl StandardWebhooks {
                 .iter()
                 .find(|(key, _)| ed25519::verify(key, &signature, signed))
             {
-                let verified = Verified {
-                    key_index: *index,
-                    key_form: KeyForm::Ed25519,
-                    timestamp: None,
-                };
-                return (true, Some(verified));
+                return Outcome::Matched(*index, KeyForm::Ed25519);
             }
         }
-        (supported, None)
+        outcome
     }
+}
+
+/// What the entries of one signature version said about a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// No entry of that version (or no key for it).
+    Absent,
+    /// Entries of that version, none matching.
+    Mismatch,
+    /// The key at this index, of this form, matched.
+    Matched(usize, KeyForm),
 }
 
 impl Scheme for StandardWebhooks {
@@ -248,22 +253,21 @@ impl Scheme for StandardWebhooks {
 
         // The signed content is fed to the MAC in pieces: the body is never copied.
         let signed: [&[u8]; 5] = [id, b".", raw_timestamp, b".", body];
-        let (v1_seen, v1) = if self.hmac_keys.is_empty() {
-            (false, None)
-        } else {
-            self.match_v1(signatures, &signed)
+        let v1 = self.match_v1(signatures, &signed);
+        // Ed25519 is only tried when no HMAC signature matched: it costs far more.
+        let v1a = match v1 {
+            Outcome::Matched(..) => Outcome::Absent,
+            _ => self.match_v1a(signatures, &signed),
         };
-        let (v1a_seen, v1a) = match v1 {
-            None if !self.public_keys.is_empty() => self.match_v1a(signatures, &signed),
-            _ => (false, None),
-        };
-        match v1.or(v1a) {
-            Some(verified) => Ok(Verified {
+        match (v1, v1a) {
+            (Outcome::Matched(key_index, key_form), _)
+            | (_, Outcome::Matched(key_index, key_form)) => Ok(Verified {
+                key_index,
+                key_form,
                 timestamp: Some(timestamp),
-                ..verified
             }),
-            None if v1_seen || v1a_seen => Err(VerifyError::SignatureMismatch),
-            None => Err(VerifyError::NoSupportedSignature),
+            (Outcome::Absent, Outcome::Absent) => Err(VerifyError::NoSupportedSignature),
+            _ => Err(VerifyError::SignatureMismatch),
         }
     }
 }
