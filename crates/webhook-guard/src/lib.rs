@@ -2,12 +2,25 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[macro_use]
+pub mod event;
+
 mod error;
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
+pub mod fullenrich;
+pub mod generic;
 pub mod headers;
+pub mod parallel;
+pub mod parseflow;
+pub mod provider;
 pub mod scheme;
 mod secret;
+pub mod sixtyfour;
 
 pub use error::{ConfigError, VerifyError};
+pub use event::{Event, ParseError};
+pub use provider::{Authenticity, DeliveryId, OpenError, Opened, Provider};
 pub use scheme::{
     BodyHmac, Ed25519SigningKey, Scheme, SignedHeaders, StandardWebhooks, TimestampedHmac, Verified,
 };

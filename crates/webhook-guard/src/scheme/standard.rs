@@ -104,6 +104,12 @@ impl StandardWebhooks {
         self.tolerance
     }
 
+    /// The header that carries the message id (`webhook-id` unless configured otherwise).
+    #[must_use]
+    pub fn id_header(&self) -> &HeaderName {
+        &self.id_header
+    }
+
     /// The `webhook-signature` value for a delivery: one `v1,<base64>` entry per HMAC secret,
     /// separated by spaces, as a sender does during a rotation. `None` if the verifier holds only
     /// public keys.

@@ -1,0 +1,168 @@
+//! What every provider's event type has in common, and the forward-compatibility rules.
+//!
+//! Each provider module has its own `Event` enum, with one variant per documented event type.
+//! None of them ever rejects a verified delivery because of its content:
+//!
+//! | the delivery | becomes |
+//! |---|---|
+//! | a documented event type whose payload fits the model | its typed variant |
+//! | an event type this version does not know | `Unknown(`[`UnknownEvent`]`)`: the type and the raw JSON |
+//! | a documented event type whose payload does not fit the model | `Unparsed(`[`UnparsedEvent`]`)`: the type, the raw JSON and the parse error |
+//! | a field this version does not know | ignored |
+//! | an enum value this version does not know | that enum's `Other(String)` variant |
+//!
+//! Only a body that is not JSON at all is refused, with a [`ParseError`] (HTTP 400).
+
+#[macro_use]
+pub(crate) mod wire_enum;
+#[macro_use]
+pub(crate) mod envelope;
+mod raw;
+mod undocumented;
+
+use std::fmt;
+
+pub use envelope::Envelope;
+pub use raw::RawJson;
+pub use undocumented::Undocumented;
+pub use time::OffsetDateTime;
+
+/// A typed webhook event, whatever the provider.
+///
+/// Implemented by the `Event` enum of each provider module and by
+/// [`GenericEvent`](crate::generic::GenericEvent).
+pub trait Event: fmt::Debug + Send + Sync + 'static {
+    /// The event type as the provider names it on the wire, for instance
+    /// `"findall.run.completed"`. Providers that send no type name (Sixtyfour, FullEnrich) get
+    /// the names documented in their module.
+    fn event_type(&self) -> &str;
+
+    /// `false` only for an event type this version does not know (the `Unknown` variants).
+    ///
+    /// A documented type whose payload did not fit the model (`Unparsed`) is known.
+    fn is_known(&self) -> bool;
+}
+
+/// An event of a type this version does not know, kept whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UnknownEvent {
+    /// The event type as sent.
+    pub event_type: String,
+    /// The whole body, exactly as sent (JSON whitespace outside the value aside).
+    pub raw: RawJson,
+}
+
+/// An event of a documented type whose payload does not fit this version's model.
+///
+/// Nothing is lost: the raw JSON is here, and the error says which field did not fit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UnparsedEvent {
+    /// The event type.
+    pub event_type: String,
+    /// The whole body, exactly as sent (JSON whitespace outside the value aside).
+    pub raw: RawJson,
+    /// Why the payload did not fit, with the path of the field when known.
+    pub error: String,
+}
+
+impl UnknownEvent {
+    pub(crate) fn new(event_type: impl Into<String>, raw: RawJson) -> Self {
+        Self {
+            event_type: event_type.into(),
+            raw,
+        }
+    }
+}
+
+impl UnparsedEvent {
+    pub(crate) fn new(event_type: impl Into<String>, raw: RawJson, error: impl fmt::Display) -> Self {
+        Self {
+            event_type: event_type.into(),
+            raw,
+            error: error.to_string(),
+        }
+    }
+}
+
+/// A delivery's body could not be read as an event at all.
+///
+/// Answered with HTTP 400 ([`status`](Self::status)); the provider retries it. The `Display`
+/// text is precise and meant for logs; [`public_message`](Self::public_message) is what a client
+/// may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// The body is not JSON, or not the JSON object the provider always sends.
+    InvalidJson {
+        /// The JSON parser's message, with line and column.
+        reason: String,
+    },
+    /// The header that carries the delivery id is absent, and the provider has no fallback.
+    MissingDeliveryId {
+        /// Where the id was expected.
+        source: &'static str,
+    },
+    /// The delivery id is empty, longer than [`MAX_DELIVERY_ID_LEN`] bytes, or not UTF-8 text.
+    InvalidDeliveryId {
+        /// Where the id came from.
+        source: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A header that names the event type disagrees with the signed body.
+    EventTypeMismatch {
+        /// The header's value (lossy UTF-8).
+        header: String,
+        /// The body's event type.
+        body: String,
+    },
+}
+
+/// The longest delivery id accepted, in bytes. Providers send ids of a few dozen bytes; a longer
+/// one would only grow the dedup store.
+pub const MAX_DELIVERY_ID_LEN: usize = 256;
+
+impl ParseError {
+    /// The HTTP status for this error: always 400 (Bad Request).
+    #[must_use]
+    pub fn status(&self) -> u16 {
+        400
+    }
+
+    /// A short text safe to send back to the client. It says nothing about the payload.
+    #[must_use]
+    pub fn public_message(&self) -> &'static str {
+        "malformed webhook body"
+    }
+
+    pub(crate) fn invalid_json(error: &serde_json::Error) -> Self {
+        Self::InvalidJson {
+            reason: error.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidJson { reason } => write!(f, "body is not a JSON event: {reason}"),
+            Self::MissingDeliveryId { source } => write!(f, "no delivery id: {source} is absent"),
+            Self::InvalidDeliveryId { source, reason } => {
+                write!(f, "invalid delivery id in {source}: {reason}")
+            }
+            Self::EventTypeMismatch { header, body } => write!(
+                f,
+                "event type header says {header:?} but the signed body says {body:?}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Parses a body that must be JSON into its raw form, for the `Unknown` and `Unparsed` variants.
+pub(crate) fn raw_body(body: &[u8]) -> Result<RawJson, ParseError> {
+    serde_json::from_slice::<RawJson>(body).map_err(|e| ParseError::invalid_json(&e))
+}

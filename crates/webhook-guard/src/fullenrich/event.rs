@@ -1,0 +1,365 @@
+//! FullEnrich deliveries: batch completion, `contact_finished` and reverse email lookup.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize, Serializer};
+
+use super::person::Person;
+use crate::event::{ParseError, UnparsedEvent, raw_body};
+
+wire_enum! {
+    /// The state of a batch.
+    pub enum BatchStatus {
+        /// Created, not started.
+        Created => "CREATED",
+        /// Running; `contact_finished` deliveries carry this status.
+        InProgress => "IN_PROGRESS",
+        /// Cancelled.
+        Canceled => "CANCELED",
+        /// Stopped: the account ran out of credits.
+        CreditsInsufficient => "CREDITS_INSUFFICIENT",
+        /// Finished.
+        Finished => "FINISHED",
+        /// Slowed down by rate limiting.
+        RateLimit => "RATE_LIMIT",
+        /// Unknown to FullEnrich itself.
+        Unknown => "UNKNOWN",
+    }
+}
+
+wire_enum! {
+    /// How deliverable an email address is.
+    pub enum EmailStatus {
+        /// Verified deliverable.
+        Deliverable => "DELIVERABLE",
+        /// Probably deliverable.
+        HighProbability => "HIGH_PROBABILITY",
+        /// The domain accepts every address.
+        CatchAll => "CATCH_ALL",
+        /// Not deliverable.
+        Invalid => "INVALID",
+        /// The domain does not receive email.
+        InvalidDomain => "INVALID_DOMAIN",
+    }
+}
+
+/// The envelope of every FullEnrich delivery: a batch and its records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Batch<R> {
+    /// The batch id (a UUID). The same in every delivery of a batch: not a delivery id.
+    pub id: String,
+    /// The name given when the batch was started.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The batch's state.
+    pub status: BatchStatus,
+    /// Credits spent.
+    #[serde(default)]
+    pub cost: Option<Cost>,
+    /// The records: one in a `contact_finished` delivery, all of them at the end of a batch.
+    #[serde(default = "Vec::new")]
+    pub data: Vec<R>,
+}
+
+/// Credits spent on a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Cost {
+    /// Credits.
+    pub credits: i64,
+}
+
+/// One contact of an enrichment batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EnrichmentRecord {
+    /// The contact as submitted.
+    pub input: EnrichmentInput,
+    /// The caller's own identifiers, echoed back unchanged.
+    #[serde(default)]
+    pub custom: Option<BTreeMap<String, String>>,
+    /// What was found.
+    #[serde(default)]
+    pub contact_info: Option<ContactInfo>,
+    /// The person's profile.
+    #[serde(default)]
+    pub profile: Option<Person>,
+}
+
+/// A contact as submitted for enrichment.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EnrichmentInput {
+    /// First name.
+    #[serde(default)]
+    pub first_name: Option<String>,
+    /// Last name.
+    #[serde(default)]
+    pub last_name: Option<String>,
+    /// Full name.
+    #[serde(default)]
+    pub full_name: Option<String>,
+    /// Company domain.
+    #[serde(default)]
+    pub company_domain: Option<String>,
+    /// Company name.
+    #[serde(default)]
+    pub company_name: Option<String>,
+    /// Professional network profile URL.
+    #[serde(default)]
+    pub professional_network_url: Option<String>,
+}
+
+/// Contact details found for a person.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ContactInfo {
+    /// The likeliest work address.
+    #[serde(default)]
+    pub most_probable_work_email: Option<Email>,
+    /// The likeliest personal address.
+    #[serde(default)]
+    pub most_probable_personal_email: Option<Email>,
+    /// The likeliest phone number.
+    #[serde(default)]
+    pub most_probable_phone: Option<Phone>,
+    /// Every work address found.
+    #[serde(default)]
+    pub work_emails: Option<Vec<Email>>,
+    /// Every personal address found.
+    #[serde(default)]
+    pub personal_emails: Option<Vec<Email>>,
+    /// Every phone number found.
+    #[serde(default)]
+    pub phones: Option<Vec<Phone>>,
+}
+
+/// An email address and how deliverable it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Email {
+    /// The address.
+    pub email: String,
+    /// Deliverability.
+    #[serde(default)]
+    pub status: Option<EmailStatus>,
+}
+
+/// A phone number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Phone {
+    /// The number.
+    pub number: String,
+    /// Its region, for instance `US`.
+    #[serde(default)]
+    pub region: Option<String>,
+}
+
+/// One address of a reverse email lookup.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ReverseLookupRecord {
+    /// The address looked up.
+    pub input: ReverseLookupInput,
+    /// The caller's own identifiers, echoed back unchanged.
+    #[serde(default)]
+    pub custom: Option<BTreeMap<String, String>>,
+    /// The person found.
+    #[serde(default)]
+    pub profile: Option<Person>,
+}
+
+/// An address submitted for reverse lookup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ReverseLookupInput {
+    /// The address.
+    pub email: String,
+}
+
+/// A FullEnrich delivery.
+///
+/// FullEnrich sends no event type: the endpoint learns what it got from the body alone. The
+/// variant is chosen from the records and the batch status, and
+/// [`event_type`](crate::event::Event::event_type) names it:
+///
+/// | variant | event type | how it is recognized |
+/// |---|---|---|
+/// | [`ReverseEmailLookup`](Self::ReverseEmailLookup) | `reverse_email_lookup` | records whose `input` has an `email` |
+/// | [`ContactFinished`](Self::ContactFinished) | `contact_finished` | status `IN_PROGRESS` |
+/// | [`BatchCompleted`](Self::BatchCompleted) | `batch_completed` | any other status (finished, out of credits, cancelled) |
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The whole batch is done (`webhook_url`): finished, out of credits or cancelled.
+    BatchCompleted(Batch<EnrichmentRecord>),
+    /// One contact is done (`webhook_events.contact_finished`): one record, status
+    /// `IN_PROGRESS`.
+    ContactFinished(Batch<EnrichmentRecord>),
+    /// A reverse email lookup result.
+    ReverseEmailLookup(Batch<ReverseLookupRecord>),
+    /// A body that does not fit the model.
+    Unparsed(UnparsedEvent),
+}
+
+/// Both kinds of record, read in one pass and split afterwards.
+#[derive(Deserialize)]
+struct WireRecord {
+    #[serde(default)]
+    input: WireInput,
+    #[serde(default)]
+    custom: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    contact_info: Option<ContactInfo>,
+    #[serde(default)]
+    profile: Option<Person>,
+}
+
+#[derive(Default, Deserialize)]
+struct WireInput {
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    first_name: Option<String>,
+    #[serde(default)]
+    last_name: Option<String>,
+    #[serde(default)]
+    full_name: Option<String>,
+    #[serde(default)]
+    company_domain: Option<String>,
+    #[serde(default)]
+    company_name: Option<String>,
+    #[serde(default)]
+    professional_network_url: Option<String>,
+}
+
+impl WireInput {
+    fn into_enrichment(self) -> EnrichmentInput {
+        EnrichmentInput {
+            first_name: self.first_name,
+            last_name: self.last_name,
+            full_name: self.full_name,
+            company_domain: self.company_domain,
+            company_name: self.company_name,
+            professional_network_url: self.professional_network_url,
+        }
+    }
+}
+
+impl Event {
+    /// A finished, cancelled or out-of-credits batch.
+    pub const BATCH_COMPLETED: &'static str = "batch_completed";
+    /// One enriched contact.
+    pub const CONTACT_FINISHED: &'static str = "contact_finished";
+    /// A reverse email lookup result.
+    pub const REVERSE_EMAIL_LOOKUP: &'static str = "reverse_email_lookup";
+    /// Every event type.
+    pub const TYPES: &'static [&'static str] = &[
+        Self::BATCH_COMPLETED,
+        Self::CONTACT_FINISHED,
+        Self::REVERSE_EMAIL_LOOKUP,
+    ];
+
+    /// Parses a body.
+    ///
+    /// # Errors
+    /// [`ParseError::InvalidJson`] if the body is not JSON.
+    pub fn from_json(body: &[u8]) -> Result<Self, ParseError> {
+        match serde_json::from_slice::<Batch<WireRecord>>(body) {
+            Ok(batch) => Ok(Self::classify(batch)),
+            Err(error) => {
+                let raw = raw_body(body)?;
+                let event_type = match serde_json::from_str::<Status>(raw.get()) {
+                    Ok(Status {
+                        status: BatchStatus::InProgress,
+                    }) => Self::CONTACT_FINISHED,
+                    _ => Self::BATCH_COMPLETED,
+                };
+                Ok(Self::Unparsed(UnparsedEvent::new(event_type, raw, error)))
+            }
+        }
+    }
+
+    fn classify(batch: Batch<WireRecord>) -> Self {
+        let Batch {
+            id,
+            name,
+            status,
+            cost,
+            data,
+        } = batch;
+        if !data.is_empty() && data.iter().all(|record| record.input.email.is_some()) {
+            let data = data
+                .into_iter()
+                .map(|record| ReverseLookupRecord {
+                    input: ReverseLookupInput {
+                        email: record.input.email.unwrap_or_default(),
+                    },
+                    custom: record.custom,
+                    profile: record.profile,
+                })
+                .collect();
+            return Self::ReverseEmailLookup(Batch {
+                id,
+                name,
+                status,
+                cost,
+                data,
+            });
+        }
+        let data = data
+            .into_iter()
+            .map(|record| EnrichmentRecord {
+                input: record.input.into_enrichment(),
+                custom: record.custom,
+                contact_info: record.contact_info,
+                profile: record.profile,
+            })
+            .collect();
+        let batch = Batch {
+            id,
+            name,
+            status,
+            cost,
+            data,
+        };
+        if batch.status == BatchStatus::InProgress {
+            Self::ContactFinished(batch)
+        } else {
+            Self::BatchCompleted(batch)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Status {
+    status: BatchStatus,
+}
+
+impl crate::event::Event for Event {
+    fn event_type(&self) -> &str {
+        match self {
+            Self::BatchCompleted(_) => Self::BATCH_COMPLETED,
+            Self::ContactFinished(_) => Self::CONTACT_FINISHED,
+            Self::ReverseEmailLookup(_) => Self::REVERSE_EMAIL_LOOKUP,
+            Self::Unparsed(event) => &event.event_type,
+        }
+    }
+
+    fn is_known(&self) -> bool {
+        true
+    }
+}
+
+/// Writes the body in its wire form; parsing the output gives an equal event.
+impl Serialize for Event {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::BatchCompleted(batch) | Self::ContactFinished(batch) => batch.serialize(serializer),
+            Self::ReverseEmailLookup(batch) => batch.serialize(serializer),
+            Self::Unparsed(event) => event.raw.serialize(serializer),
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! ParseFlow: document extraction webhooks.
+//!
+//! ParseFlow signs the raw body with HMAC-SHA256, hex, in `X-ParseFlow-Signature`, keyed with
+//! the `whsec_...` secret string as given (not decoded). `X-ParseFlow-Delivery` is the delivery
+//! id and `X-ParseFlow-Event` repeats the body's event type; a delivery where the two disagree
+//! is refused. No timestamp is signed: replay protection comes from deduplication alone.
+//!
+//! ParseFlow's own Node sample verifies `JSON.stringify(req.body)`, which fails on real
+//! traffic, with a comparison that throws on a length mismatch. [`ParseFlow`] verifies the raw
+//! bytes and treats any length as a plain mismatch.
+//!
+//! ```
+//! use webhook_guard::{parseflow::{Event, ParseFlow}, provider::Provider};
+//!
+//! let parseflow = ParseFlow::new("whsec_AbCdEfGhIjKlMnOpQrStUvWxYz123456")?;
+//! let body = br#"{"event":"quota.warning","timestamp":"2026-04-14T10:05:00Z","data":{}}"#;
+//! let headers = [
+//!     ("x-parseflow-signature", "26cc0f1653ee300833631d6c0f28260903baa7e055e7fd295239a58eb19f7637"),
+//!     ("x-parseflow-event", "quota.warning"),
+//!     ("x-parseflow-delivery", "dlv_01"),
+//! ];
+//! let opened = parseflow.open(&headers, body, 0)?;
+//! assert_eq!(opened.delivery_id.as_str(), "dlv_01");
+//! assert!(matches!(opened.event, Event::QuotaWarning(_)));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod event;
+pub mod payload;
+
+pub use event::Event;
+
+use crate::{
+    BodyHmac, ConfigError, Secret, VerifyError,
+    event::{Event as _, ParseError},
+    headers::{HeaderEntry, HeaderName, Headers},
+    provider::{self, Authenticity, DeliveryId, Provider},
+    scheme::{Digest, Encoding, Scheme, SignedHeaders},
+};
+
+/// The signature header.
+pub const SIGNATURE_HEADER: &str = "x-parseflow-signature";
+/// The event type header.
+pub const EVENT_HEADER: &str = "x-parseflow-event";
+/// The delivery id header, the dedup key.
+pub const DELIVERY_HEADER: &str = "x-parseflow-delivery";
+
+/// The ParseFlow provider. See the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct ParseFlow {
+    verifier: BodyHmac,
+    event_header: HeaderName,
+    delivery_header: HeaderName,
+}
+
+impl ParseFlow {
+    /// The provider's name, `"parseflow"`.
+    pub const NAME: &'static str = "parseflow";
+
+    /// A provider for one secret.
+    ///
+    /// # Errors
+    /// [`ConfigError::EmptySecret`] for an empty secret.
+    pub fn new(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
+        Self::with_secrets([secret])
+    }
+
+    /// A provider accepting signatures by any of `secrets` (for a rotation).
+    ///
+    /// # Errors
+    /// [`ConfigError::NoKeys`] without a secret; [`ConfigError::EmptySecret`] for an empty one.
+    pub fn with_secrets<K: Into<Secret>>(
+        secrets: impl IntoIterator<Item = K>,
+    ) -> Result<Self, ConfigError> {
+        let builder = secrets.into_iter().fold(
+            BodyHmac::builder(SIGNATURE_HEADER)
+                .digest(Digest::Sha256)
+                .encoding(Encoding::Hex),
+            |builder, secret| builder.secret(secret),
+        );
+        Ok(Self {
+            verifier: builder.build()?,
+            event_header: HeaderName::new(EVENT_HEADER)?,
+            delivery_header: HeaderName::new(DELIVERY_HEADER)?,
+        })
+    }
+
+    /// The headers ParseFlow would send for `body`: signature (first secret), event type and
+    /// delivery id.
+    #[must_use]
+    pub fn sign_headers(&self, delivery_id: &str, event_type: &str, body: &[u8]) -> SignedHeaders {
+        let mut headers = self.verifier.sign_headers(body);
+        headers.insert(EVENT_HEADER, event_type);
+        headers.insert(DELIVERY_HEADER, delivery_id);
+        headers
+    }
+}
+
+impl Provider for ParseFlow {
+    type Event = Event;
+
+    fn name(&self) -> &str {
+        Self::NAME
+    }
+
+    fn authenticate(
+        &self,
+        headers: &dyn Headers,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Authenticity, VerifyError> {
+        self.verifier
+            .verify_at(headers, body, now)
+            .map(Authenticity::Signed)
+    }
+
+    fn delivery_id(&self, headers: &dyn Headers, _body: &[u8]) -> Result<DeliveryId, ParseError> {
+        provider::id_from_header(headers, &self.delivery_header, DELIVERY_HEADER)?.ok_or(
+            ParseError::MissingDeliveryId {
+                source: DELIVERY_HEADER,
+            },
+        )
+    }
+
+    /// Parses the body and checks that `X-ParseFlow-Event`, when present, names the same type.
+    fn parse(&self, headers: &dyn Headers, body: &[u8]) -> Result<Event, ParseError> {
+        let event = Event::from_json(body)?;
+        let header = match headers.entry(&self.event_header) {
+            HeaderEntry::Absent => return Ok(event),
+            HeaderEntry::Single(value) => value,
+            HeaderEntry::Repeated => b"(repeated header)".as_slice(),
+        };
+        if header == event.event_type().as_bytes() {
+            Ok(event)
+        } else {
+            Err(ParseError::EventTypeMismatch {
+                header: String::from_utf8_lossy(header).into_owned(),
+                body: event.event_type().to_owned(),
+            })
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! Sixtyfour: async job completion webhooks.
+//!
+//! Once an organisation has created a signing secret, Sixtyfour signs each delivery with
+//! `Sixtyfour-Signature: t=<unix>,v1=<hex>[,v1=<hex>]`, HMAC-SHA256 over `t.body`, keyed with the
+//! secret string itself (`sk_whsec_...`). Before that, deliveries are unsigned: [`Sixtyfour`]
+//! refuses them unless [`SixtyfourBuilder::allow_unsigned`] is set. A delivery that carries a
+//! signature is always verified, even when unsigned ones are allowed.
+//!
+//! The delivery id is the `Sixtyfour-Event-Id` header (a UUID). Without it (unsigned
+//! deliveries), the body's `task_id` is used: a job completes once.
+//!
+//! ```
+//! use webhook_guard::{provider::Provider, sixtyfour::{Event, Sixtyfour}};
+//!
+//! let secret = "sk_whsec_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+//! let sixtyfour = Sixtyfour::new(secret)?;
+//! let body = br#"{"task_id":"550e8400-e29b-41d4-a716-446655440000","status":"failed","task_type":"find_email","error":"Error message describing what went wrong"}"#;
+//! let headers = [
+//!     ("sixtyfour-signature", "t=1751498975,v1=61cda67a0f6fa80b6eb0610f7dd57eb25334e11dc35052df1e26197dafb9f1aa"),
+//!     ("sixtyfour-event-id", "3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b"),
+//! ];
+//! let opened = sixtyfour.open(&headers, body, 1_751_498_975)?;
+//! assert_eq!(opened.delivery_id.as_str(), "3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b");
+//! assert!(matches!(opened.event, Event::Failed(_)));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod event;
+
+use std::time::Duration;
+
+pub use event::{
+    EmailVerdict, Event, FindEmailResult, FoundEmail, JobCompleted, JobFailed, JobResult, TaskType,
+};
+
+use crate::{
+    ConfigError, Secret, TimestampedHmac, VerifyError,
+    event::ParseError,
+    headers::{HeaderEntry, HeaderName, Headers},
+    provider::{self, Authenticity, DeliveryId, Provider},
+    scheme::{DEFAULT_TOLERANCE, Scheme, SignedHeaders},
+};
+
+/// The signature header.
+pub const SIGNATURE_HEADER: &str = "sixtyfour-signature";
+/// The event id header, the documented dedup key.
+pub const EVENT_ID_HEADER: &str = "sixtyfour-event-id";
+/// The routing hint header: the task type, for instance `find_email`.
+pub const EVENT_TYPE_HEADER: &str = "sixtyfour-event-type";
+/// The attempt counter header: 1, 2, ...
+pub const DELIVERY_ATTEMPT_HEADER: &str = "sixtyfour-delivery-attempt";
+
+/// The Sixtyfour provider. See the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct Sixtyfour {
+    verifier: Option<TimestampedHmac>,
+    allow_unsigned: bool,
+    signature_header: HeaderName,
+    event_id_header: HeaderName,
+}
+
+/// Configuration of a [`Sixtyfour`] provider.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct SixtyfourBuilder {
+    secrets: Vec<Secret>,
+    allow_unsigned: bool,
+    tolerance: Duration,
+}
+
+impl Sixtyfour {
+    /// The provider's name, `"sixtyfour"`.
+    pub const NAME: &'static str = "sixtyfour";
+
+    /// A provider that requires signatures by `secret`, with a 300 s tolerance.
+    ///
+    /// # Errors
+    /// [`ConfigError::EmptySecret`] for an empty secret.
+    pub fn new(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
+        Self::builder().secret(secret).build()
+    }
+
+    /// Starts a configuration.
+    pub fn builder() -> SixtyfourBuilder {
+        SixtyfourBuilder {
+            secrets: Vec::new(),
+            allow_unsigned: false,
+            tolerance: DEFAULT_TOLERANCE,
+        }
+    }
+
+    /// Whether unsigned deliveries are accepted.
+    #[must_use]
+    pub fn allows_unsigned(&self) -> bool {
+        self.allow_unsigned
+    }
+
+    /// The headers Sixtyfour would send for `body`: the signature by every secret (none if the
+    /// provider has no secret) and the event id.
+    #[must_use]
+    pub fn sign_headers(&self, event_id: &str, timestamp: i64, body: &[u8]) -> SignedHeaders {
+        let mut headers = match &self.verifier {
+            Some(verifier) => verifier.sign_headers(timestamp, body),
+            None => SignedHeaders::new(),
+        };
+        headers.insert(EVENT_ID_HEADER, event_id);
+        headers
+    }
+}
+
+impl SixtyfourBuilder {
+    /// Adds a signing secret, `sk_whsec_...`, used as given (call again during a rotation).
+    pub fn secret(mut self, secret: impl Into<Secret>) -> Self {
+        self.secrets.push(secret.into());
+        self
+    }
+
+    /// Accepts deliveries without a `Sixtyfour-Signature` header (default `false`).
+    ///
+    /// Only for organisations that have not created a signing secret yet: anyone who knows
+    /// the endpoint's URL can then send events.
+    pub fn allow_unsigned(mut self, allow: bool) -> Self {
+        self.allow_unsigned = allow;
+        self
+    }
+
+    /// The largest accepted clock difference, in either direction (default 300 s).
+    pub fn tolerance(mut self, tolerance: Duration) -> Self {
+        self.tolerance = tolerance;
+        self
+    }
+
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    /// [`ConfigError::NoKeys`] with neither a secret nor unsigned deliveries allowed;
+    /// [`ConfigError::EmptySecret`] for an empty secret.
+    pub fn build(self) -> Result<Sixtyfour, ConfigError> {
+        let verifier = if self.secrets.is_empty() {
+            if !self.allow_unsigned {
+                return Err(ConfigError::NoKeys);
+            }
+            None
+        } else {
+            let builder = self.secrets.into_iter().fold(
+                TimestampedHmac::builder(SIGNATURE_HEADER).tolerance(self.tolerance),
+                |builder, secret| builder.secret(secret),
+            );
+            Some(builder.build()?)
+        };
+        Ok(Sixtyfour {
+            verifier,
+            allow_unsigned: self.allow_unsigned,
+            signature_header: HeaderName::new(SIGNATURE_HEADER)?,
+            event_id_header: HeaderName::new(EVENT_ID_HEADER)?,
+        })
+    }
+}
+
+impl Provider for Sixtyfour {
+    type Event = Event;
+
+    fn name(&self) -> &str {
+        Self::NAME
+    }
+
+    fn authenticate(
+        &self,
+        headers: &dyn Headers,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Authenticity, VerifyError> {
+        match headers.entry(&self.signature_header) {
+            HeaderEntry::Absent if self.allow_unsigned => Ok(Authenticity::UnsignedAllowed),
+            HeaderEntry::Absent => Err(VerifyError::Unsigned),
+            _ => match &self.verifier {
+                Some(verifier) => verifier.verify_at(headers, body, now).map(Authenticity::Signed),
+                // Unsigned deliveries only, and this one carries a signature nothing can check.
+                None => Err(VerifyError::SignatureMismatch),
+            },
+        }
+    }
+
+    fn delivery_id(&self, headers: &dyn Headers, body: &[u8]) -> Result<DeliveryId, ParseError> {
+        if let Some(id) = provider::id_from_header(headers, &self.event_id_header, EVENT_ID_HEADER)? {
+            return Ok(id);
+        }
+        let task_id = event::task_id(body).ok_or(ParseError::MissingDeliveryId {
+            source: "the sixtyfour-event-id header and the body's task_id",
+        })?;
+        DeliveryId::new(task_id.as_bytes(), "task_id")
+    }
+
+    fn parse(&self, _headers: &dyn Headers, body: &[u8]) -> Result<Event, ParseError> {
+        Event::from_json(body)
+    }
+}
