@@ -77,7 +77,12 @@ const C: Origin = Origin::Constructed;
 pub const ALL: &[Fixture] = &[
     // Parallel: Task API.
     fixture!("parallel", "task_run.status", "task_run.status", C),
-    fixture!("parallel", "task_run.status", "task_run.status.failed_details", C),
+    fixture!(
+        "parallel",
+        "task_run.status",
+        "task_run.status.failed_details",
+        C
+    ),
     // Parallel: FindAll API. The page's `generated` example is the older candidate form: no
     // `findall_id`, `output` and `basis` null.
     fixture!(
@@ -86,7 +91,12 @@ pub const ALL: &[Fixture] = &[
         "findall.candidate.generated",
         Origin::Verbatim { page: FINDALL_PAGE }
     ),
-    fixture!("parallel", "findall.candidate.generated", "findall.candidate.generated.current", C),
+    fixture!(
+        "parallel",
+        "findall.candidate.generated",
+        "findall.candidate.generated.current",
+        C
+    ),
     fixture!(
         "parallel",
         "findall.candidate.matched",
@@ -102,8 +112,18 @@ pub const ALL: &[Fixture] = &[
             original: include_bytes!("../fixtures/docs/parallel/findall.candidate.unmatched.json"),
         }
     ),
-    fixture!("parallel", "findall.candidate.enriched", "findall.candidate.enriched", C),
-    fixture!("parallel", "findall.candidate.cancelled", "findall.candidate.cancelled", C),
+    fixture!(
+        "parallel",
+        "findall.candidate.enriched",
+        "findall.candidate.enriched",
+        C
+    ),
+    fixture!(
+        "parallel",
+        "findall.candidate.cancelled",
+        "findall.candidate.cancelled",
+        C
+    ),
     fixture!(
         "parallel",
         "findall.run.completed",
@@ -143,12 +163,27 @@ pub const ALL: &[Fixture] = &[
     ),
     // Sixtyfour. The page's examples did not survive; the failed body is the known-answer one.
     fixture!("sixtyfour", "completed", "completed.find_email", C),
-    fixture!("sixtyfour", "completed", "completed.company_intelligence", C),
+    fixture!(
+        "sixtyfour",
+        "completed",
+        "completed.company_intelligence",
+        C
+    ),
     fixture!("sixtyfour", "failed", "failed", Origin::KnownAnswer),
     // FullEnrich.
     fixture!("fullenrich", "batch_completed", "batch_completed", C),
-    fixture!("fullenrich", "batch_completed", "batch_completed.credits_insufficient", C),
-    fixture!("fullenrich", "batch_completed", "batch_completed.empty", Origin::KnownAnswer),
+    fixture!(
+        "fullenrich",
+        "batch_completed",
+        "batch_completed.credits_insufficient",
+        C
+    ),
+    fixture!(
+        "fullenrich",
+        "batch_completed",
+        "batch_completed.empty",
+        Origin::KnownAnswer
+    ),
     fixture!(
         "fullenrich",
         "contact_finished",
@@ -158,8 +193,18 @@ pub const ALL: &[Fixture] = &[
             original: include_bytes!("../fixtures/docs/fullenrich/contact_finished.json"),
         }
     ),
-    fixture!("fullenrich", "contact_finished", "contact_finished.one_record", C),
-    fixture!("fullenrich", "reverse_email_lookup", "reverse_email_lookup", C),
+    fixture!(
+        "fullenrich",
+        "contact_finished",
+        "contact_finished.one_record",
+        C
+    ),
+    fixture!(
+        "fullenrich",
+        "reverse_email_lookup",
+        "reverse_email_lookup",
+        C
+    ),
     // ParseFlow. Only `extraction.completed` has an example; the other payloads are
     // undocumented.
     fixture!(
@@ -174,7 +219,12 @@ pub const ALL: &[Fixture] = &[
     fixture!("parseflow", "extraction.failed", "extraction.failed", C),
     fixture!("parseflow", "batch.completed", "batch.completed", C),
     fixture!("parseflow", "batch.failed", "batch.failed", C),
-    fixture!("parseflow", "quota.warning", "quota.warning", Origin::KnownAnswer),
+    fixture!(
+        "parseflow",
+        "quota.warning",
+        "quota.warning",
+        Origin::KnownAnswer
+    ),
     fixture!("parseflow", "quota.exceeded", "quota.exceeded", C),
 ];
 

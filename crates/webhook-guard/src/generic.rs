@@ -137,10 +137,14 @@ where
     }
 
     fn delivery_id(&self, headers: &dyn Headers, _body: &[u8]) -> Result<DeliveryId, ParseError> {
-        provider::id_from_header(headers, self.verifier.id_header(), StandardWebhooks::ID_HEADER)?
-            .ok_or(ParseError::MissingDeliveryId {
-                source: StandardWebhooks::ID_HEADER,
-            })
+        provider::id_from_header(
+            headers,
+            self.verifier.id_header(),
+            StandardWebhooks::ID_HEADER,
+        )?
+        .ok_or(ParseError::MissingDeliveryId {
+            source: StandardWebhooks::ID_HEADER,
+        })
     }
 
     fn parse(&self, _headers: &dyn Headers, body: &[u8]) -> Result<GenericEvent<T>, ParseError> {

@@ -9,7 +9,15 @@ use webhook_guard::{
 };
 
 /// A UTC date-time.
-fn utc(year: i32, month: u8, day: u8, hour: u8, minute: u8, second: u8, nano: u32) -> time::OffsetDateTime {
+fn utc(
+    year: i32,
+    month: u8,
+    day: u8,
+    hour: u8,
+    minute: u8,
+    second: u8,
+    nano: u32,
+) -> time::OffsetDateTime {
     time::Date::from_calendar_date(year, time::Month::try_from(month).expect("month"), day)
         .and_then(|date| date.with_hms_nano(hour, minute, second, nano))
         .expect("valid date-time")
@@ -21,13 +29,9 @@ fn utc(year: i32, month: u8, day: u8, hour: u8, minute: u8, second: u8, nano: u3
 fn parse_typed_and_round_trip(fixture: &Fixture) -> String {
     macro_rules! check {
         ($event:ty, $body:expr, $is_typed:expr) => {{
-            let event = <$event>::from_json($body)
-                .unwrap_or_else(|e| panic!("{}: {e}", fixture.name));
-            assert!(
-                $is_typed(&event),
-                "{}: parsed as {event:?}",
-                fixture.name
-            );
+            let event =
+                <$event>::from_json($body).unwrap_or_else(|e| panic!("{}: {e}", fixture.name));
+            assert!($is_typed(&event), "{}: parsed as {event:?}", fixture.name);
             assert_eq!(event.event_type(), fixture.event_type, "{}", fixture.name);
             assert!(event.is_known());
             let written = serde_json::to_vec(&event).expect("serializes");
@@ -39,11 +43,17 @@ fn parse_typed_and_round_trip(fixture: &Fixture) -> String {
     match fixture.provider {
         "parallel" => {
             use parallel::Event as E;
-            check!(E, fixture.body, |ev: &E| !matches!(ev, E::Unknown(_) | E::Unparsed(_)))
+            check!(E, fixture.body, |ev: &E| !matches!(
+                ev,
+                E::Unknown(_) | E::Unparsed(_)
+            ))
         }
         "sixtyfour" => {
             use sixtyfour::Event as E;
-            check!(E, fixture.body, |ev: &E| matches!(ev, E::Completed(_) | E::Failed(_)))
+            check!(E, fixture.body, |ev: &E| matches!(
+                ev,
+                E::Completed(_) | E::Failed(_)
+            ))
         }
         "fullenrich" => {
             use fullenrich::Event as E;
@@ -51,7 +61,10 @@ fn parse_typed_and_round_trip(fixture: &Fixture) -> String {
         }
         "parseflow" => {
             use parseflow::Event as E;
-            check!(E, fixture.body, |ev: &E| !matches!(ev, E::Unknown(_) | E::Unparsed(_)))
+            check!(E, fixture.body, |ev: &E| !matches!(
+                ev,
+                E::Unknown(_) | E::Unparsed(_)
+            ))
         }
         other => panic!("fixture of unknown provider {other}"),
     }
@@ -163,9 +176,7 @@ fn code_blocks(page: &str) -> Vec<String> {
 fn verbatim_fixtures_match_the_provider_pages() {
     let seeds = std::env::var_os("WEBHOOK_GUARD_SEEDS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seeds")
-        });
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seeds"));
     if !seeds.is_dir() {
         eprintln!(
             "skipped: provider pages not found at {} (set WEBHOOK_GUARD_SEEDS)",
@@ -200,7 +211,9 @@ fn verbatim_fixtures_match_the_provider_pages() {
 fn parallel_concrete_values() {
     use parallel::{
         Event,
-        findall::{Confidence, FindAllStatus, Generator, MatchStatus, OutputType, TerminationReason},
+        findall::{
+            Confidence, FindAllStatus, Generator, MatchStatus, OutputType, TerminationReason,
+        },
         task::{TaskRunStatus, WarningType},
     };
     let parse = |name| {
@@ -222,7 +235,10 @@ fn parallel_concrete_values() {
         basis.citations[0].url,
         "https://www.crunchbase.com/organization/vivodyne"
     );
-    assert_eq!(basis.citations[0].excerpts.as_deref(), Some(&["Founded in 2021".to_owned()][..]));
+    assert_eq!(
+        basis.citations[0].excerpts.as_deref(),
+        Some(&["Founded in 2021".to_owned()][..])
+    );
     assert_eq!(basis.confidence, Some(Confidence::High));
     assert_eq!(
         matched.timestamp,
@@ -317,11 +333,11 @@ fn parallel_concrete_values() {
     let Event::MonitorExecutionFailed(failed) = parse("monitor.execution.failed") else {
         panic!("variant")
     };
-    assert_eq!(failed.data.event.error, "Error occurred while processing the event");
     assert_eq!(
-        failed.data.event.date,
-        utc(2025, 1, 15, 10, 30, 0, 0)
+        failed.data.event.error,
+        "Error occurred while processing the event"
     );
+    assert_eq!(failed.data.event.date, utc(2025, 1, 15, 10, 30, 0, 0));
 }
 
 #[test]
@@ -391,7 +407,9 @@ fn fullenrich_concrete_values() {
     assert_eq!(contact.data.len(), 1);
     let info = contact.data[0].contact_info.as_ref().expect("contact info");
     assert_eq!(
-        info.most_probable_work_email.as_ref().and_then(|e| e.status.clone()),
+        info.most_probable_work_email
+            .as_ref()
+            .and_then(|e| e.status.clone()),
         Some(EmailStatus::Deliverable)
     );
 
@@ -405,7 +423,10 @@ fn fullenrich_concrete_values() {
     };
     assert_eq!(lookup.data[0].input.email, "maria.garcia@northwind.example");
     assert_eq!(
-        lookup.data[0].profile.as_ref().and_then(|p| p.full_name.as_deref()),
+        lookup.data[0]
+            .profile
+            .as_ref()
+            .and_then(|p| p.full_name.as_deref()),
         Some("Maria Garcia")
     );
 }
@@ -435,15 +456,15 @@ fn parseflow_concrete_values() {
     let line = &invoice.line_items.as_ref().expect("lines")[0];
     assert_eq!(line.quantity, Some(10.0));
     assert_eq!(line.unit_price, Some(4.5));
-    assert_eq!(
-        extraction.timestamp,
-        utc(2026, 4, 14, 10, 5, 0, 0)
-    );
+    assert_eq!(extraction.timestamp, utc(2026, 4, 14, 10, 5, 0, 0));
 
     let Event::ExtractionFailed(failed) = parse("extraction.failed") else {
         panic!("variant")
     };
-    assert_eq!(failed.data.error.as_deref(), Some("Unsupported file format: image/heic"));
+    assert_eq!(
+        failed.data.error.as_deref(),
+        Some("Unsupported file format: image/heic")
+    );
     assert_eq!(failed.data.processing_time_ms, Some(87));
     let Event::BatchCompleted(batch) = parse("batch.completed") else {
         panic!("variant")

@@ -29,10 +29,9 @@ pub(crate) fn parse_parts<T: DeserializeOwned>(
     data: Option<&RawValue>,
 ) -> Result<Envelope<T>, String> {
     let timestamp = timestamp.ok_or("missing field `timestamp`")?;
-    let timestamp = time::serde::rfc3339::deserialize(&mut serde_json::Deserializer::from_str(
-        timestamp.get(),
-    ))
-    .map_err(|e| format!("timestamp: {e}"))?;
+    let timestamp =
+        time::serde::rfc3339::deserialize(&mut serde_json::Deserializer::from_str(timestamp.get()))
+            .map_err(|e| format!("timestamp: {e}"))?;
     let data = data.ok_or("missing field `data`")?;
     let data = serde_json::from_str(data.get()).map_err(|e| format!("data: {e}"))?;
     Ok(Envelope { timestamp, data })

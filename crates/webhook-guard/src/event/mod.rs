@@ -24,8 +24,8 @@ use std::fmt;
 
 pub use envelope::Envelope;
 pub use raw::RawJson;
-pub use undocumented::Undocumented;
 pub use time::OffsetDateTime;
+pub use undocumented::Undocumented;
 
 /// A typed webhook event, whatever the provider.
 ///
@@ -77,7 +77,11 @@ impl UnknownEvent {
 }
 
 impl UnparsedEvent {
-    pub(crate) fn new(event_type: impl Into<String>, raw: RawJson, error: impl fmt::Display) -> Self {
+    pub(crate) fn new(
+        event_type: impl Into<String>,
+        raw: RawJson,
+        error: impl fmt::Display,
+    ) -> Self {
         Self {
             event_type: event_type.into(),
             raw,

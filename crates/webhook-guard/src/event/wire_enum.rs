@@ -102,6 +102,8 @@ macro_rules! wire_enum {
 
 #[cfg(test)]
 mod tests {
+    #![allow(unreachable_pub)]
+
     wire_enum! {
         /// A test enum.
         pub enum Colour {

@@ -357,7 +357,9 @@ impl crate::event::Event for Event {
 impl Serialize for Event {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::BatchCompleted(batch) | Self::ContactFinished(batch) => batch.serialize(serializer),
+            Self::BatchCompleted(batch) | Self::ContactFinished(batch) => {
+                batch.serialize(serializer)
+            }
             Self::ReverseEmailLookup(batch) => batch.serialize(serializer),
             Self::Unparsed(event) => event.raw.serialize(serializer),
         }

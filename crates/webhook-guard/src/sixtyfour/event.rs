@@ -186,7 +186,9 @@ impl Event {
 }
 
 fn required<'w, T>(value: &'w Option<T>, field: &str) -> Result<&'w T, String> {
-    value.as_ref().ok_or_else(|| format!("missing field `{field}`"))
+    value
+        .as_ref()
+        .ok_or_else(|| format!("missing field `{field}`"))
 }
 
 fn completed(wire: &Wire<'_>) -> Result<JobCompleted, String> {

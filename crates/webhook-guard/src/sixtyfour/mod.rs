@@ -174,7 +174,9 @@ impl Provider for Sixtyfour {
             HeaderEntry::Absent if self.allow_unsigned => Ok(Authenticity::UnsignedAllowed),
             HeaderEntry::Absent => Err(VerifyError::Unsigned),
             _ => match &self.verifier {
-                Some(verifier) => verifier.verify_at(headers, body, now).map(Authenticity::Signed),
+                Some(verifier) => verifier
+                    .verify_at(headers, body, now)
+                    .map(Authenticity::Signed),
                 // Unsigned deliveries only, and this one carries a signature nothing can check.
                 None => Err(VerifyError::SignatureMismatch),
             },
@@ -182,7 +184,8 @@ impl Provider for Sixtyfour {
     }
 
     fn delivery_id(&self, headers: &dyn Headers, body: &[u8]) -> Result<DeliveryId, ParseError> {
-        if let Some(id) = provider::id_from_header(headers, &self.event_id_header, EVENT_ID_HEADER)? {
+        if let Some(id) = provider::id_from_header(headers, &self.event_id_header, EVENT_ID_HEADER)?
+        {
             return Ok(id);
         }
         let task_id = event::task_id(body).ok_or(ParseError::MissingDeliveryId {

@@ -1,0 +1,253 @@
+//! One test per forward-compatibility rule, for every provider where the rule applies.
+
+use webhook_guard::{
+    event::{Event as _, UnknownEvent, UnparsedEvent},
+    fixtures, fullenrich, parallel, parseflow, sixtyfour,
+};
+
+fn body(provider: &str, name: &str) -> serde_json::Value {
+    serde_json::from_slice(fixtures::get(provider, name).expect("fixture").body).expect("json")
+}
+
+fn bytes(value: &serde_json::Value) -> Vec<u8> {
+    serde_json::to_vec(value).expect("serializes")
+}
+
+#[test]
+fn an_unknown_event_type_is_kept_whole() {
+    let parallel_body = br#"{"type":"findall.run.paused","timestamp":"2026-01-01T00:00:00Z","data":{"findall_id":"f1","why":[1,2]}}"#;
+    let parallel::Event::Unknown(UnknownEvent {
+        event_type, raw, ..
+    }) = parallel::Event::from_json(parallel_body).expect("accepted")
+    else {
+        panic!("not Unknown")
+    };
+    assert_eq!(event_type, "findall.run.paused");
+    assert_eq!(raw.get().as_bytes(), parallel_body);
+
+    let parseflow_body =
+        br#"{"event":"document.archived","timestamp":"not even a date","data":42}"#;
+    let event = parseflow::Event::from_json(parseflow_body).expect("accepted");
+    assert_eq!(event.event_type(), "document.archived");
+    assert!(!event.is_known());
+    let parseflow::Event::Unknown(unknown) = event else {
+        panic!("not Unknown")
+    };
+    assert_eq!(unknown.raw.get().as_bytes(), parseflow_body);
+
+    let sixtyfour_body = br#"{"task_id":"t-1","status":"running","task_type":"find_email"}"#;
+    let event = sixtyfour::Event::from_json(sixtyfour_body).expect("accepted");
+    assert_eq!(event.event_type(), "running");
+    assert!(!event.is_known());
+    assert_eq!(event.task_id().as_deref(), Some("t-1"));
+    // Unknown events serialize back to their raw bytes.
+    assert_eq!(serde_json::to_vec(&event).expect("ser"), sixtyfour_body);
+}
+
+#[test]
+fn an_unknown_enum_value_becomes_other() {
+    use parallel::findall::{Confidence, Generator, MatchStatus, TerminationReason};
+
+    let mut run = body("parallel", "findall.run.completed");
+    run["data"]["status"]["termination_reason"] = "budget_exhausted".into();
+    run["data"]["generator"] = "ultra".into();
+    let parallel::Event::FindAllRunCompleted(run) =
+        parallel::Event::from_json(&bytes(&run)).expect("parses")
+    else {
+        panic!("not typed")
+    };
+    assert_eq!(
+        run.data.status.termination_reason,
+        Some(TerminationReason::Other("budget_exhausted".to_owned()))
+    );
+    assert_eq!(
+        run.data.generator,
+        Some(Generator::Other("ultra".to_owned()))
+    );
+
+    let mut candidate = body("parallel", "findall.candidate.matched");
+    candidate["data"]["match_status"] = "pending_review".into();
+    candidate["data"]["basis"][0]["confidence"] = "certain".into();
+    let parallel::Event::FindAllCandidateMatched(candidate) =
+        parallel::Event::from_json(&bytes(&candidate)).expect("parses")
+    else {
+        panic!("not typed")
+    };
+    assert_eq!(
+        candidate.data.match_status,
+        MatchStatus::Other("pending_review".to_owned())
+    );
+    assert!(!candidate.data.match_status.is_known());
+    assert_eq!(
+        candidate.data.basis.as_ref().expect("basis")[0].confidence,
+        Some(Confidence::Other("certain".to_owned()))
+    );
+
+    let mut batch = body("fullenrich", "batch_completed");
+    batch["status"] = "PAUSED".into();
+    batch["data"][0]["contact_info"]["most_probable_work_email"]["status"] = "RISKY".into();
+    let fullenrich::Event::BatchCompleted(batch) =
+        fullenrich::Event::from_json(&bytes(&batch)).expect("parses")
+    else {
+        panic!("not typed")
+    };
+    assert_eq!(
+        batch.status,
+        fullenrich::BatchStatus::Other("PAUSED".to_owned())
+    );
+    let email = batch.data[0]
+        .contact_info
+        .as_ref()
+        .and_then(|c| c.most_probable_work_email.as_ref())
+        .expect("email");
+    assert_eq!(
+        email.status,
+        Some(fullenrich::EmailStatus::Other("RISKY".to_owned()))
+    );
+
+    let mut job = body("sixtyfour", "failed");
+    job["task_type"] = "find_linkedin".into();
+    let sixtyfour::Event::Failed(job) = sixtyfour::Event::from_json(&bytes(&job)).expect("parses")
+    else {
+        panic!("not typed")
+    };
+    assert_eq!(
+        job.task_type,
+        sixtyfour::TaskType::Other("find_linkedin".to_owned())
+    );
+
+    let mut extraction = body("parseflow", "extraction.completed");
+    extraction["data"]["documentType"] = "receipt".into();
+    let parseflow::Event::ExtractionCompleted(extraction) =
+        parseflow::Event::from_json(&bytes(&extraction)).expect("parses")
+    else {
+        panic!("not typed")
+    };
+    assert_eq!(
+        extraction.data.document_type,
+        parseflow::payload::DocumentType::Other("receipt".to_owned())
+    );
+}
+
+#[test]
+fn extra_fields_are_ignored() {
+    let cases: [(&str, &str, &[&str]); 4] = [
+        (
+            "parallel",
+            "findall.candidate.matched",
+            &["data", "output", "founded_after_2020_check"],
+        ),
+        ("sixtyfour", "completed.find_email", &["result"]),
+        (
+            "fullenrich",
+            "batch_completed",
+            &["data", "0", "profile", "location"],
+        ),
+        ("parseflow", "extraction.completed", &["data", "metadata"]),
+    ];
+    for (provider, name, path) in cases {
+        let original = fixtures::get(provider, name).expect("fixture").body;
+        let mut value = body(provider, name);
+        value["brand_new_top_level"] = serde_json::json!({"nested": [1, 2, 3]});
+        let mut target = &mut value;
+        for step in path {
+            target = match step.parse::<usize>() {
+                Ok(index) => &mut target[index],
+                Err(_) => &mut target[*step],
+            };
+        }
+        target["brand_new_field"] = serde_json::json!("x");
+        let extended = bytes(&value);
+        let debug = |body: &[u8]| match provider {
+            "parallel" => format!("{:?}", parallel::Event::from_json(body).expect("parses")),
+            "sixtyfour" => format!("{:?}", sixtyfour::Event::from_json(body).expect("parses")),
+            "fullenrich" => format!("{:?}", fullenrich::Event::from_json(body).expect("parses")),
+            _ => format!("{:?}", parseflow::Event::from_json(body).expect("parses")),
+        };
+        // The same typed event as without the extra fields.
+        assert_eq!(debug(&extended), debug(original), "{provider}/{name}");
+        assert!(!debug(&extended).contains("Unparsed"), "{provider}/{name}");
+    }
+}
+
+#[test]
+fn a_known_type_whose_data_does_not_fit_is_delivered_with_the_error() {
+    // Parallel: a required field has the wrong type.
+    let mut run = body("parallel", "findall.run.completed");
+    run["data"]["status"]["is_active"] = "no".into();
+    let sent = bytes(&run);
+    let event = parallel::Event::from_json(&sent).expect("never rejected");
+    assert_eq!(event.event_type(), "findall.run.completed");
+    assert!(event.is_known());
+    let parallel::Event::Unparsed(UnparsedEvent { raw, error, .. }) = &event else {
+        panic!("not Unparsed: {event:?}")
+    };
+    assert_eq!(raw.get().as_bytes(), sent);
+    assert!(
+        error.contains("data") && error.contains("expected a boolean"),
+        "{error}"
+    );
+    // It serializes back to what was received.
+    assert_eq!(serde_json::to_vec(&event).expect("ser"), sent);
+
+    // Parallel: a timestamp that is not RFC 3339.
+    let mut monitor = body("parallel", "monitor.event.detected");
+    monitor["timestamp"] = "27/10/2025".into();
+    let event = parallel::Event::from_json(&bytes(&monitor)).expect("never rejected");
+    let parallel::Event::Unparsed(unparsed) = event else {
+        panic!("not Unparsed")
+    };
+    assert!(
+        unparsed.error.starts_with("timestamp"),
+        "{}",
+        unparsed.error
+    );
+
+    // Sixtyfour: a completed job without a result.
+    let event = sixtyfour::Event::from_json(
+        br#"{"task_id":"t","status":"completed","task_type":"find_email"}"#,
+    )
+    .expect("never rejected");
+    let sixtyfour::Event::Unparsed(unparsed) = event else {
+        panic!("not Unparsed")
+    };
+    assert_eq!(unparsed.event_type, "completed");
+    assert!(unparsed.error.contains("result"), "{}", unparsed.error);
+
+    // FullEnrich: a record with a number where a string belongs.
+    let mut contact = body("fullenrich", "contact_finished");
+    contact["data"][0]["custom"]["user_id"] = 12584.into();
+    let event = fullenrich::Event::from_json(&bytes(&contact)).expect("never rejected");
+    assert_eq!(event.event_type(), "contact_finished");
+    assert!(matches!(event, fullenrich::Event::Unparsed(_)));
+
+    // ParseFlow: an invoice whose quantity is text.
+    let mut extraction = body("parseflow", "extraction.completed");
+    extraction["data"]["data"]["lineItems"][0]["quantity"] = "ten".into();
+    let event = parseflow::Event::from_json(&bytes(&extraction)).expect("never rejected");
+    let parseflow::Event::Unparsed(unparsed) = event else {
+        panic!("not Unparsed")
+    };
+    assert_eq!(unparsed.event_type, "extraction.completed");
+}
+
+#[test]
+fn the_task_run_error_accepts_detail_and_details() {
+    let parse = |error: serde_json::Value| {
+        let mut run = body("parallel", "task_run.status.failed_details");
+        run["data"]["error"] = error;
+        match parallel::Event::from_json(&bytes(&run)).expect("parses") {
+            parallel::Event::TaskRunStatus(run) => run.data.error.expect("error").detail,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(
+        parse(serde_json::json!({"message": "m", "detail": "a"})),
+        Some("a".into())
+    );
+    assert_eq!(
+        parse(serde_json::json!({"message": "m", "details": "b"})),
+        Some("b".into())
+    );
+    assert_eq!(parse(serde_json::json!({"message": "m"})), None);
+}
