@@ -1,10 +1,13 @@
-//! Signs a sample delivery with every scheme, then verifies it, a tampered copy and a stale copy.
+//! Signs a sample delivery with every scheme, then verifies it, a tampered copy and a stale copy;
+//! then signs every documented sample event of every provider and opens it through its provider
+//! into a typed event.
 //!
 //! Run: `cargo run -p webhook-guard-examples --example sign_and_verify`
 
 use webhook_guard::{
-    BodyHmac, Ed25519SigningKey, Scheme, SignedHeaders, StandardWebhooks, TimestampedHmac,
-    scheme::Digest,
+    BodyHmac, Ed25519SigningKey, Event, Provider, Scheme, SignedHeaders, StandardWebhooks,
+    TimestampedHmac, fixtures, fullenrich::FullEnrich, parallel::Parallel, parseflow::ParseFlow,
+    scheme::Digest, sixtyfour::Sixtyfour,
 };
 
 const BODY: &[u8] = br#"{"type":"task_run.status","timestamp":"2025-10-27T14:56:05.619331Z","data":{"run_id":"trun_1","status":"completed"}}"#;
@@ -33,6 +36,35 @@ fn report(name: &str, scheme: &dyn Scheme, headers: &SignedHeaders, timestamped:
             "{name:<22} {case:<18} {shown}{}",
             if as_expected { "" } else { "  <-- UNEXPECTED" }
         );
+    }
+    all_as_expected
+}
+
+/// Signs every sample of `provider` with `sign`, opens it, and prints the typed result.
+fn open_samples<P: Provider>(provider: &P, sign: impl Fn(&str, &[u8]) -> SignedHeaders) -> bool {
+    let mut all_as_expected = true;
+    for (i, fixture) in fixtures::of(provider.name()).enumerate() {
+        let id = format!("dlv_{:04}", i + 1);
+        let headers = sign(&id, fixture.body);
+        let shown = match provider.open(&headers, fixture.body, NOW) {
+            Ok(opened) => {
+                let typed =
+                    opened.event.is_known() && opened.event.event_type() == fixture.event_type;
+                all_as_expected &= typed;
+                let id = opened.delivery_id.as_str();
+                let id = id.get(..16).unwrap_or(id);
+                format!(
+                    "{:<29} id {id:<16} {}",
+                    opened.event.event_type(),
+                    if typed { "typed" } else { "<-- UNEXPECTED" }
+                )
+            }
+            Err(error) => {
+                all_as_expected = false;
+                format!("rejected ({error})  <-- UNEXPECTED")
+            }
+        };
+        println!("{:<10} {:<38} {shown}", provider.name(), fixture.name);
     }
     all_as_expected
 }
@@ -70,6 +102,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &fullenrich_headers,
         false,
     );
+
+    println!();
+    let parallel = Parallel::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")?;
+    ok &= open_samples(&parallel, |id, body| parallel.sign_headers(id, NOW, body));
+    let sixtyfour = Sixtyfour::new(
+        "sk_whsec_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    )?;
+    ok &= open_samples(&sixtyfour, |id, body| sixtyfour.sign_headers(id, NOW, body));
+    let fullenrich = FullEnrich::new("fe_test_api_key")?;
+    ok &= open_samples(&fullenrich, |_, body| fullenrich.sign_headers(body));
+    let parseflow = ParseFlow::new("whsec_AbCdEfGhIjKlMnOpQrStUvWxYz123456")?;
+    ok &= open_samples(&parseflow, |id, body| {
+        let event = webhook_guard::parseflow::Event::from_json(body)
+            .map(|e| e.event_type().to_owned())
+            .unwrap_or_default();
+        parseflow.sign_headers(id, &event, body)
+    });
+
     if ok {
         println!("every outcome as expected");
         Ok(())

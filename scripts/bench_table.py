@@ -2,6 +2,7 @@
 """Prints the Markdown comparison tables of BENCHMARKS.md from criterion's saved estimates.
 
 Usage: python3 scripts/bench_table.py verify   (after `cargo bench -p webhook-guard --bench verify`)
+       python3 scripts/bench_table.py parse    (after `cargo bench -p webhook-guard --bench parse`)
 
 Reads target/criterion/<group>/<function>/<parameter>/new/estimates.json and prints, for each
 parameter, the median time of every function and the ratios the issue targets ask for.
@@ -63,7 +64,35 @@ def verify_table():
               + " | ".join(f"{x:.3f}x" for x in ratios) + " |")
 
 
-TABLES = {"verify": verify_table}
+def parse_table():
+    results = load("parse")
+    print("| fixture | bytes | typed | Value | typed/Value | typed MiB/s |")
+    print("|---|---|---|---|---|---|")
+    slowest = 0.0
+    for param in sorted(results, key=lambda p: ("large_batch" in p, p)):
+        r = results[param]
+        if "typed" not in r or "value" not in r:
+            continue
+        size = fixture_size(param)
+        ratio = r["typed"] / r["value"]
+        slowest = max(slowest, ratio)
+        speed = f"{size / (r['typed'] / 1e9) / 2**20:.0f}" if size else "?"
+        print(f"| {param} | {size or '?'} | {fmt_time(r['typed'])} | {fmt_time(r['value'])} | {ratio:.3f}x | {speed} |")
+    print(f"\nworst typed/Value ratio: {slowest:.3f}x (target: at most 1.000x)")
+
+
+def fixture_size(param):
+    """The body size criterion recorded for a parse benchmark (its throughput)."""
+    path = os.path.join(ROOT, "parse", "typed", param, "new", "benchmark.json")
+    try:
+        with open(path) as f:
+            throughput = json.load(f).get("throughput") or {}
+        return throughput.get("Bytes") or throughput.get("BytesDecimal")
+    except OSError:
+        return None
+
+
+TABLES = {"verify": verify_table, "parse": parse_table}
 
 if __name__ == "__main__":
     names = sys.argv[1:] or list(TABLES)

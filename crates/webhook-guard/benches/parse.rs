@@ -1,5 +1,5 @@
 //! Typed parsing of every fixture against `serde_json::from_slice::<serde_json::Value>` on the
-//! same bytes, in one run, plus a ~1 MiB FullEnrich batch of 280 full records.
+//! same bytes, in one run, plus a ~1 MiB FullEnrich batch of 350 full records.
 //!
 //! `cargo bench -p webhook-guard --bench parse`, then `python3 scripts/bench_table.py parse`.
 
@@ -26,11 +26,16 @@ fn value(body: &[u8]) -> usize {
 }
 
 fn parse(c: &mut Criterion) {
-    let large = fixtures::large_fullenrich_batch(280);
+    let large = fixtures::large_fullenrich_batch(350);
+    assert!(
+        (1 << 20) * 9 / 10 < large.len() && large.len() < (1 << 20) * 11 / 10,
+        "about 1 MiB: {} bytes",
+        large.len()
+    );
     assert!(
         matches!(
             fullenrich::Event::from_json(&large),
-            Ok(fullenrich::Event::BatchCompleted(ref batch)) if batch.data.len() == 280
+            Ok(fullenrich::Event::BatchCompleted(ref batch)) if batch.data.len() == 350
         ),
         "the large batch parses into its typed variant"
     );
@@ -39,7 +44,7 @@ fn parse(c: &mut Criterion) {
         .map(|f| (format!("{}:{}", f.provider, f.name), f.provider, f.body))
         .collect();
     cases.push((
-        "fullenrich:large_batch_280".to_owned(),
+        "fullenrich:large_batch_350".to_owned(),
         "fullenrich",
         &large,
     ));

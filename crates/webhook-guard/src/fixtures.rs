@@ -259,9 +259,9 @@ pub fn event_types(provider: &str) -> Vec<&'static str> {
     types
 }
 
-/// A FullEnrich `batch_completed` body of `records` full enrichment records (about 3.8 KiB
-/// each, so 280 records make about 1 MiB), for benchmarks and load tests. Every record differs
-/// in its custom id and addresses.
+/// A FullEnrich `batch_completed` body of `records` full enrichment records, compact JSON of
+/// about 3 KiB per record (350 records make about 1 MiB), for benchmarks and load tests. Every
+/// record differs in its custom id and work address.
 #[must_use]
 pub fn large_fullenrich_batch(records: usize) -> Vec<u8> {
     let template: serde_json::Value = get("fullenrich", "batch_completed")
@@ -279,5 +279,5 @@ pub fn large_fullenrich_batch(records: usize) -> Vec<u8> {
         .collect();
     let mut batch = template;
     batch["data"] = serde_json::Value::Array(data);
-    serde_json::to_vec_pretty(&batch).unwrap_or_default()
+    serde_json::to_vec(&batch).unwrap_or_default()
 }

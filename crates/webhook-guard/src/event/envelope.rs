@@ -51,6 +51,15 @@ pub(crate) fn serialize<S: Serializer, T: Serialize>(
     out.end()
 }
 
+/// Deserializes an RFC 3339 date-time.
+pub(crate) struct Rfc3339Time(pub(crate) OffsetDateTime);
+
+impl<'de> serde::Deserialize<'de> for Rfc3339Time {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        time::serde::rfc3339::deserialize(deserializer).map(Self)
+    }
+}
+
 /// Serializes a date-time as RFC 3339.
 pub(crate) struct Rfc3339<'a>(pub(crate) &'a OffsetDateTime);
 
@@ -106,6 +115,12 @@ macro_rules! envelope_events {
             /// is not a JSON object with a string
             #[doc = concat!("`", $type_field, "`.")]
             pub fn from_json(body: &[u8]) -> Result<Self, $crate::event::ParseError> {
+                // One pass straight into the typed payload when the body is the common case
+                // (a known type before `data`, no escapes in keys or type); anything else, and
+                // every failure, takes the general path below, which decides.
+                if let Ok(event) = Self::from_json_in_one_pass(body) {
+                    return Ok(event);
+                }
                 #[derive(::serde::Deserialize)]
                 struct Wire<'a> {
                     #[serde(rename = $type_field, borrow)]
@@ -138,6 +153,74 @@ macro_rules! envelope_events {
                         error,
                     ))),
                 }
+            }
+        }
+
+        impl $name {
+            fn from_json_in_one_pass(body: &[u8]) -> Result<Self, ::serde_json::Error> {
+                use ::serde::de::{Error as _, MapAccess};
+
+                enum Payload {
+                    $( $variant($data), )+
+                }
+
+                fn payload<'de, A: MapAccess<'de>>(
+                    event_type: &str,
+                    map: &mut A,
+                ) -> Result<Payload, A::Error> {
+                    match event_type {
+                        $( $wire => map.next_value().map(Payload::$variant), )+
+                        _ => Err(A::Error::custom("unknown event type")),
+                    }
+                }
+
+                struct Visitor;
+
+                impl<'de> ::serde::de::Visitor<'de> for Visitor {
+                    type Value = (Payload, ::time::OffsetDateTime);
+
+                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str("an event envelope")
+                    }
+
+                    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                        let mut event_type: Option<&'de str> = None;
+                        let mut timestamp = None;
+                        let mut data: Option<Payload> = None;
+                        while let Some(key) = map.next_key::<&'de str>()? {
+                            match key {
+                                $type_field if event_type.is_none() => {
+                                    event_type = Some(map.next_value()?);
+                                }
+                                "timestamp" if timestamp.is_none() => {
+                                    let time: $crate::event::envelope::Rfc3339Time = map.next_value()?;
+                                    timestamp = Some(time.0);
+                                }
+                                "data" if data.is_none() => match event_type {
+                                    Some(event_type) => data = Some(payload(event_type, &mut map)?),
+                                    // Data before the type: left to the general path.
+                                    None => return Err(A::Error::custom("data before type")),
+                                },
+                                $type_field | "timestamp" | "data" => {
+                                    return Err(A::Error::custom("duplicate field"));
+                                }
+                                _ => {
+                                    map.next_value::<::serde::de::IgnoredAny>()?;
+                                }
+                            }
+                        }
+                        let timestamp = timestamp.ok_or_else(|| A::Error::missing_field("timestamp"))?;
+                        let data = data.ok_or_else(|| A::Error::missing_field("data"))?;
+                        Ok((data, timestamp))
+                    }
+                }
+
+                let mut de = ::serde_json::Deserializer::from_slice(body);
+                let (data, timestamp) = ::serde::Deserializer::deserialize_map(&mut de, Visitor)?;
+                de.end()?;
+                Ok(match data {
+                    $( Payload::$variant(data) => Self::$variant($crate::event::Envelope { timestamp, data }), )+
+                })
             }
         }
 

@@ -2,7 +2,6 @@
 
 use serde::{Deserialize, Serialize, Serializer, ser::SerializeStruct};
 use serde_json::Value;
-use serde_json::value::RawValue;
 use std::borrow::Cow;
 
 use crate::event::{ParseError, UnknownEvent, UnparsedEvent, raw_body};
@@ -136,8 +135,8 @@ struct Wire<'a> {
     status: Cow<'a, str>,
     #[serde(default)]
     task_type: Option<TaskType>,
-    #[serde(borrow, default)]
-    result: Option<&'a RawValue>,
+    #[serde(default)]
+    result: Option<Value>,
     #[serde(borrow, default)]
     error: Option<Cow<'a, str>>,
 }
@@ -169,15 +168,16 @@ impl Event {
     pub fn from_json(body: &[u8]) -> Result<Self, ParseError> {
         let wire: Wire<'_> =
             serde_json::from_slice(body).map_err(|e| ParseError::invalid_json(&e))?;
-        let parsed = match &*wire.status {
-            Self::COMPLETED => completed(&wire).map(Self::Completed),
+        let status = wire.status.clone();
+        let parsed = match &*status {
+            Self::COMPLETED => completed(wire).map(Self::Completed),
             Self::FAILED => failed(&wire).map(Self::Failed),
             other => return Ok(Self::Unknown(UnknownEvent::new(other, raw_body(body)?))),
         };
         match parsed {
             Ok(event) => Ok(event),
             Err(error) => Ok(Self::Unparsed(UnparsedEvent::new(
-                wire.status,
+                status,
                 raw_body(body)?,
                 error,
             ))),
@@ -191,16 +191,18 @@ fn required<'w, T>(value: &'w Option<T>, field: &str) -> Result<&'w T, String> {
         .ok_or_else(|| format!("missing field `{field}`"))
 }
 
-fn completed(wire: &Wire<'_>) -> Result<JobCompleted, String> {
+fn completed(wire: Wire<'_>) -> Result<JobCompleted, String> {
     let task_type = required(&wire.task_type, "task_type")?.clone();
-    let result = required(&wire.result, "result")?.get();
+    let task_id = required(&wire.task_id, "task_id")?.to_string();
+    let result = wire.result.ok_or("missing field `result`")?;
     let result = match task_type {
-        TaskType::FindEmail => serde_json::from_str(result).map(JobResult::FindEmail),
-        _ => serde_json::from_str(result).map(JobResult::Other),
-    }
-    .map_err(|e| format!("result: {e}"))?;
+        TaskType::FindEmail => serde_json::from_value(result)
+            .map(JobResult::FindEmail)
+            .map_err(|e| format!("result: {e}"))?,
+        _ => JobResult::Other(result),
+    };
     Ok(JobCompleted {
-        task_id: required(&wire.task_id, "task_id")?.to_string(),
+        task_id,
         task_type,
         result,
     })
