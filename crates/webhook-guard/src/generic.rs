@@ -32,7 +32,6 @@ use crate::{
     event::{Event, ParseError, UnparsedEvent, raw_body},
     headers::Headers,
     provider::{self, Authenticity, DeliveryId, Provider},
-    scheme::Scheme,
 };
 
 /// A Standard Webhooks sender whose bodies parse into `T`.
@@ -131,20 +130,15 @@ where
         body: &[u8],
         now: i64,
     ) -> Result<Authenticity, VerifyError> {
-        self.verifier
-            .verify_at(headers, body, now)
-            .map(Authenticity::Signed)
+        provider::signed(&self.verifier, headers, body, now)
     }
 
     fn delivery_id(&self, headers: &dyn Headers, _body: &[u8]) -> Result<DeliveryId, ParseError> {
-        provider::id_from_header(
+        provider::required_id(
             headers,
             self.verifier.id_header(),
             StandardWebhooks::ID_HEADER,
-        )?
-        .ok_or(ParseError::MissingDeliveryId {
-            source: StandardWebhooks::ID_HEADER,
-        })
+        )
     }
 
     fn parse(&self, _headers: &dyn Headers, body: &[u8]) -> Result<GenericEvent<T>, ParseError> {

@@ -19,7 +19,7 @@ use crate::{
     VerifyError,
     event::{Event, MAX_DELIVERY_ID_LEN, ParseError},
     headers::{HeaderEntry, HeaderName, Headers},
-    scheme::Verified,
+    scheme::{Scheme, Verified},
 };
 
 /// How a delivery was authenticated.
@@ -210,7 +210,28 @@ pub trait Provider: fmt::Debug + Send + Sync + 'static {
     }
 }
 
+/// Authenticity of a delivery checked by a signature scheme.
+pub(crate) fn signed(
+    scheme: &dyn Scheme,
+    headers: &dyn Headers,
+    body: &[u8],
+    now: i64,
+) -> Result<Authenticity, VerifyError> {
+    scheme
+        .verify_at(headers, body, now)
+        .map(Authenticity::Signed)
+}
+
 /// The delivery id from a header that must be present.
+pub(crate) fn required_id(
+    headers: &dyn Headers,
+    name: &HeaderName,
+    source: &'static str,
+) -> Result<DeliveryId, ParseError> {
+    id_from_header(headers, name, source)?.ok_or(ParseError::MissingDeliveryId { source })
+}
+
+/// The delivery id from a header that may be absent.
 pub(crate) fn id_from_header(
     headers: &dyn Headers,
     name: &HeaderName,

@@ -33,8 +33,8 @@ use crate::{
     BodyHmac, ConfigError, Secret, VerifyError,
     event::ParseError,
     headers::Headers,
-    provider::{Authenticity, DeliveryId, Provider},
-    scheme::{Digest, Encoding, Scheme, SignedHeaders},
+    provider::{self, Authenticity, DeliveryId, Provider},
+    scheme::{Digest, SignedHeaders},
 };
 
 /// The signature header.
@@ -65,14 +65,8 @@ impl FullEnrich {
     pub fn with_keys<K: Into<Secret>>(
         api_keys: impl IntoIterator<Item = K>,
     ) -> Result<Self, ConfigError> {
-        let builder = api_keys.into_iter().fold(
-            BodyHmac::builder(SIGNATURE_HEADER)
-                .digest(Digest::Sha1)
-                .encoding(Encoding::Hex),
-            |builder, key| builder.secret(key),
-        );
         Ok(Self {
-            verifier: builder.build()?,
+            verifier: BodyHmac::hex(SIGNATURE_HEADER, Digest::Sha1, api_keys)?,
         })
     }
 
@@ -102,9 +96,7 @@ impl Provider for FullEnrich {
         body: &[u8],
         now: i64,
     ) -> Result<Authenticity, VerifyError> {
-        self.verifier
-            .verify_at(headers, body, now)
-            .map(Authenticity::Signed)
+        provider::signed(&self.verifier, headers, body, now)
     }
 
     fn delivery_id(&self, _headers: &dyn Headers, body: &[u8]) -> Result<DeliveryId, ParseError> {

@@ -203,14 +203,11 @@ impl Provider for Parallel {
     }
 
     fn delivery_id(&self, headers: &dyn Headers, _body: &[u8]) -> Result<DeliveryId, ParseError> {
-        provider::id_from_header(
+        provider::required_id(
             headers,
             self.verifier.id_header(),
             StandardWebhooks::ID_HEADER,
-        )?
-        .ok_or(ParseError::MissingDeliveryId {
-            source: StandardWebhooks::ID_HEADER,
-        })
+        )
     }
 
     fn parse(&self, _headers: &dyn Headers, body: &[u8]) -> Result<Event, ParseError> {

@@ -35,7 +35,7 @@ use crate::{
     event::{Event as _, ParseError},
     headers::{HeaderEntry, HeaderName, Headers},
     provider::{self, Authenticity, DeliveryId, Provider},
-    scheme::{Digest, Encoding, Scheme, SignedHeaders},
+    scheme::{Digest, SignedHeaders},
 };
 
 /// The signature header.
@@ -72,14 +72,8 @@ impl ParseFlow {
     pub fn with_secrets<K: Into<Secret>>(
         secrets: impl IntoIterator<Item = K>,
     ) -> Result<Self, ConfigError> {
-        let builder = secrets.into_iter().fold(
-            BodyHmac::builder(SIGNATURE_HEADER)
-                .digest(Digest::Sha256)
-                .encoding(Encoding::Hex),
-            |builder, secret| builder.secret(secret),
-        );
         Ok(Self {
-            verifier: builder.build()?,
+            verifier: BodyHmac::hex(SIGNATURE_HEADER, Digest::Sha256, secrets)?,
             event_header: HeaderName::new(EVENT_HEADER)?,
             delivery_header: HeaderName::new(DELIVERY_HEADER)?,
         })
@@ -109,17 +103,11 @@ impl Provider for ParseFlow {
         body: &[u8],
         now: i64,
     ) -> Result<Authenticity, VerifyError> {
-        self.verifier
-            .verify_at(headers, body, now)
-            .map(Authenticity::Signed)
+        provider::signed(&self.verifier, headers, body, now)
     }
 
     fn delivery_id(&self, headers: &dyn Headers, _body: &[u8]) -> Result<DeliveryId, ParseError> {
-        provider::id_from_header(headers, &self.delivery_header, DELIVERY_HEADER)?.ok_or(
-            ParseError::MissingDeliveryId {
-                source: DELIVERY_HEADER,
-            },
-        )
+        provider::required_id(headers, &self.delivery_header, DELIVERY_HEADER)
     }
 
     /// Parses the body and checks that `X-ParseFlow-Event`, when present, names the same type.

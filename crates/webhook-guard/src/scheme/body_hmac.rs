@@ -111,6 +111,25 @@ impl BodyHmac {
             .build()
     }
 
+    /// A verifier of lowercase-hex MACs of the body, without prefix, accepting any of
+    /// `secrets` (FullEnrich: SHA-1; ParseFlow: SHA-256).
+    ///
+    /// # Errors
+    /// As [`BodyHmacBuilder::build`].
+    pub fn hex<K: Into<Secret>>(
+        header: &str,
+        digest: Digest,
+        secrets: impl IntoIterator<Item = K>,
+    ) -> Result<Self, ConfigError> {
+        secrets
+            .into_iter()
+            .fold(
+                Self::builder(header).digest(digest).encoding(Encoding::Hex),
+                |builder, secret| builder.secret(secret),
+            )
+            .build()
+    }
+
     /// The header value for `body`, signed with the first secret.
     #[must_use]
     pub fn sign(&self, body: &[u8]) -> String {

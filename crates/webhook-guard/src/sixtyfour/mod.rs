@@ -38,7 +38,7 @@ use crate::{
     event::ParseError,
     headers::{HeaderEntry, HeaderName, Headers},
     provider::{self, Authenticity, DeliveryId, Provider},
-    scheme::{DEFAULT_TOLERANCE, Scheme, SignedHeaders},
+    scheme::{DEFAULT_TOLERANCE, SignedHeaders},
 };
 
 /// The signature header.
@@ -174,9 +174,7 @@ impl Provider for Sixtyfour {
             HeaderEntry::Absent if self.allow_unsigned => Ok(Authenticity::UnsignedAllowed),
             HeaderEntry::Absent => Err(VerifyError::Unsigned),
             _ => match &self.verifier {
-                Some(verifier) => verifier
-                    .verify_at(headers, body, now)
-                    .map(Authenticity::Signed),
+                Some(verifier) => provider::signed(verifier, headers, body, now),
                 // Unsigned deliveries only, and this one carries a signature nothing can check.
                 None => Err(VerifyError::SignatureMismatch),
             },
