@@ -138,6 +138,17 @@ pub enum ConfigError {
     InvalidPrefix,
     /// The signature limit is zero.
     InvalidSignatureLimit,
+    /// A provider or endpoint name has characters other than letters, digits, `-`, `_`, `.`
+    /// (names are parts of dedup store keys), or is empty.
+    InvalidName {
+        /// The name as given.
+        name: String,
+    },
+    /// A duration that must not be zero is zero.
+    InvalidDuration {
+        /// Which setting.
+        what: &'static str,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -152,6 +163,11 @@ impl fmt::Display for ConfigError {
                 f.write_str("the signature prefix must be non-empty printable ASCII")
             }
             Self::InvalidSignatureLimit => f.write_str("the signature limit must be at least 1"),
+            Self::InvalidName { name } => write!(
+                f,
+                "invalid name `{name}`: use letters, digits, `-`, `_` and `.` only"
+            ),
+            Self::InvalidDuration { what } => write!(f, "the {what} must not be zero"),
         }
     }
 }

@@ -5,6 +5,8 @@
 #[macro_use]
 pub mod event;
 
+pub mod clock;
+pub mod dedup;
 mod error;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
@@ -14,6 +16,7 @@ pub mod headers;
 pub mod parallel;
 pub mod parseflow;
 pub mod provider;
+pub mod receiver;
 pub mod scheme;
 mod secret;
 pub mod sixtyfour;
@@ -21,6 +24,7 @@ pub mod sixtyfour;
 pub use error::{ConfigError, VerifyError};
 pub use event::{Event, ParseError};
 pub use provider::{Authenticity, DeliveryId, OpenError, Opened, Provider};
+pub use receiver::{Delivery, DeliveryMeta, Receiver, Rejection};
 pub use scheme::{
     BodyHmac, Ed25519SigningKey, Scheme, SignedHeaders, StandardWebhooks, TimestampedHmac, Verified,
 };

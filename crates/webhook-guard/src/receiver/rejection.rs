@@ -1,0 +1,139 @@
+//! Why a delivery was not handed to the handler, and the HTTP answer for it.
+
+use std::{fmt, time::Duration};
+
+use crate::{ParseError, VerifyError, dedup::StoreError};
+
+/// The header set on the answer to a duplicate of a completed delivery.
+pub const DUPLICATE_HEADER: &str = "webhook-guard-duplicate";
+
+/// A delivery the handler will not see, with the HTTP answer it gets.
+///
+/// Every adapter answers with [`status`](Self::status), [`headers`](Self::headers) and
+/// [`public_message`](Self::public_message) as the body: the same answers on every framework.
+/// The precise reason ([`Display`](fmt::Display), [`kind`](Self::kind)) is for logs only.
+///
+/// | kind | status | headers |
+/// |---|---|---|
+/// | [`Unauthorized`](RejectionKind::Unauthorized): missing or invalid signature, bad or stale timestamp | 401 | |
+/// | [`Malformed`](RejectionKind::Malformed): body or delivery id unreadable | 400 | |
+/// | [`PayloadTooLarge`](RejectionKind::PayloadTooLarge) | 413 | |
+/// | [`Duplicate`](RejectionKind::Duplicate) of a completed delivery | 200 | `webhook-guard-duplicate: true` |
+/// | [`InFlight`](RejectionKind::InFlight): the same delivery is being processed | 409 | `retry-after` |
+/// | [`StoreUnavailable`](RejectionKind::StoreUnavailable), fail-closed | 503 | `retry-after` |
+///
+/// Never 410: senders take it as "disable this endpoint".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    kind: RejectionKind,
+    retry_after: Option<Duration>,
+}
+
+/// The kinds of [`Rejection`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RejectionKind {
+    /// The delivery is not authentic.
+    Unauthorized(VerifyError),
+    /// The delivery is authentic but its body or delivery id cannot be read.
+    Malformed(ParseError),
+    /// The body is longer than the limit.
+    PayloadTooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// The delivery was already processed.
+    Duplicate,
+    /// The same delivery is being processed right now.
+    InFlight,
+    /// The dedup store failed and the receiver is fail-closed.
+    StoreUnavailable(StoreError),
+}
+
+impl Rejection {
+    pub(crate) fn new(kind: RejectionKind, retry_after: Option<Duration>) -> Self {
+        Self { kind, retry_after }
+    }
+
+    /// A body over `limit` bytes (adapters detect it while reading the body).
+    #[must_use]
+    pub fn payload_too_large(limit: u64) -> Self {
+        Self::new(RejectionKind::PayloadTooLarge { limit }, None)
+    }
+
+    /// What happened.
+    #[must_use]
+    pub fn kind(&self) -> &RejectionKind {
+        &self.kind
+    }
+
+    /// The HTTP status to answer with.
+    #[must_use]
+    pub fn status(&self) -> u16 {
+        match self.kind {
+            RejectionKind::Unauthorized(_) => 401,
+            RejectionKind::Malformed(_) => 400,
+            RejectionKind::PayloadTooLarge { .. } => 413,
+            RejectionKind::Duplicate => 200,
+            RejectionKind::InFlight => 409,
+            RejectionKind::StoreUnavailable(_) => 503,
+        }
+    }
+
+    /// The headers to answer with, besides `content-type: text/plain`.
+    #[must_use]
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        let mut headers = Vec::new();
+        if self.kind == RejectionKind::Duplicate {
+            headers.push((DUPLICATE_HEADER, "true".to_owned()));
+        }
+        if let Some(after) = self.retry_after {
+            headers.push(("retry-after", after.as_secs().max(1).to_string()));
+        }
+        headers
+    }
+
+    /// A short answer body that says nothing about keys or which check failed.
+    #[must_use]
+    pub fn public_message(&self) -> &'static str {
+        match &self.kind {
+            RejectionKind::Unauthorized(e) => e.public_message(),
+            RejectionKind::Malformed(e) => e.public_message(),
+            RejectionKind::PayloadTooLarge { .. } => "webhook body too large",
+            RejectionKind::Duplicate => "duplicate delivery, already processed",
+            RejectionKind::InFlight => "this delivery is being processed, retry later",
+            RejectionKind::StoreUnavailable(_) => "temporarily unavailable, retry later",
+        }
+    }
+
+    /// The outcome to log and count for this rejection.
+    #[must_use]
+    pub fn outcome(&self) -> super::Outcome {
+        use super::Outcome;
+        match self.kind {
+            RejectionKind::Unauthorized(_) => Outcome::Unauthorized,
+            RejectionKind::Malformed(_) => Outcome::Malformed,
+            RejectionKind::PayloadTooLarge { .. } => Outcome::TooLarge,
+            RejectionKind::Duplicate => Outcome::Duplicate,
+            RejectionKind::InFlight => Outcome::InFlight,
+            RejectionKind::StoreUnavailable(_) => Outcome::StoreUnavailable,
+        }
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            RejectionKind::Unauthorized(e) => write!(f, "rejected: {e}"),
+            RejectionKind::Malformed(e) => write!(f, "rejected: {e}"),
+            RejectionKind::PayloadTooLarge { limit } => {
+                write!(f, "rejected: body longer than {limit} bytes")
+            }
+            RejectionKind::Duplicate => f.write_str("duplicate of a completed delivery"),
+            RejectionKind::InFlight => f.write_str("duplicate of a delivery in flight"),
+            RejectionKind::StoreUnavailable(e) => write!(f, "refused, fail-closed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Rejection {}
