@@ -165,7 +165,9 @@ impl MemoryStore {
             _ => None,
         };
         if let Some(key) = owned {
-            shard.records.insert(Arc::clone(&key), Record::Done { until });
+            shard
+                .records
+                .insert(Arc::clone(&key), Record::Done { until });
             shard.completed.push_back((key, until));
         }
         shard.purge_expired(now);
@@ -217,7 +219,9 @@ impl Shard {
 /// Locks a shard. A panic while a shard was locked cannot leave it half-updated (every
 /// update is a single map operation), so a poisoned lock is used as is.
 fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
-    shard.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    shard
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Default for MemoryStore {

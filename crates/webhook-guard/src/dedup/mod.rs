@@ -158,7 +158,10 @@ mod tests {
         let a = ClaimToken::random();
         let b = ClaimToken::random();
         assert_ne!(a, b);
-        assert_eq!(format!("{:?}", ClaimToken::from_u128(255)), format!("ClaimToken({:032x})", 255));
+        assert_eq!(
+            format!("{:?}", ClaimToken::from_u128(255)),
+            format!("ClaimToken({:032x})", 255)
+        );
         assert_eq!(ClaimToken::from_u128(a.as_u128()), a);
     }
 
@@ -167,6 +170,9 @@ mod tests {
         let e = StoreError::new(StoreErrorKind::Timeout, "after 250 ms");
         assert_eq!(e.to_string(), "dedup store timed out: after 250 ms");
         assert_eq!(e.kind(), StoreErrorKind::Timeout);
-        assert_eq!(StoreError::new(StoreErrorKind::Full, "").to_string(), "dedup store full");
+        assert_eq!(
+            StoreError::new(StoreErrorKind::Full, "").to_string(),
+            "dedup store full"
+        );
     }
 }

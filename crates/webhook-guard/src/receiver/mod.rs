@@ -360,10 +360,10 @@ impl<P: Provider> Receiver<P> {
         let event = match inner.provider.parse(headers, &body) {
             Ok(event) => event,
             Err(error) => {
-                if let Some(ticket) = ticket {
-                    if let Err(store_error) = ticket.release().await {
-                        tracing::warn!(%store_error, "could not release the claim of a malformed delivery");
-                    }
+                if let Some(ticket) = ticket
+                    && let Err(store_error) = ticket.release().await
+                {
+                    tracing::warn!(%store_error, "could not release the claim of a malformed delivery");
                 }
                 return Err(Rejection::new(RejectionKind::Malformed(error), None));
             }
@@ -481,7 +481,11 @@ impl<P: Provider> ReceiverBuilder<P> {
                 endpoint: Arc::from(self.endpoint),
                 key_prefix,
                 store: self.store.unwrap_or_else(|| {
-                    Arc::new(MemoryStore::builder().clock(Arc::clone(&self.clock)).build())
+                    Arc::new(
+                        MemoryStore::builder()
+                            .clock(Arc::clone(&self.clock))
+                            .build(),
+                    )
                 }),
                 clock: self.clock,
                 lease: self.lease,

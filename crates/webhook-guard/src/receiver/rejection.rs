@@ -17,6 +17,7 @@ pub const DUPLICATE_HEADER: &str = "webhook-guard-duplicate";
 /// |---|---|---|
 /// | [`Unauthorized`](RejectionKind::Unauthorized): missing or invalid signature, bad or stale timestamp | 401 | |
 /// | [`Malformed`](RejectionKind::Malformed): body or delivery id unreadable | 400 | |
+/// | [`UnreadableBody`](RejectionKind::UnreadableBody): the body stopped arriving | 400 | |
 /// | [`PayloadTooLarge`](RejectionKind::PayloadTooLarge) | 413 | |
 /// | [`Duplicate`](RejectionKind::Duplicate) of a completed delivery | 200 | `webhook-guard-duplicate: true` |
 /// | [`InFlight`](RejectionKind::InFlight): the same delivery is being processed | 409 | `retry-after` |
@@ -37,6 +38,8 @@ pub enum RejectionKind {
     Unauthorized(VerifyError),
     /// The delivery is authentic but its body or delivery id cannot be read.
     Malformed(ParseError),
+    /// The body could not be read (the connection failed or timed out while sending it).
+    UnreadableBody,
     /// The body is longer than the limit.
     PayloadTooLarge {
         /// The limit, in bytes.
@@ -53,6 +56,12 @@ pub enum RejectionKind {
 impl Rejection {
     pub(crate) fn new(kind: RejectionKind, retry_after: Option<Duration>) -> Self {
         Self { kind, retry_after }
+    }
+
+    /// A body that could not be read to its end.
+    #[must_use]
+    pub fn unreadable_body() -> Self {
+        Self::new(RejectionKind::UnreadableBody, None)
     }
 
     /// A body over `limit` bytes (adapters detect it while reading the body).
@@ -72,7 +81,7 @@ impl Rejection {
     pub fn status(&self) -> u16 {
         match self.kind {
             RejectionKind::Unauthorized(_) => 401,
-            RejectionKind::Malformed(_) => 400,
+            RejectionKind::Malformed(_) | RejectionKind::UnreadableBody => 400,
             RejectionKind::PayloadTooLarge { .. } => 413,
             RejectionKind::Duplicate => 200,
             RejectionKind::InFlight => 409,
@@ -99,6 +108,7 @@ impl Rejection {
         match &self.kind {
             RejectionKind::Unauthorized(e) => e.public_message(),
             RejectionKind::Malformed(e) => e.public_message(),
+            RejectionKind::UnreadableBody => "could not read the webhook body",
             RejectionKind::PayloadTooLarge { .. } => "webhook body too large",
             RejectionKind::Duplicate => "duplicate delivery, already processed",
             RejectionKind::InFlight => "this delivery is being processed, retry later",
@@ -112,7 +122,7 @@ impl Rejection {
         use super::Outcome;
         match self.kind {
             RejectionKind::Unauthorized(_) => Outcome::Unauthorized,
-            RejectionKind::Malformed(_) => Outcome::Malformed,
+            RejectionKind::Malformed(_) | RejectionKind::UnreadableBody => Outcome::Malformed,
             RejectionKind::PayloadTooLarge { .. } => Outcome::TooLarge,
             RejectionKind::Duplicate => Outcome::Duplicate,
             RejectionKind::InFlight => Outcome::InFlight,
@@ -126,6 +136,7 @@ impl fmt::Display for Rejection {
         match &self.kind {
             RejectionKind::Unauthorized(e) => write!(f, "rejected: {e}"),
             RejectionKind::Malformed(e) => write!(f, "rejected: {e}"),
+            RejectionKind::UnreadableBody => f.write_str("rejected: the body could not be read"),
             RejectionKind::PayloadTooLarge { limit } => {
                 write!(f, "rejected: body longer than {limit} bytes")
             }

@@ -100,13 +100,26 @@ impl fmt::Debug for Ticket {
 pub struct ReleaseOnDrop {
     ticket: Option<Ticket>,
     spawn: fn(SettleFuture),
+    provider: Option<std::sync::Arc<str>>,
 }
 
 impl ReleaseOnDrop {
     /// Guards `ticket`; `spawn` runs a release that could not finish at once.
     #[must_use]
     pub fn new(ticket: Option<Ticket>, spawn: fn(SettleFuture)) -> Self {
-        Self { ticket, spawn }
+        Self {
+            ticket,
+            spawn,
+            provider: None,
+        }
+    }
+
+    /// Also records the [`Outcome`](super::Outcome) when dropped unsettled:
+    /// `handler_failed` during a panic, `abandoned` otherwise.
+    #[must_use]
+    pub fn recording_outcome_for(mut self, provider: std::sync::Arc<str>) -> Self {
+        self.provider = Some(provider);
+        self
     }
 
     /// Settles the ticket from the handler's status (see [`Ticket::settle`]). Without a ticket
@@ -115,6 +128,7 @@ impl ReleaseOnDrop {
     /// # Errors
     /// The store's error.
     pub async fn settle(mut self, status: u16) -> Result<(), StoreError> {
+        self.provider = None;
         match self.ticket.take() {
             Some(ticket) => ticket.settle(status).await,
             None => Ok(()),
@@ -124,6 +138,15 @@ impl ReleaseOnDrop {
 
 impl Drop for ReleaseOnDrop {
     fn drop(&mut self) {
+        if let Some(provider) = self.provider.take() {
+            let outcome = if std::thread::panicking() {
+                super::Outcome::HandlerFailed
+            } else {
+                super::Outcome::Abandoned
+            };
+            tracing::debug!(%outcome, "delivery not settled; releasing its claim");
+            outcome.record(&provider);
+        }
         if let Some(ticket) = self.ticket.take() {
             let mut release = ticket.into_release();
             let mut cx = Context::from_waker(Waker::noop());

@@ -1,0 +1,2 @@
+//! End-to-end load benchmark (placeholder).
+fn main() {}
