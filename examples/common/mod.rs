@@ -1,0 +1,116 @@
+//! What the example receivers share: configuration from the environment, the providers, and
+//! the line printed per processed delivery. See "Example receiver contract" in the README.
+
+#![allow(dead_code)]
+
+use std::{net::SocketAddr, sync::Arc};
+
+use webhook_guard::{
+    ConfigError, DeliveryMeta, Receiver,
+    dedup::{DedupStore, MemoryStore},
+    fullenrich::FullEnrich,
+    parallel::Parallel,
+    parseflow::ParseFlow,
+    sixtyfour::Sixtyfour,
+};
+
+/// Demo secrets, used when the environment does not set one (documented in the README).
+pub(crate) const DEMO_PARALLEL_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+pub(crate) const DEMO_SIXTYFOUR_SECRET: &str =
+    "sk_whsec_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+pub(crate) const DEMO_FULLENRICH_API_KEY: &str = "fe_test_api_key";
+pub(crate) const DEMO_PARSEFLOW_SECRET: &str = "whsec_AbCdEfGhIjKlMnOpQrStUvWxYz123456";
+
+/// The receivers of the four routes, sharing one store.
+pub(crate) struct Receivers {
+    pub(crate) bind: SocketAddr,
+    pub(crate) parallel: Receiver<Parallel>,
+    pub(crate) sixtyfour: Receiver<Sixtyfour>,
+    pub(crate) fullenrich: Receiver<FullEnrich>,
+    pub(crate) parseflow: Receiver<ParseFlow>,
+    pub(crate) parseflow_secret: String,
+}
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+/// Reads `BIND`, the secrets, `SIXTYFOUR_ALLOW_UNSIGNED` and `REDIS_URL`.
+pub(crate) fn from_env() -> Result<Receivers, Box<dyn std::error::Error>> {
+    let bind = env_or("BIND", "127.0.0.1:3000").parse()?;
+    if std::env::var_os("REDIS_URL").is_some() {
+        return Err("REDIS_URL is set, but this build has no Redis store yet; unset it to use the in-memory store".into());
+    }
+    let store: Arc<dyn DedupStore> = Arc::new(MemoryStore::new());
+    let parseflow_secret = env_or("PARSEFLOW_WEBHOOK_SECRET", DEMO_PARSEFLOW_SECRET);
+    let allow_unsigned = std::env::var("SIXTYFOUR_ALLOW_UNSIGNED").is_ok_and(|v| v == "1");
+    let receiver = |provider| -> Result<_, ConfigError> {
+        Receiver::builder(provider)
+            .store(Arc::clone(&store))
+            .build()
+    };
+    Ok(Receivers {
+        bind,
+        parallel: receiver(Parallel::new(env_or(
+            "PARALLEL_WEBHOOK_SECRET",
+            DEMO_PARALLEL_SECRET,
+        ))?)?,
+        sixtyfour: Receiver::builder(
+            Sixtyfour::builder()
+                .secret(env_or("SIXTYFOUR_WEBHOOK_SECRET", DEMO_SIXTYFOUR_SECRET))
+                .allow_unsigned(allow_unsigned)
+                .build()?,
+        )
+        .store(Arc::clone(&store))
+        .build()?,
+        fullenrich: Receiver::builder(FullEnrich::new(env_or(
+            "FULLENRICH_API_KEY",
+            DEMO_FULLENRICH_API_KEY,
+        ))?)
+        .store(Arc::clone(&store))
+        .build()?,
+        parseflow: Receiver::builder(ParseFlow::new(parseflow_secret.clone())?)
+            .store(Arc::clone(&store))
+            .build()?,
+        parseflow_secret,
+    })
+}
+
+/// The one stdout line per processed delivery.
+pub(crate) fn delivery_line(meta: &DeliveryMeta) -> String {
+    #[derive(serde::Serialize)]
+    struct Line<'a> {
+        provider: &'a str,
+        delivery_id: &'a str,
+        event_type: &'a str,
+        known: bool,
+    }
+    serde_json::to_string(&Line {
+        provider: &meta.provider,
+        delivery_id: meta.delivery_id.as_str(),
+        event_type: &meta.event_type,
+        known: meta.known,
+    })
+    .unwrap_or_default()
+}
+
+/// A curl command that sends a signed ParseFlow sample to the receiver, for the startup
+/// message. ParseFlow signs no timestamp, so the command stays valid; run it twice to see the
+/// duplicate answer.
+pub(crate) fn try_it(addr: SocketAddr, parseflow_secret: &str) -> String {
+    let body = webhook_guard::fixtures::get("parseflow", "quota.warning")
+        .map(|f| f.body)
+        .unwrap_or_default();
+    let headers = ParseFlow::new(parseflow_secret)
+        .map(|p| p.sign_headers("dlv_try_it_1", "quota.warning", body))
+        .unwrap_or_default();
+    let mut command = format!("curl -i -X POST http://{addr}/webhooks/parseflow");
+    for (name, value) in headers.iter() {
+        command.push_str(&format!(" -H '{name}: {value}'"));
+    }
+    command.push_str(&format!(
+        " --data-binary '{}'",
+        String::from_utf8_lossy(body)
+    ));
+    command
+}
