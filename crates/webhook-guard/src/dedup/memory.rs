@@ -1,12 +1,15 @@
 //! The in-memory store: bounded, sharded, with leases and retention.
 
 use std::{
-    collections::{HashMap, VecDeque, hash_map::RandomState},
+    collections::VecDeque,
     fmt,
     hash::BuildHasher,
     sync::{Arc, Mutex, MutexGuard},
     time::Duration,
 };
+
+use foldhash::fast::RandomState;
+use hashbrown::HashTable;
 
 use super::{Claim, ClaimToken, DedupStore, StoreError, StoreErrorKind, StoreFuture};
 use crate::clock::{self, Clock, SystemClock};
@@ -76,7 +79,8 @@ pub struct MemoryStoreBuilder {
 
 #[derive(Default)]
 struct Shard {
-    records: HashMap<Arc<str>, Record>,
+    /// Records with their keys, hashed once per call with the store's hasher.
+    records: HashTable<(Arc<str>, Record)>,
     /// Completed records in the order they were completed, with the time each expires. An
     /// entry whose record was since removed or claimed again is stale and skipped.
     completed: VecDeque<(Arc<str>, i64)>,
@@ -116,89 +120,103 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    fn shard(&self, key: &str) -> MutexGuard<'_, Shard> {
+    /// The locked shard of `key`, and the key's hash.
+    fn shard(&self, key: &str) -> (MutexGuard<'_, Shard>, u64) {
         let hash = self.hasher.hash_one(key);
+        // The table uses the low bits and the top 7; the shard takes bits from the middle.
         // The shard count is a power of two.
-        let index = (hash as usize) & (self.shards.len() - 1);
-        lock(&self.shards[index])
+        let index = ((hash >> 32) as usize) & (self.shards.len() - 1);
+        (lock(&self.shards[index]), hash)
     }
 
     fn claim_now(&self, key: &str, lease: Duration) -> Result<Claim, StoreError> {
         let now = self.clock.unix_millis();
-        let mut shard = self.shard(key);
+        let (mut shard, hash) = self.shard(key);
         let lease_until = now.saturating_add(clock::millis(lease));
         let token = ClaimToken::random();
         let claimed = Record::InFlight {
             owner: token.as_u128(),
             lease_until,
         };
-        match shard.records.get_mut(key) {
-            Some(Record::Done { until }) if *until > now => return Ok(Claim::Done),
-            Some(Record::InFlight { lease_until, .. }) if *lease_until > now => {
+        match shard.records.find_mut(hash, |(k, _)| **k == *key) {
+            Some((_, Record::Done { until })) if *until > now => return Ok(Claim::Done),
+            Some((_, Record::InFlight { lease_until, .. })) if *lease_until > now => {
                 return Ok(Claim::InFlight);
             }
-            Some(expired) => {
+            Some((_, expired)) => {
                 *expired = claimed;
                 return Ok(Claim::Claimed(token));
             }
             None => {}
         }
-        shard.purge_expired(now);
-        if shard.records.len() >= self.per_shard_capacity && !shard.evict_oldest_completed() {
+        shard.purge_expired(now, &self.hasher);
+        if shard.records.len() >= self.per_shard_capacity
+            && !shard.evict_oldest_completed(&self.hasher)
+        {
             return Err(StoreError::new(
                 StoreErrorKind::Full,
                 "every record is an in-flight claim",
             ));
         }
-        shard.records.insert(Arc::from(key), claimed);
+        let hasher = &self.hasher;
+        shard
+            .records
+            .insert_unique(hash, (Arc::from(key), claimed), |(k, _)| {
+                hasher.hash_one(&**k)
+            });
         Ok(Claim::Claimed(token))
     }
 
     fn complete_now(&self, key: &str, token: &ClaimToken, retention: Duration) {
         let now = self.clock.unix_millis();
-        let mut shard = self.shard(key);
+        let (mut shard, hash) = self.shard(key);
         let until = now.saturating_add(clock::millis(retention));
-        let owned = match shard.records.get_key_value(key) {
-            Some((key, Record::InFlight { owner, .. })) if *owner == token.as_u128() => {
+        let owned = match shard.records.find_mut(hash, |(k, _)| **k == *key) {
+            Some((key, record)) if record.is_owned_by(token) => {
+                *record = Record::Done { until };
                 Some(Arc::clone(key))
             }
             _ => None,
         };
         if let Some(key) = owned {
-            shard
-                .records
-                .insert(Arc::clone(&key), Record::Done { until });
             shard.completed.push_back((key, until));
         }
-        shard.purge_expired(now);
+        shard.purge_expired(now, &self.hasher);
     }
 
     fn release_now(&self, key: &str, token: &ClaimToken) {
-        let mut shard = self.shard(key);
-        if matches!(shard.records.get(key), Some(Record::InFlight { owner, .. }) if *owner == token.as_u128())
+        let (mut shard, hash) = self.shard(key);
+        if let Ok(entry) = shard.records.find_entry(hash, |(k, _)| **k == *key)
+            && entry.get().1.is_owned_by(token)
         {
-            shard.records.remove(key);
+            entry.remove();
         }
+    }
+}
+
+impl Record {
+    fn is_owned_by(&self, token: &ClaimToken) -> bool {
+        matches!(self, Self::InFlight { owner, .. } if *owner == token.as_u128())
     }
 }
 
 impl Shard {
     /// Removes completed records whose retention has passed, from the oldest.
-    fn purge_expired(&mut self, now: i64) {
+    fn purge_expired(&mut self, now: i64, hasher: &RandomState) {
         while let Some((_, expires)) = self.completed.front() {
             if *expires > now {
                 break;
             }
             if let Some((key, expires)) = self.completed.pop_front() {
-                self.remove_if_done_until(&key, expires);
+                self.remove_if_done_until(&key, expires, hasher);
             }
         }
     }
 
     /// Evicts the oldest completed record; `false` if there is none.
-    fn evict_oldest_completed(&mut self) -> bool {
+    fn evict_oldest_completed(&mut self, hasher: &RandomState) -> bool {
         while let Some((key, expires)) = self.completed.pop_front() {
-            if self.remove_if_done_until(&key, expires) {
+            if self.remove_if_done_until(&key, expires, hasher) {
                 return true;
             }
         }
@@ -206,12 +224,14 @@ impl Shard {
     }
 
     /// Removes `key` if it is the completed record that `expires` was queued for.
-    fn remove_if_done_until(&mut self, key: &str, expires: i64) -> bool {
-        if self.records.get(key) == Some(&Record::Done { until: expires }) {
-            self.records.remove(key);
-            true
-        } else {
-            false
+    fn remove_if_done_until(&mut self, key: &str, expires: i64, hasher: &RandomState) -> bool {
+        let hash = hasher.hash_one(key);
+        match self.records.find_entry(hash, |(k, _)| **k == *key) {
+            Ok(entry) if entry.get().1 == (Record::Done { until: expires }) => {
+                entry.remove();
+                true
+            }
+            _ => false,
         }
     }
 }
@@ -290,7 +310,7 @@ impl MemoryStoreBuilder {
         MemoryStore {
             shards: (0..shards).map(|_| Mutex::new(Shard::default())).collect(),
             per_shard_capacity: self.capacity.div_ceil(shards).max(1),
-            hasher: RandomState::new(),
+            hasher: RandomState::default(),
             clock: self.clock,
         }
     }

@@ -59,22 +59,31 @@ pub enum Claim {
 pub struct ClaimToken(u128);
 
 impl ClaimToken {
-    /// A fresh random token.
+    /// A fresh token, unique across processes: a 128-bit random number drawn once per
+    /// process from the OS, plus a counter. Owner tokens need to be unique, not secret, so
+    /// one system call per process is enough.
     #[must_use]
     pub fn random() -> Self {
-        let mut bytes = [0_u8; 16];
-        // The OS generator does not fail on the platforms Rust supports with std; should it,
-        // a token from the time and a counter is still unique within this process.
-        if getrandom::fill(&mut bytes).is_err() {
-            use std::sync::atomic::{AtomicU64, Ordering};
-            static COUNTER: AtomicU64 = AtomicU64::new(0);
-            let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos());
-            return Self(nanos ^ (u128::from(count) << 64));
-        }
-        Self(u128::from_le_bytes(bytes))
+        use std::sync::{
+            OnceLock,
+            atomic::{AtomicU64, Ordering},
+        };
+        static SEED: OnceLock<u128> = OnceLock::new();
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let seed = *SEED.get_or_init(|| {
+            let mut bytes = [0_u8; 16];
+            // Should the OS generator fail, the time and the process id still make the seed
+            // unique among processes running at once.
+            if getrandom::fill(&mut bytes).is_err() {
+                let nanos = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos());
+                return nanos ^ (u128::from(std::process::id()) << 96);
+            }
+            u128::from_le_bytes(bytes)
+        });
+        let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+        Self(seed.wrapping_add(u128::from(count)))
     }
 
     /// A token from its 128 bits (stores that keep tokens as text parse them back).

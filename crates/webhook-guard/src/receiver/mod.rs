@@ -120,7 +120,7 @@ impl Outcome {
     /// Records the outcome on the current span (field `outcome`) and, with the `metrics`
     /// feature, counts it in `webhook_guard_deliveries_total{provider, outcome}`.
     pub fn record(self, provider: &str) {
-        tracing::Span::current().record("outcome", self.as_str());
+        tracing::Span::current().record("outcome", tracing::field::display(self.as_str()));
         #[cfg(feature = "metrics")]
         metrics::counter!(
             "webhook_guard_deliveries_total",
@@ -327,7 +327,7 @@ impl<P: Provider> Receiver<P> {
             .delivery_id(headers, &body)
             .map_err(|e| Rejection::new(RejectionKind::Malformed(e), None))?;
         let span = tracing::Span::current();
-        span.record("delivery_id", delivery_id.as_str());
+        span.record("delivery_id", tracing::field::display(delivery_id.as_str()));
 
         let key = format!("{}{}", inner.key_prefix, delivery_id.as_str());
         let ticket = match inner.store.claim(&key, inner.lease).await {
@@ -368,7 +368,7 @@ impl<P: Provider> Receiver<P> {
                 return Err(Rejection::new(RejectionKind::Malformed(error), None));
             }
         };
-        span.record("event_type", event.event_type());
+        span.record("event_type", tracing::field::display(event.event_type()));
         let meta = DeliveryMeta {
             provider: Arc::clone(&inner.provider_name),
             endpoint: Arc::clone(&inner.endpoint),
@@ -503,5 +503,47 @@ impl<P: fmt::Debug> fmt::Debug for ReceiverBuilder<P> {
             .field("provider", &self.provider)
             .field("endpoint", &self.endpoint)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, feature = "metrics"))]
+mod metrics_tests {
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+
+    use super::Outcome;
+
+    #[test]
+    fn outcomes_are_counted_by_provider_and_outcome() {
+        let recorder = DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        metrics::with_local_recorder(&recorder, || {
+            Outcome::Processed.record("parallel");
+            Outcome::Processed.record("parallel");
+            Outcome::Duplicate.record("parseflow");
+        });
+        let counts: Vec<(String, u64)> = snapshotter
+            .snapshot()
+            .into_vec()
+            .into_iter()
+            .map(|(key, _, _, value)| {
+                let labels: Vec<String> = key
+                    .key()
+                    .labels()
+                    .map(|l| format!("{}={}", l.key(), l.value()))
+                    .collect();
+                let DebugValue::Counter(count) = value else {
+                    panic!("a counter")
+                };
+                (format!("{} {}", key.key().name(), labels.join(",")), count)
+            })
+            .collect();
+        assert!(counts.contains(&(
+            "webhook_guard_deliveries_total provider=parallel,outcome=processed".to_owned(),
+            2
+        )));
+        assert!(counts.contains(&(
+            "webhook_guard_deliveries_total provider=parseflow,outcome=duplicate".to_owned(),
+            1
+        )));
     }
 }
