@@ -2,14 +2,17 @@
 //! handler behind `WebhookGuardLayer` with a `MemoryStore`, side by side in one run.
 //!
 //! Each request is a 1 KiB signed Parallel delivery with a new id. 64 connections each send
-//! their share of the requests one after another (HTTP/1.1 keep-alive). The two servers are
-//! measured in alternating rounds; the table gives the median round of each.
+//! their share of the requests one after another (HTTP/1.1 keep-alive). The servers are
+//! measured in rotating rounds; the table gives the median round of each. Two more servers
+//! split the cost of the guard: the layer alone (no signature check, no store, no parsing),
+//! and verification plus deduplication without typed parsing.
 //!
-//! `cargo bench -p webhook-guard-tower --bench e2e` (`E2E_REQUESTS`, `E2E_ROUNDS` to change
-//! the defaults of 20,000 requests and 5 rounds).
+//! `cargo bench -p webhook-guard-tower --bench e2e` (`E2E_REQUESTS`, `E2E_ROUNDS`,
+//! `E2E_THREADS` change the defaults of 20,000 requests, 5 rounds and 2 runtime threads).
 
 use std::{
     net::SocketAddr,
+    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -17,7 +20,15 @@ use axum::{Router, body::Bytes, http::StatusCode, routing::post};
 use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use hyper_util::rt::TokioIo;
-use webhook_guard::{Receiver, parallel::Parallel, scheme::unix_now};
+use serde::de::IgnoredAny;
+use webhook_guard::{
+    Authenticity, DeliveryId, ParseError, Provider, Receiver, StandardWebhooks, VerifyError,
+    dedup::{Claim, ClaimToken, DedupStore, StoreFuture},
+    generic::{GenericEvent, GenericStandard},
+    headers::Headers,
+    parallel::Parallel,
+    scheme::unix_now,
+};
 use webhook_guard_tower::{Webhook, WebhookGuardLayer};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -39,6 +50,58 @@ async fn bare(body: Bytes) -> StatusCode {
 async fn guarded(Webhook(delivery): Webhook<webhook_guard::parallel::Event>) -> StatusCode {
     std::hint::black_box(&delivery.event);
     StatusCode::OK
+}
+
+async fn untyped(Webhook(delivery): Webhook<GenericEvent<IgnoredAny>>) -> StatusCode {
+    std::hint::black_box(&delivery.meta);
+    StatusCode::OK
+}
+
+/// A provider that checks nothing, for the cost of the layer alone.
+#[derive(Debug)]
+struct Unchecked;
+
+impl Provider for Unchecked {
+    type Event = GenericEvent<IgnoredAny>;
+
+    fn name(&self) -> &str {
+        "unchecked"
+    }
+
+    fn authenticate(&self, _: &dyn Headers, _: &[u8], _: i64) -> Result<Authenticity, VerifyError> {
+        Ok(Authenticity::UnsignedAllowed)
+    }
+
+    fn delivery_id(&self, _: &dyn Headers, _: &[u8]) -> Result<DeliveryId, ParseError> {
+        DeliveryId::new(b"same", "constant")
+    }
+
+    fn parse(&self, _: &dyn Headers, _: &[u8]) -> Result<Self::Event, ParseError> {
+        Ok(GenericEvent::Parsed {
+            event_type: None,
+            payload: IgnoredAny,
+        })
+    }
+}
+
+/// A store that claims everything at once, for the cost of the layer alone.
+#[derive(Debug)]
+struct NoStore;
+
+impl DedupStore for NoStore {
+    fn claim<'a>(&'a self, _: &'a str, _: Duration) -> StoreFuture<'a, Claim> {
+        Box::pin(std::future::ready(Ok(Claim::Claimed(
+            ClaimToken::from_u128(1),
+        ))))
+    }
+
+    fn complete<'a>(&'a self, _: &'a str, _: &'a ClaimToken, _: Duration) -> StoreFuture<'a, ()> {
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn release<'a>(&'a self, _: &'a str, _: &'a ClaimToken) -> StoreFuture<'a, ()> {
+        Box::pin(std::future::ready(Ok(())))
+    }
 }
 
 async fn serve(app: Router) -> SocketAddr {
@@ -86,9 +149,9 @@ async fn load(addr: SocketAddr, requests: Vec<Request<Full<Bytes>>>) -> (Duratio
     (started.elapsed(), latencies)
 }
 
+/// Signed requests with fresh ids (signing is done before the clock starts).
 fn requests(
     addr: SocketAddr,
-    path: &str,
     round: usize,
     count: usize,
     body: &[u8],
@@ -98,7 +161,7 @@ fn requests(
     (0..count)
         .map(|i| {
             let headers = parallel.sign_headers(&format!("whevent_{round}_{i}"), now, body);
-            let mut request = Request::post(format!("http://{addr}{path}"))
+            let mut request = Request::post(format!("http://{addr}/"))
                 .header("host", addr.to_string())
                 .header("content-type", "application/json");
             for (name, value) in headers.iter() {
@@ -140,72 +203,75 @@ fn env_number(name: &str, default: usize) -> usize {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; a filter argument is ignored.
     let count = env_number("E2E_REQUESTS", 20_000);
     let rounds = env_number("E2E_ROUNDS", 5);
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(env_number("E2E_THREADS", 2))
         .enable_all()
         .build()
         .expect("runtime");
     runtime.block_on(async move {
         let body = body();
         assert_eq!(body.len(), 1024);
-        let bare_addr = serve(Router::new().route("/bare", post(bare))).await;
-        let receiver = Receiver::new(Parallel::new(SECRET).expect("secret")).expect("receiver");
-        let guarded_addr = serve(Router::new().route(
-            "/guarded",
-            post(guarded).layer(WebhookGuardLayer::new(receiver)),
+        let full = Receiver::new(Parallel::new(SECRET).expect("secret")).expect("receiver");
+        let verify_only = Receiver::new(GenericStandard::<IgnoredAny>::typed(
+            "standard",
+            StandardWebhooks::new(SECRET).expect("secret"),
         ))
-        .await;
+        .expect("receiver");
+        let layer_only = Receiver::builder(Unchecked)
+            .store(Arc::new(NoStore))
+            .build()
+            .expect("receiver");
+        let servers = [
+            ("bare axum handler (reads the body)", serve(Router::new().route("/", post(bare))).await),
+            (
+                "layer only (no check, no store, no parse)",
+                serve(Router::new().route("/", post(untyped).layer(WebhookGuardLayer::new(layer_only)))).await,
+            ),
+            (
+                "layer + verify + MemoryStore, untyped",
+                serve(Router::new().route("/", post(untyped).layer(WebhookGuardLayer::new(verify_only)))).await,
+            ),
+            (
+                "WebhookGuardLayer + MemoryStore, typed Parallel event",
+                serve(Router::new().route("/", post(guarded).layer(WebhookGuardLayer::new(full)))).await,
+            ),
+        ];
 
-        // Warm up both servers.
-        load(bare_addr, requests(bare_addr, "/bare", 0, 2_000, &body)).await;
-        load(guarded_addr, requests(guarded_addr, "/guarded", 0, 2_000, &body)).await;
-
-        let mut bare_rounds = Vec::new();
-        let mut guarded_rounds = Vec::new();
+        for (_, addr) in &servers {
+            load(*addr, requests(*addr, 0, 2_000, &body)).await;
+        }
+        let mut results: Vec<Vec<Round>> = servers.iter().map(|_| Vec::new()).collect();
         for round in 1..=rounds {
-            // Alternate which server goes first, so neither always follows the other.
-            let only = std::env::var("E2E_ONLY").unwrap_or_default();
-            for guarded_turn in [round % 2 == 0, round % 2 == 1] {
-                if (only == "bare" && guarded_turn) || (only == "guarded" && !guarded_turn) {
-                    continue;
-                }
-                if guarded_turn {
-                    let batch = requests(guarded_addr, "/guarded", round, count, &body);
-                    let (wall, latencies) = load(guarded_addr, batch).await;
-                    guarded_rounds.push(summarize(wall, latencies));
-                } else {
-                    let batch = requests(bare_addr, "/bare", round, count, &body);
-                    let (wall, latencies) = load(bare_addr, batch).await;
-                    bare_rounds.push(summarize(wall, latencies));
-                }
-            }
-            if let (Some(b), Some(g)) = (bare_rounds.last(), guarded_rounds.last()) {
-                eprintln!("round {round}: bare {:.0}/s, guarded {:.0}/s", b.per_second, g.per_second);
+            // Rotate the order so that no server always follows another.
+            for k in 0..servers.len() {
+                let index = (k + round) % servers.len();
+                let addr = servers[index].1;
+                let (wall, latencies) = load(addr, requests(addr, round, count, &body)).await;
+                results[index].push(summarize(wall, latencies));
             }
         }
-        if bare_rounds.is_empty() || guarded_rounds.is_empty() {
-            return;
-        }
-        let bare = median(&mut bare_rounds);
-        let guarded = median(&mut guarded_rounds);
         println!(
-            "{count} requests of 1 KiB, {CONNECTIONS} connections, median of {rounds} alternating rounds"
+            "{count} requests of 1 KiB, {CONNECTIONS} connections, median of {rounds} rotating rounds"
         );
-        println!("| server | requests/s | p50 | p99 |");
-        println!("|---|---|---|---|");
-        for (name, r) in [("bare axum handler", bare), ("WebhookGuardLayer + MemoryStore", guarded)] {
+        println!("| server | requests/s | p50 | p99 | throughput vs bare |");
+        println!("|---|---|---|---|---|");
+        let bare = median(&mut results[0]).per_second;
+        for ((name, _), rounds) in servers.iter().zip(results.iter_mut()) {
+            let r = median(rounds);
             println!(
-                "| {name} | {:.0} | {:.2} ms | {:.2} ms |",
+                "| {name} | {:.0} | {:.2} ms | {:.2} ms | {:.3}x |",
                 r.per_second,
                 r.p50.as_secs_f64() * 1e3,
-                r.p99.as_secs_f64() * 1e3
+                r.p99.as_secs_f64() * 1e3,
+                r.per_second / bare
             );
         }
+        let guarded = median(&mut results[3]).per_second;
         println!(
             "\nguarded/bare throughput: {:.3}x (target: at least 0.85x)",
-            guarded.per_second / bare.per_second
+            guarded / bare
         );
     });
 }

@@ -29,8 +29,3 @@ pub use scheme::{
     BodyHmac, Ed25519SigningKey, Scheme, SignedHeaders, StandardWebhooks, TimestampedHmac, Verified,
 };
 pub use secret::Secret;
-
-// The workspace README's examples run as doctests too.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-struct WorkspaceReadme;
