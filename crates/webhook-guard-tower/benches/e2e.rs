@@ -175,15 +175,40 @@ struct Round {
     per_second: f64,
     p50: Duration,
     p99: Duration,
+    /// Process CPU time (user + system, all threads) per request, in microseconds.
+    cpu_per_request: f64,
 }
 
-fn summarize(wall: Duration, mut latencies: Vec<Duration>) -> Round {
+/// The process's CPU time so far (user + system), from `/proc/self/stat` (Linux; zero
+/// elsewhere). Clock ticks are 10 ms; a round takes seconds.
+fn cpu_time() -> Duration {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return Duration::ZERO;
+    };
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
+}
+
+fn summarize(wall: Duration, cpu: Duration, mut latencies: Vec<Duration>) -> Round {
     latencies.sort_unstable();
+    let cpu_per_request = cpu.as_secs_f64() * 1e6 / latencies.len() as f64;
     let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
     Round {
         per_second: latencies.len() as f64 / wall.as_secs_f64(),
         p50: at(0.50),
         p99: at(0.99),
+        cpu_per_request,
     }
 }
 
@@ -255,24 +280,30 @@ fn main() {
             for k in 0..servers.len() {
                 let index = (k + round) % servers.len();
                 let addr = servers[index].1;
-                let (wall, latencies) = load(addr, requests(addr, round, count, &body)).await;
-                results[index].push(summarize(wall, latencies));
+                let batch = requests(addr, round, count, &body);
+                let cpu_before = cpu_time();
+                let (wall, latencies) = load(addr, batch).await;
+                let cpu = cpu_time().saturating_sub(cpu_before);
+                results[index].push(summarize(wall, cpu, latencies));
             }
         }
         println!(
             "{count} requests of 1 KiB, {CONNECTIONS} connections, median of {rounds} rotating rounds"
         );
-        println!("| server | requests/s | p50 | p99 | throughput vs bare |");
-        println!("|---|---|---|---|---|");
+        println!("| server | requests/s | p50 | p99 | throughput vs bare | CPU per request (client, server, kernel) |");
+        println!("|---|---|---|---|---|---|");
         let bare = median(&mut results[0]).per_second;
         for ((name, _), rounds) in servers.iter().zip(results.iter_mut()) {
+            let mut cpu: Vec<f64> = rounds.iter().map(|r| r.cpu_per_request).collect();
+            cpu.sort_by(f64::total_cmp);
             let r = median(rounds);
             println!(
-                "| {name} | {:.0} | {:.2} ms | {:.2} ms | {:.3}x |",
+                "| {name} | {:.0} | {:.2} ms | {:.2} ms | {:.3}x | {:.1} µs |",
                 r.per_second,
                 r.p50.as_secs_f64() * 1e3,
                 r.p99.as_secs_f64() * 1e3,
-                r.per_second / bare
+                r.per_second / bare,
+                cpu[cpu.len() / 2]
             );
         }
         let guarded = median(&mut results[4]).per_second;
