@@ -10,7 +10,7 @@
 //! deduplication without typed parsing.
 //!
 //! `cargo bench -p webhook-guard-tower --bench e2e` (`E2E_REQUESTS`, `E2E_ROUNDS`,
-//! `E2E_THREADS` change the defaults of 20,000 requests, 5 rounds and 2 runtime threads).
+//! `E2E_THREADS` change the defaults of 10,000 requests, 9 rounds and 2 runtime threads).
 
 use std::{
     net::SocketAddr,
@@ -190,12 +190,7 @@ fn cpu_time() -> Duration {
         .rsplit_once(')')
         .map(|(_, rest)| rest.split_whitespace().collect())
         .unwrap_or_default();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
     // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
     Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
@@ -225,8 +220,8 @@ fn env_number(name: &str, default: usize) -> usize {
 }
 
 fn main() {
-    let count = env_number("E2E_REQUESTS", 20_000);
-    let rounds = env_number("E2E_ROUNDS", 5);
+    let count = env_number("E2E_REQUESTS", 10_000);
+    let rounds = env_number("E2E_ROUNDS", 9);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(env_number("E2E_THREADS", 2))
         .enable_all()
