@@ -103,6 +103,27 @@ pub(crate) fn rejection_response<B>(rejection: &Rejection) -> Response<GuardBody
     response
 }
 
+/// The request for the inner service, with the delivery in its extensions, and the guard of
+/// the delivery's claim. A function of its own so the accepted delivery does not stay in the
+/// response future's state.
+fn into_request<E: Clone + Send + Sync + 'static>(
+    parts: http::request::Parts,
+    bytes: Bytes,
+    accepted: webhook_guard::receiver::Accepted<E>,
+    provider: &Arc<str>,
+) -> (Request<Full<Bytes>>, webhook_guard::receiver::ReleaseOnDrop) {
+    let guard = accepted
+        .ticket
+        .release_on_drop(spawn_release)
+        .recording_outcome_for(Arc::clone(provider));
+    let mut request = Request::from_parts(parts, Full::new(bytes));
+    request
+        .extensions_mut()
+        .insert(accepted.delivery.meta.clone());
+    request.extensions_mut().insert(accepted.delivery);
+    (request, guard)
+}
+
 /// Runs a release that could not finish at once on the current Tokio runtime.
 fn spawn_release(release: SettleFuture) {
     match tokio::runtime::Handle::try_current() {
@@ -147,7 +168,10 @@ where
         let future = async move {
             let provider = Arc::clone(receiver.provider_name());
             let (parts, body) = request.into_parts();
-            let bytes = match body::read(&parts.headers, body, limit).await {
+            // The sub-futures are boxed so that this future stays small: one allocation of a
+            // few kilobytes per request costs more (glibc consolidates its free lists for any
+            // request of 1 KiB or more) than three small ones.
+            let bytes = match Box::pin(body::read(&parts.headers, body, limit)).await {
                 Ok(bytes) => bytes,
                 Err(error) => {
                     let rejection = match error {
@@ -159,28 +183,19 @@ where
                     return Ok(rejection_response(&rejection));
                 }
             };
-            let accepted = match receiver.receive(&parts.headers, bytes.clone()).await {
+            let accepted = match Box::pin(receiver.receive(&parts.headers, bytes.clone())).await {
                 Ok(accepted) => accepted,
                 Err(rejection) => {
                     rejection.outcome().record(&provider);
                     return Ok(rejection_response(&rejection));
                 }
             };
-            let guard = accepted
-                .ticket
-                .release_on_drop(spawn_release)
-                .recording_outcome_for(Arc::clone(&provider));
-            let mut request = Request::from_parts(parts, Full::new(bytes));
-            request
-                .extensions_mut()
-                .insert(accepted.delivery.meta.clone());
-            request.extensions_mut().insert(accepted.delivery);
-
-            let response = match inner.call(request).await {
+            let (request, guard) = into_request(parts, bytes, accepted, &provider);
+            let response = match Box::pin(inner.call(request)).await {
                 Ok(response) => response,
                 Err(error) => {
                     // Any non-2xx status releases the claim.
-                    if let Err(store_error) = guard.settle(500).await {
+                    if let Err(store_error) = Box::pin(guard.settle(500)).await {
                         tracing::warn!(%store_error, "could not release the claim");
                     }
                     Outcome::HandlerFailed.record(&provider);
@@ -188,7 +203,7 @@ where
                 }
             };
             let status = response.status().as_u16();
-            if let Err(error) = guard.settle(status).await {
+            if let Err(error) = Box::pin(guard.settle(status)).await {
                 tracing::warn!(%error, "could not settle the claim");
             }
             let outcome = if response.status().is_success() {
