@@ -419,3 +419,83 @@ async fn a_handler_without_the_layer_gets_an_explaining_500() {
         "webhook receiver misconfigured"
     );
 }
+
+/// A memory store that counts claims.
+#[derive(Debug, Default)]
+struct CountingStore {
+    inner: webhook_guard::dedup::MemoryStore,
+    claims: AtomicUsize,
+}
+
+impl DedupStore for CountingStore {
+    fn claim<'a>(&'a self, key: &'a str, lease: Duration) -> StoreFuture<'a, Claim> {
+        self.claims.fetch_add(1, Ordering::SeqCst);
+        self.inner.claim(key, lease)
+    }
+
+    fn complete<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a ClaimToken,
+        retention: Duration,
+    ) -> StoreFuture<'a, ()> {
+        self.inner.complete(key, token, retention)
+    }
+
+    fn release<'a>(&'a self, key: &'a str, token: &'a ClaimToken) -> StoreFuture<'a, ()> {
+        self.inner.release(key, token)
+    }
+}
+
+#[tokio::test]
+async fn nothing_unverified_reaches_the_store() {
+    let store = Arc::new(CountingStore::default());
+    let server = start(Options {
+        store: Some(store.clone()),
+        ..Options::default()
+    })
+    .await;
+    let client = client();
+    for provider in PROVIDERS {
+        let body = sample(provider);
+        let url = server.url(provider);
+        let headers = sign(provider, "unverified-1", server.now(), body);
+        let tampered = flip_middle_byte(body);
+        assert_eq!(
+            post_signed(&client, &url, &headers, &tampered, &[])
+                .await
+                .expect("sent")
+                .status(),
+            401
+        );
+        let forged = sign_with(provider, "unverified-2", server.now(), body, true);
+        assert_eq!(
+            post_signed(&client, &url, &forged, body, &[])
+                .await
+                .expect("sent")
+                .status(),
+            401
+        );
+        let unsigned = client
+            .post(&url)
+            .header("webhook-id", "unverified-3")
+            .header("x-parseflow-delivery", "unverified-3")
+            .body(body.to_vec())
+            .send()
+            .await
+            .expect("sent");
+        // Sixtyfour accepts unsigned deliveries on this test server (allow_unsigned).
+        if provider != "sixtyfour" {
+            assert_eq!(unsigned.status(), 401, "{provider}");
+        }
+    }
+    // Only the unsigned Sixtyfour delivery, which this server allows, was claimed.
+    assert_eq!(store.claims.load(Ordering::SeqCst), 1);
+    // A verified delivery is claimed.
+    let body = sample("parallel");
+    let headers = sign("parallel", "verified-1", server.now(), body);
+    post_signed(&client, &server.url("parallel"), &headers, body, &[])
+        .await
+        .expect("sent");
+    assert_eq!(store.claims.load(Ordering::SeqCst), 2);
+}
