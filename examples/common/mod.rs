@@ -15,11 +15,10 @@ use webhook_guard::{
 };
 
 /// Demo secrets, used when the environment does not set one (documented in the README).
-pub(crate) const DEMO_PARALLEL_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-pub(crate) const DEMO_SIXTYFOUR_SECRET: &str =
-    "sk_whsec_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-pub(crate) const DEMO_FULLENRICH_API_KEY: &str = "fe_test_api_key";
-pub(crate) const DEMO_PARSEFLOW_SECRET: &str = "whsec_AbCdEfGhIjKlMnOpQrStUvWxYz123456";
+use webhook_guard::fixtures::demo::{
+    FULLENRICH_API_KEY as DEMO_FULLENRICH_API_KEY, PARALLEL_SECRET as DEMO_PARALLEL_SECRET,
+    PARSEFLOW_SECRET as DEMO_PARSEFLOW_SECRET, SIXTYFOUR_SECRET as DEMO_SIXTYFOUR_SECRET,
+};
 
 /// The receivers of the four routes, sharing one store.
 pub(crate) struct Receivers {

@@ -10,11 +10,7 @@ use std::{
 
 use webhook_guard::{
     fixtures,
-    fullenrich::FullEnrich,
-    parallel::Parallel,
-    parseflow::ParseFlow,
     scheme::{SignedHeaders, unix_now},
-    sixtyfour::Sixtyfour,
 };
 
 /// The example binary, built by `cargo test` beside this test's binary.
@@ -76,26 +72,8 @@ fn start(name: &str) -> Running {
 }
 
 fn sign(provider: &str, id: &str, body: &[u8]) -> SignedHeaders {
-    let now = unix_now();
-    match provider {
-        "parallel" => Parallel::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
-            .expect("config")
-            .sign_headers(id, now, body),
-        "sixtyfour" => Sixtyfour::new(
-            "sk_whsec_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-        )
-        .expect("config")
-        .sign_headers(id, now, body),
-        "fullenrich" => FullEnrich::new("fe_test_api_key")
-            .expect("config")
-            .sign_headers(body),
-        _ => {
-            let event = webhook_guard::parseflow::Event::from_json(body).expect("parses");
-            ParseFlow::new("whsec_AbCdEfGhIjKlMnOpQrStUvWxYz123456")
-                .expect("config")
-                .sign_headers(id, webhook_guard::Event::event_type(&event), body)
-        }
-    }
+    let secret = fixtures::demo::secret(provider).expect("a known provider");
+    fixtures::sign(provider, secret, id, unix_now(), body).expect("signed")
 }
 
 async fn post(

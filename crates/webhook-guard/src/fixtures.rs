@@ -281,3 +281,74 @@ pub fn large_fullenrich_batch(records: usize) -> Vec<u8> {
     batch["data"] = serde_json::Value::Array(data);
     serde_json::to_vec(&batch).unwrap_or_default()
 }
+
+/// The demo secrets of the example receivers (the known-answer secrets of `PROVIDERS.md`).
+/// For tests and demos only: they are public.
+pub mod demo {
+    /// Parallel (`whsec_` + base64).
+    pub const PARALLEL_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    /// Sixtyfour (`sk_whsec_` + 64 hex).
+    pub const SIXTYFOUR_SECRET: &str =
+        "sk_whsec_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    /// FullEnrich (the API key).
+    pub const FULLENRICH_API_KEY: &str = "fe_test_api_key";
+    /// ParseFlow (`whsec_`, used as given).
+    pub const PARSEFLOW_SECRET: &str = "whsec_AbCdEfGhIjKlMnOpQrStUvWxYz123456";
+
+    /// The demo secret of a provider.
+    #[must_use]
+    pub fn secret(provider: &str) -> Option<&'static str> {
+        match provider {
+            "parallel" => Some(PARALLEL_SECRET),
+            "sixtyfour" => Some(SIXTYFOUR_SECRET),
+            "fullenrich" => Some(FULLENRICH_API_KEY),
+            "parseflow" => Some(PARSEFLOW_SECRET),
+            _ => None,
+        }
+    }
+}
+
+/// The headers `provider` sends with `body`, signed with `secret` at `timestamp`: what the
+/// tests, the examples and the CLI send to a receiver.
+///
+/// `delivery_id` becomes `webhook-id` (Parallel), `Sixtyfour-Event-Id` or
+/// `X-ParseFlow-Delivery`; FullEnrich sends none. ParseFlow's `X-ParseFlow-Event` is read from
+/// the body (left out if the body has no event type).
+///
+/// # Errors
+/// [`ConfigError::InvalidName`](crate::ConfigError::InvalidName) for an unknown provider; the
+/// provider's [`ConfigError`](crate::ConfigError) for an unusable secret.
+pub fn sign(
+    provider: &str,
+    secret: &str,
+    delivery_id: &str,
+    timestamp: i64,
+    body: &[u8],
+) -> Result<crate::SignedHeaders, crate::ConfigError> {
+    use crate::event::Event as _;
+    Ok(match provider {
+        "parallel" => {
+            crate::parallel::Parallel::new(secret)?.sign_headers(delivery_id, timestamp, body)
+        }
+        "sixtyfour" => {
+            crate::sixtyfour::Sixtyfour::new(secret)?.sign_headers(delivery_id, timestamp, body)
+        }
+        "fullenrich" => crate::fullenrich::FullEnrich::new(secret)?.sign_headers(body),
+        "parseflow" => {
+            let parseflow = crate::parseflow::ParseFlow::new(secret)?;
+            match crate::parseflow::Event::from_json(body) {
+                Ok(event) => parseflow.sign_headers(delivery_id, event.event_type(), body),
+                Err(_) => {
+                    let mut headers = parseflow.sign_headers(delivery_id, "", body);
+                    headers.remove(crate::parseflow::EVENT_HEADER);
+                    headers
+                }
+            }
+        }
+        other => {
+            return Err(crate::ConfigError::InvalidName {
+                name: other.to_owned(),
+            });
+        }
+    })
+}

@@ -30,11 +30,9 @@ use webhook_guard::{
 };
 use webhook_guard_tower::{Webhook, WebhookGuardLayer};
 
-pub const PARALLEL_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-pub const SIXTYFOUR_SECRET: &str =
-    "sk_whsec_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-pub const FULLENRICH_KEY: &str = "fe_test_api_key";
-pub const PARSEFLOW_SECRET: &str = "whsec_AbCdEfGhIjKlMnOpQrStUvWxYz123456";
+pub use fixtures::demo::{
+    FULLENRICH_API_KEY as FULLENRICH_KEY, PARALLEL_SECRET, PARSEFLOW_SECRET, SIXTYFOUR_SECRET,
+};
 
 /// One run of the handler.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -215,48 +213,17 @@ pub fn sign_with(
     body: &[u8],
     wrong_key: bool,
 ) -> SignedHeaders {
-    match provider {
-        "parallel" => {
-            let secret = if wrong_key {
-                "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
-            } else {
-                PARALLEL_SECRET
-            };
-            Parallel::new(secret)
-                .expect("config")
-                .sign_headers(id, now, body)
+    let secret = if wrong_key {
+        match provider {
+            "parallel" => "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+            "sixtyfour" => "sk_whsec_wrong",
+            "fullenrich" => "another_key",
+            _ => "whsec_other",
         }
-        "sixtyfour" => {
-            let secret = if wrong_key {
-                "sk_whsec_wrong"
-            } else {
-                SIXTYFOUR_SECRET
-            };
-            Sixtyfour::new(secret)
-                .expect("config")
-                .sign_headers(id, now, body)
-        }
-        "fullenrich" => {
-            let key = if wrong_key {
-                "another_key"
-            } else {
-                FULLENRICH_KEY
-            };
-            FullEnrich::new(key).expect("config").sign_headers(body)
-        }
-        "parseflow" => {
-            let secret = if wrong_key {
-                "whsec_other"
-            } else {
-                PARSEFLOW_SECRET
-            };
-            let event = webhook_guard::parseflow::Event::from_json(body).expect("parses");
-            ParseFlow::new(secret)
-                .expect("config")
-                .sign_headers(id, event.event_type(), body)
-        }
-        other => panic!("unknown provider {other}"),
-    }
+    } else {
+        fixtures::demo::secret(provider).expect("a known provider")
+    };
+    fixtures::sign(provider, secret, id, now, body).expect("signed")
 }
 
 /// The delivery id the server will see for a signed body.

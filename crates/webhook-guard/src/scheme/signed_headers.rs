@@ -32,6 +32,15 @@ impl SignedHeaders {
         }
     }
 
+    /// Removes `name` (compared case-insensitively) and returns its value.
+    pub fn remove(&mut self, name: &str) -> Option<String> {
+        let index = self
+            .entries
+            .iter()
+            .position(|(key, _)| key.eq_ignore_ascii_case(name))?;
+        Some(self.entries.remove(index).1)
+    }
+
     /// The value of `name`, compared case-insensitively.
     #[must_use]
     pub fn get(&self, name: &str) -> Option<&str> {
