@@ -100,9 +100,9 @@ pub(crate) fn try_it(addr: SocketAddr, parseflow_secret: &str) -> String {
     let body = webhook_guard::fixtures::get("parseflow", "quota.warning")
         .map(|f| f.body)
         .unwrap_or_default();
-    let headers = ParseFlow::new(parseflow_secret)
-        .map(|p| p.sign_headers("dlv_try_it_1", "quota.warning", body))
-        .unwrap_or_default();
+    let headers =
+        webhook_guard::fixtures::sign("parseflow", parseflow_secret, "dlv_try_it_1", 0, body)
+            .unwrap_or_default();
     let mut command = format!("curl -i -X POST http://{addr}/webhooks/parseflow");
     for (name, value) in headers.iter() {
         command.push_str(&format!(" -H '{name}: {value}'"));
