@@ -10,8 +10,12 @@
 //! the way the layer does, the layer alone (no signature check, no store, no parsing), and
 //! verification plus deduplication without typed parsing.
 //!
-//! `cargo bench -p webhook-guard-tower --bench e2e` (`E2E_REQUESTS`, `E2E_ROUNDS`,
-//! `E2E_THREADS` change the defaults of 10,000 requests, 9 rounds and 2 runtime threads).
+//! The server runtime (one thread by default) and the load generator's runtime (one thread)
+//! are separate, so that the server's CPU time per request is measured on its own.
+//!
+//! `cargo bench -p webhook-guard-tower --bench e2e`; `E2E_REQUESTS`, `E2E_ROUNDS`,
+//! `E2E_SERVER_THREADS` and `E2E_CLIENT_THREADS` change the defaults of 10,000 requests, 9
+//! rounds, 1 and 1; `E2E_ONLY=<row>` runs a single server (for profiling).
 
 use std::{
     net::SocketAddr,
@@ -112,13 +116,16 @@ impl DedupStore for NoStore {
     }
 }
 
-async fn serve(app: Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
-    addr
+/// Serves `app` on the server runtime.
+fn serve(server: &tokio::runtime::Runtime, app: Router) -> SocketAddr {
+    server.block_on(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+        addr
+    })
 }
 
 /// Sends every request over `CONNECTIONS` keep-alive connections; returns the wall time and
@@ -188,12 +195,34 @@ struct Round {
     p99: Duration,
     /// Process CPU time (user + system, all threads) per request, in microseconds.
     cpu_per_request: f64,
+    /// CPU time of the server runtime's threads per request, in microseconds.
+    server_cpu_per_request: f64,
 }
 
 /// The process's CPU time so far (user + system), from `/proc/self/stat` (Linux; zero
 /// elsewhere). Clock ticks are 10 ms; a round takes seconds.
 fn cpu_time() -> Duration {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+    stat_cpu("/proc/self/stat")
+}
+
+/// The CPU time so far of the threads whose name starts with `prefix` (Linux; zero elsewhere).
+fn threads_cpu_time(prefix: &str) -> Duration {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Duration::ZERO;
+    };
+    tasks
+        .flatten()
+        .filter(|task| {
+            std::fs::read_to_string(task.path().join("comm"))
+                .is_ok_and(|name| name.starts_with(prefix))
+        })
+        .map(|task| stat_cpu(&task.path().join("stat").to_string_lossy()))
+        .sum()
+}
+
+/// User + system time from a `stat` file of procfs.
+fn stat_cpu(path: &str) -> Duration {
+    let Ok(stat) = std::fs::read_to_string(path) else {
         return Duration::ZERO;
     };
     // Fields after the command name, which is in parentheses and may contain spaces.
@@ -211,15 +240,22 @@ fn cpu_time() -> Duration {
     Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
 
-fn summarize(wall: Duration, cpu: Duration, mut latencies: Vec<Duration>) -> Round {
+fn summarize(
+    wall: Duration,
+    cpu: Duration,
+    server_cpu: Duration,
+    mut latencies: Vec<Duration>,
+) -> Round {
     latencies.sort_unstable();
     let cpu_per_request = cpu.as_secs_f64() * 1e6 / latencies.len() as f64;
+    let server_cpu_per_request = server_cpu.as_secs_f64() * 1e6 / latencies.len() as f64;
     let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
     Round {
         per_second: latencies.len() as f64 / wall.as_secs_f64(),
         p50: at(0.50),
         p99: at(0.99),
         cpu_per_request,
+        server_cpu_per_request,
     }
 }
 
@@ -235,101 +271,160 @@ fn env_number(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+fn runtime(name: &str, threads: usize) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .thread_name(name)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
 fn main() {
     let count = env_number("E2E_REQUESTS", 10_000);
     let rounds = env_number("E2E_ROUNDS", 9);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(env_number("E2E_THREADS", 2))
-        .enable_all()
+    // One server only (its index in the table), for profiling.
+    let only = std::env::var("E2E_ONLY")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok());
+    let server = runtime("e2e-server", env_number("E2E_SERVER_THREADS", 1));
+    let client = runtime("e2e-client", env_number("E2E_CLIENT_THREADS", 1));
+    let body = body();
+    assert_eq!(body.len(), 1024);
+    let full = Receiver::new(Parallel::new(SECRET).expect("secret")).expect("receiver");
+    let verify_only = Receiver::new(GenericStandard::<IgnoredAny>::typed(
+        "standard",
+        StandardWebhooks::new(SECRET).expect("secret"),
+    ))
+    .expect("receiver");
+    let layer_only = Receiver::builder(Unchecked)
+        .store(Arc::new(NoStore))
         .build()
-        .expect("runtime");
-    runtime.block_on(async move {
-        let body = body();
-        assert_eq!(body.len(), 1024);
-        let full = Receiver::new(Parallel::new(SECRET).expect("secret")).expect("receiver");
-        let verify_only = Receiver::new(GenericStandard::<IgnoredAny>::typed(
-            "standard",
-            StandardWebhooks::new(SECRET).expect("secret"),
-        ))
         .expect("receiver");
-        let layer_only = Receiver::builder(Unchecked)
-            .store(Arc::new(NoStore))
-            .build()
-            .expect("receiver");
-        let passthrough = axum::middleware::from_fn(|request: axum::extract::Request, next: axum::middleware::Next| async move {
+    let passthrough = axum::middleware::from_fn(
+        |request: axum::extract::Request, next: axum::middleware::Next| async move {
             let (parts, body) = request.into_parts();
-            let bytes = http_body_util::Limited::new(body, 5 << 20).collect().await.expect("body").to_bytes();
+            let bytes = http_body_util::Limited::new(body, 5 << 20)
+                .collect()
+                .await
+                .expect("body")
+                .to_bytes();
             let request = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
             next.run(request).await
-        });
-        let servers = [
-            ("bare axum handler (reads the body)", serve(Router::new().route("/", post(bare))).await),
-            (
-                "bare axum handler that parses the body into serde_json::Value",
-                serve(Router::new().route("/", post(bare_parsing))).await,
+        },
+    );
+    let servers = [
+        (
+            "bare axum handler (reads the body)",
+            serve(&server, Router::new().route("/", post(bare))),
+        ),
+        (
+            "bare axum handler that parses the body into serde_json::Value",
+            serve(&server, Router::new().route("/", post(bare_parsing))),
+        ),
+        (
+            "axum middleware that buffers the body and re-wraps it",
+            serve(
+                &server,
+                Router::new().route("/", post(bare).layer(passthrough)),
             ),
-            (
-                "axum middleware that buffers the body and re-wraps it",
-                serve(Router::new().route("/", post(bare).layer(passthrough))).await,
+        ),
+        (
+            "layer only (no check, no store, no parse)",
+            serve(
+                &server,
+                Router::new().route("/", post(untyped).layer(WebhookGuardLayer::new(layer_only))),
             ),
-            (
-                "layer only (no check, no store, no parse)",
-                serve(Router::new().route("/", post(untyped).layer(WebhookGuardLayer::new(layer_only)))).await,
+        ),
+        (
+            "layer + verify + MemoryStore, untyped",
+            serve(
+                &server,
+                Router::new().route(
+                    "/",
+                    post(untyped).layer(WebhookGuardLayer::new(verify_only)),
+                ),
             ),
-            (
-                "layer + verify + MemoryStore, untyped",
-                serve(Router::new().route("/", post(untyped).layer(WebhookGuardLayer::new(verify_only)))).await,
+        ),
+        (
+            "the same handler behind WebhookGuardLayer + MemoryStore (typed Parallel event)",
+            serve(
+                &server,
+                Router::new().route("/", post(bare).layer(WebhookGuardLayer::new(full))),
             ),
-            (
-                "the same handler behind WebhookGuardLayer + MemoryStore (typed Parallel event)",
-                serve(Router::new().route("/", post(bare).layer(WebhookGuardLayer::new(full)))).await,
-            ),
-        ];
+        ),
+    ];
 
+    client.block_on(async {
         for (_, addr) in &servers {
             load(*addr, requests(*addr, 0, 2_000, &body)).await;
         }
-        let mut results: Vec<Vec<Round>> = servers.iter().map(|_| Vec::new()).collect();
-        for round in 1..=rounds {
-            // Rotate the order so that no server always follows another.
-            for k in 0..servers.len() {
-                let index = (k + round) % servers.len();
-                let addr = servers[index].1;
-                let batch = requests(addr, round, count, &body);
-                let cpu_before = cpu_time();
-                let (wall, latencies) = load(addr, batch).await;
-                let cpu = cpu_time().saturating_sub(cpu_before);
-                results[index].push(summarize(wall, cpu, latencies));
-            }
-        }
-        println!(
-            "{count} requests of 1 KiB, {CONNECTIONS} connections, median of {rounds} rotating rounds"
-        );
-        println!("| server | requests/s | p50 | p99 | throughput vs bare | CPU per request (client, server, kernel) |");
-        println!("|---|---|---|---|---|---|");
-        let bare = median(&mut results[0]).per_second;
-        for ((name, _), rounds) in servers.iter().zip(results.iter_mut()) {
-            let mut cpu: Vec<f64> = rounds.iter().map(|r| r.cpu_per_request).collect();
-            cpu.sort_by(f64::total_cmp);
-            let r = median(rounds);
-            println!(
-                "| {name} | {:.0} | {:.2} ms | {:.2} ms | {:.3}x | {:.1} µs |",
-                r.per_second,
-                r.p50.as_secs_f64() * 1e3,
-                r.p99.as_secs_f64() * 1e3,
-                r.per_second / bare,
-                cpu[cpu.len() / 2]
-            );
-        }
-        let guarded = median(&mut results[5]).per_second;
-        let parsing = median(&mut results[1]).per_second;
-        println!(
-            "\nguarded/bare throughput: {:.3}x (target: at least 0.85x)",
-            guarded / bare
-        );
-        println!(
-            "guarded/(bare handler parsing to Value) throughput: {:.3}x",
-            guarded / parsing
-        );
     });
+    let mut results: Vec<Vec<Round>> = servers.iter().map(|_| Vec::new()).collect();
+    for round in 1..=rounds {
+        // Rotate the order so that no server always follows another.
+        for k in 0..servers.len() {
+            let index = (k + round) % servers.len();
+            if only.is_some_and(|only| only != index) {
+                continue;
+            }
+            let addr = servers[index].1;
+            let batch = requests(addr, round, count, &body);
+            let cpu_before = cpu_time();
+            let server_before = threads_cpu_time("e2e-server");
+            let (wall, latencies) = client.block_on(load(addr, batch));
+            let cpu = cpu_time().saturating_sub(cpu_before);
+            let server_cpu = threads_cpu_time("e2e-server").saturating_sub(server_before);
+            results[index].push(summarize(wall, cpu, server_cpu, latencies));
+        }
+    }
+    println!(
+        "{count} requests of 1 KiB, {CONNECTIONS} connections, median of {rounds} rotating rounds"
+    );
+    println!(
+        "| server | requests/s | p50 | p99 | throughput vs bare | server CPU per request | server CPU vs bare | CPU per request (client, server, kernel) |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    if let Some(only) = only {
+        let rounds = &mut results[only];
+        if rounds.is_empty() {
+            return;
+        }
+        let r = median(rounds);
+        println!(
+            "{}: {:.0} requests/s, server CPU {:.1} µs per request",
+            servers[only].0, r.per_second, r.server_cpu_per_request
+        );
+        return;
+    }
+    let bare = median(&mut results[0]).per_second;
+    let median_of = |rounds: &[Round], f: fn(&Round) -> f64| {
+        let mut values: Vec<f64> = rounds.iter().map(f).collect();
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    let bare_server = median_of(&results[0], |r| r.server_cpu_per_request);
+    for ((name, _), rounds) in servers.iter().zip(results.iter_mut()) {
+        let cpu = median_of(rounds, |r| r.cpu_per_request);
+        let server_cpu = median_of(rounds, |r| r.server_cpu_per_request);
+        let r = median(rounds);
+        println!(
+            "| {name} | {:.0} | {:.2} ms | {:.2} ms | {:.3}x | {server_cpu:.1} µs | {:.3}x | {cpu:.1} µs |",
+            r.per_second,
+            r.p50.as_secs_f64() * 1e3,
+            r.p99.as_secs_f64() * 1e3,
+            r.per_second / bare,
+            bare_server / server_cpu,
+        );
+    }
+    let guarded = median(&mut results[5]).per_second;
+    let parsing = median(&mut results[1]).per_second;
+    println!(
+        "\nguarded/bare throughput: {:.3}x (target: at least 0.85x)",
+        guarded / bare
+    );
+    println!(
+        "guarded/(bare handler parsing to Value) throughput: {:.3}x",
+        guarded / parsing
+    );
 }
