@@ -1,0 +1,95 @@
+//! The receiver in actix-web, behind `webhook-guard-actix`, on a thread of its own.
+
+use std::net::{SocketAddr, TcpListener};
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, http::StatusCode, web};
+use webhook_guard::{Event, Provider, Receiver};
+use webhook_guard_actix::{Webhook, WebhookGuard};
+
+use crate::{Behaviour, Calls, Receivers, run_handler};
+
+async fn handle<E: Event + 'static>(
+    calls: web::Data<Calls>,
+    request: HttpRequest,
+    Webhook(delivery): Webhook<E>,
+) -> HttpResponse {
+    let x_test = request
+        .headers()
+        .get("x-test")
+        .and_then(|v| v.to_str().ok());
+    match run_handler(&calls, &delivery.meta, &delivery.event, x_test).await {
+        Behaviour::Answer(status) => {
+            HttpResponse::new(StatusCode::from_u16(status).expect("status"))
+        }
+        Behaviour::Panic => panic!("the handler panicked (on purpose)"),
+        Behaviour::Hang => std::future::pending().await,
+    }
+}
+
+fn guard<P: Provider>(receiver: &Receiver<P>, body_limit: usize) -> WebhookGuard<P> {
+    WebhookGuard::new(receiver.clone()).body_limit(body_limit)
+}
+
+/// Stops the server when dropped.
+struct Stop(actix_web::dev::ServerHandle);
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        // The stop command is sent at once; the future only waits for its completion.
+        drop(self.0.stop(false));
+    }
+}
+
+pub(crate) fn serve(
+    receivers: Receivers,
+    body_limit: usize,
+    calls: Calls,
+) -> (SocketAddr, Box<dyn Send>) {
+    use webhook_guard::{fullenrich, parallel, parseflow, sixtyfour};
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let calls = web::Data::new(calls);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(calls.clone())
+            .service(
+                web::resource("/webhooks/parallel")
+                    .wrap(guard(&receivers.parallel, body_limit))
+                    .route(web::post().to(handle::<parallel::Event>)),
+            )
+            .service(
+                web::resource("/webhooks/sixtyfour")
+                    .wrap(guard(&receivers.sixtyfour, body_limit))
+                    .route(web::post().to(handle::<sixtyfour::Event>)),
+            )
+            .service(
+                web::resource("/webhooks/fullenrich")
+                    .wrap(guard(&receivers.fullenrich, body_limit))
+                    .route(web::post().to(handle::<fullenrich::Event>)),
+            )
+            .service(
+                web::resource("/webhooks/parseflow")
+                    .wrap(guard(&receivers.parseflow, body_limit))
+                    .route(web::post().to(handle::<parseflow::Event>)),
+            )
+            .route("/unguarded", web::post().to(handle::<parallel::Event>))
+            .route("/healthz", web::get().to(HttpResponse::Ok))
+    })
+    .workers(2)
+    // Without this, actix-web keeps running a handler whose client closed the connection
+    // (a half-closed connection), and its claim waits for the handler or its lease.
+    .h1_allow_half_closed(false)
+    .disable_signals()
+    .listen(listener)
+    .expect("listen")
+    .run();
+    let handle = server.handle();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            if let Err(error) = server.await {
+                eprintln!("actix server failed: {error}");
+            }
+        });
+    });
+    (addr, Box::new(Stop(handle)))
+}

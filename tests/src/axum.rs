@@ -1,0 +1,66 @@
+//! The receiver in axum, behind `webhook-guard-tower`.
+
+use std::net::SocketAddr;
+
+use axum::{
+    Router,
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use webhook_guard::{Event, Provider, Receiver};
+use webhook_guard_tower::{Webhook, WebhookGuardLayer};
+
+use crate::{Behaviour, Calls, Receivers, run_handler};
+
+async fn handle<E: Event + Clone>(
+    State(calls): State<Calls>,
+    headers: HeaderMap,
+    Webhook(delivery): Webhook<E>,
+) -> Response {
+    let x_test = headers.get("x-test").and_then(|v| v.to_str().ok());
+    match run_handler(&calls, &delivery.meta, &delivery.event, x_test).await {
+        Behaviour::Answer(status) => StatusCode::from_u16(status)
+            .expect("status")
+            .into_response(),
+        Behaviour::Panic => panic!("the handler panicked (on purpose)"),
+        Behaviour::Hang => std::future::pending().await,
+    }
+}
+
+fn guard<P: Provider>(receiver: Receiver<P>, body_limit: usize) -> WebhookGuardLayer<P> {
+    WebhookGuardLayer::new(receiver).body_limit(body_limit)
+}
+
+pub(crate) async fn serve(receivers: Receivers, body_limit: usize, calls: Calls) -> SocketAddr {
+    use webhook_guard::{fullenrich, parallel, parseflow, sixtyfour};
+    let app = Router::new()
+        .route(
+            "/webhooks/parallel",
+            post(handle::<parallel::Event>).layer(guard(receivers.parallel, body_limit)),
+        )
+        .route(
+            "/webhooks/sixtyfour",
+            post(handle::<sixtyfour::Event>).layer(guard(receivers.sixtyfour, body_limit)),
+        )
+        .route(
+            "/webhooks/fullenrich",
+            post(handle::<fullenrich::Event>).layer(guard(receivers.fullenrich, body_limit)),
+        )
+        .route(
+            "/webhooks/parseflow",
+            post(handle::<parseflow::Event>).layer(guard(receivers.parseflow, body_limit)),
+        )
+        .route("/unguarded", post(handle::<parallel::Event>))
+        .route("/healthz", get(|| async { StatusCode::OK }))
+        .with_state(calls);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.expect("serve");
+    });
+    addr
+}

@@ -1,0 +1,325 @@
+//! The conformance harness: the same guarded receiver — four provider routes, a test handler,
+//! a route without the guard — served by each adapter on a loopback port, and the client
+//! helpers the cases use. The cases are in `tests/conformance.rs`; each runs once per
+//! [`Adapter`].
+//!
+//! The test handler records each run and obeys the `x-test` request header: `status:N`
+//! answers N, `sleep:MS` waits first, `panic` panics, `hang` never answers.
+
+#![forbid(unsafe_code)]
+
+mod actix;
+mod axum;
+pub mod stores;
+
+use std::{
+    fmt,
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use webhook_guard::{
+    Event, Provider, Receiver,
+    clock::{Clock, ManualClock, SystemClock},
+    dedup::{DedupStore, MemoryStore},
+    fixtures,
+    fullenrich::FullEnrich,
+    parallel::Parallel,
+    parseflow::ParseFlow,
+    receiver::FailMode,
+    scheme::SignedHeaders,
+    sixtyfour::Sixtyfour,
+};
+
+pub use fixtures::demo::{
+    FULLENRICH_API_KEY as FULLENRICH_KEY, PARALLEL_SECRET, PARSEFLOW_SECRET, SIXTYFOUR_SECRET,
+};
+
+/// The four providers, as route names.
+pub const PROVIDERS: [&str; 4] = ["parallel", "sixtyfour", "fullenrich", "parseflow"];
+
+/// An adapter under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adapter {
+    /// `webhook-guard-tower` in axum.
+    Axum,
+    /// `webhook-guard-actix` in actix-web.
+    Actix,
+}
+
+impl fmt::Display for Adapter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Axum => "axum",
+            Self::Actix => "actix",
+        })
+    }
+}
+
+/// One run of the handler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    /// The provider's name.
+    pub provider: String,
+    /// The delivery id.
+    pub delivery_id: String,
+    /// The event type.
+    pub event_type: String,
+    /// `false` for an unknown event type.
+    pub known: bool,
+}
+
+/// The handler runs, shared with the server.
+pub type Calls = Arc<Mutex<Vec<Call>>>;
+
+/// How to build a server.
+#[derive(Default)]
+#[allow(missing_debug_implementations)]
+pub struct Options {
+    /// The store of every route (default: one `MemoryStore` per route).
+    pub store: Option<Arc<dyn DedupStore>>,
+    /// The clock of every route (default: the system clock).
+    pub clock: Option<ManualClock>,
+    /// Fail-closed (default) or fail-open.
+    pub fail_mode: Option<FailMode>,
+    /// The body limit (default 5 MiB).
+    pub body_limit: Option<usize>,
+}
+
+/// A running server; an actix server stops when this is dropped.
+#[allow(missing_debug_implementations)]
+pub struct Server {
+    /// Its loopback address.
+    pub addr: SocketAddr,
+    calls: Calls,
+    clock: Arc<dyn Clock>,
+    _stop: Option<Box<dyn Send>>,
+}
+
+impl Server {
+    /// The route of `provider`.
+    #[must_use]
+    pub fn url(&self, provider: &str) -> String {
+        format!("http://{}/webhooks/{provider}", self.addr)
+    }
+
+    /// Every handler run so far.
+    #[must_use]
+    pub fn calls(&self) -> Vec<Call> {
+        self.calls.lock().expect("lock").clone()
+    }
+
+    /// How many times the handler ran for `delivery_id`.
+    #[must_use]
+    pub fn runs_of(&self, delivery_id: &str) -> usize {
+        self.calls()
+            .iter()
+            .filter(|c| c.delivery_id == delivery_id)
+            .count()
+    }
+
+    /// The server's time, in Unix seconds.
+    #[must_use]
+    pub fn now(&self) -> i64 {
+        self.clock.unix_seconds()
+    }
+}
+
+/// The receivers of the four routes.
+#[derive(Clone)]
+pub(crate) struct Receivers {
+    pub(crate) parallel: Receiver<Parallel>,
+    pub(crate) sixtyfour: Receiver<Sixtyfour>,
+    pub(crate) fullenrich: Receiver<FullEnrich>,
+    pub(crate) parseflow: Receiver<ParseFlow>,
+}
+
+fn receiver<P: Provider>(provider: P, options: &Options) -> Receiver<P> {
+    let mut builder = Receiver::builder(provider);
+    if let Some(store) = &options.store {
+        builder = builder.store(Arc::clone(store));
+    }
+    if let Some(clock) = &options.clock {
+        builder = builder.clock(clock.clone());
+    }
+    if let Some(mode) = options.fail_mode {
+        builder = builder.fail_mode(mode);
+    }
+    builder.build().expect("receiver")
+}
+
+impl Receivers {
+    fn new(options: &Options) -> Self {
+        // Unsigned Sixtyfour deliveries are allowed here; a present signature is checked.
+        let sixtyfour = Sixtyfour::builder()
+            .secret(SIXTYFOUR_SECRET)
+            .allow_unsigned(true)
+            .build()
+            .expect("config");
+        Self {
+            parallel: receiver(Parallel::new(PARALLEL_SECRET).expect("config"), options),
+            sixtyfour: receiver(sixtyfour, options),
+            fullenrich: receiver(FullEnrich::new(FULLENRICH_KEY).expect("config"), options),
+            parseflow: receiver(ParseFlow::new(PARSEFLOW_SECRET).expect("config"), options),
+        }
+    }
+}
+
+/// What the test handler was asked to do.
+pub(crate) enum Behaviour {
+    Answer(u16),
+    Panic,
+    Hang,
+}
+
+/// Records the run, then reads the `x-test` header (after its `sleep:`).
+pub(crate) async fn run_handler<E: Event>(
+    calls: &Calls,
+    meta: &webhook_guard::DeliveryMeta,
+    event: &E,
+    x_test: Option<&str>,
+) -> Behaviour {
+    calls.lock().expect("lock").push(Call {
+        provider: meta.provider.to_string(),
+        delivery_id: meta.delivery_id.to_string(),
+        event_type: event.event_type().to_owned(),
+        known: event.is_known(),
+    });
+    let x_test = x_test.unwrap_or("");
+    if let Some(status) = x_test.strip_prefix("status:") {
+        return Behaviour::Answer(status.parse().expect("status"));
+    }
+    if let Some(ms) = x_test.strip_prefix("sleep:") {
+        tokio::time::sleep(Duration::from_millis(ms.parse().expect("ms"))).await;
+    }
+    match x_test {
+        "panic" => Behaviour::Panic,
+        "hang" => Behaviour::Hang,
+        _ => Behaviour::Answer(200),
+    }
+}
+
+/// Starts `adapter`'s server on a free loopback port. Call it inside a Tokio runtime.
+pub async fn start(adapter: Adapter, options: Options) -> Server {
+    let receivers = Receivers::new(&options);
+    let body_limit = options
+        .body_limit
+        .unwrap_or(webhook_guard_tower::DEFAULT_BODY_LIMIT);
+    let calls = Calls::default();
+    let (addr, stop) = match adapter {
+        Adapter::Axum => (
+            axum::serve(receivers, body_limit, Arc::clone(&calls)).await,
+            None,
+        ),
+        Adapter::Actix => {
+            let (addr, stop) = actix::serve(receivers, body_limit, Arc::clone(&calls));
+            (addr, Some(stop))
+        }
+    };
+    let clock: Arc<dyn Clock> = match options.clock {
+        Some(clock) => Arc::new(clock),
+        None => Arc::new(SystemClock),
+    };
+    Server {
+        addr,
+        calls,
+        clock,
+        _stop: stop,
+    }
+}
+
+/// The system time, in Unix seconds.
+#[must_use]
+pub fn now() -> i64 {
+    SystemClock.unix_seconds()
+}
+
+/// A `MemoryStore` on `clock`.
+#[must_use]
+pub fn memory_store(clock: &ManualClock) -> Arc<dyn DedupStore> {
+    Arc::new(MemoryStore::builder().clock(clock.clone()).build())
+}
+
+/// Headers that sign `body` for `provider` with its demo secret, delivery id `id`, time `now`.
+#[must_use]
+pub fn sign(provider: &str, id: &str, now: i64, body: &[u8]) -> SignedHeaders {
+    sign_with(provider, id, now, body, false)
+}
+
+/// As [`sign`], with a wrong secret when `wrong_key`.
+#[must_use]
+pub fn sign_with(
+    provider: &str,
+    id: &str,
+    now: i64,
+    body: &[u8],
+    wrong_key: bool,
+) -> SignedHeaders {
+    let secret = if wrong_key {
+        match provider {
+            "parallel" => "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+            "sixtyfour" => "sk_whsec_wrong",
+            "fullenrich" => "another_key",
+            _ => "whsec_other",
+        }
+    } else {
+        fixtures::demo::secret(provider).expect("a known provider")
+    };
+    fixtures::sign(provider, secret, id, now, body).expect("signed")
+}
+
+/// The delivery id the server sees for a signed body (FullEnrich's is the body's digest).
+#[must_use]
+pub fn expected_id(provider: &str, id: &str, body: &[u8]) -> String {
+    if provider == "fullenrich" {
+        webhook_guard::fullenrich::body_digest(body)
+    } else {
+        id.to_owned()
+    }
+}
+
+/// The sample body of a provider's first event type.
+#[must_use]
+pub fn sample(provider: &str) -> &'static [u8] {
+    fixtures::of(provider).next().expect("fixture").body
+}
+
+/// `body` with its middle byte changed.
+#[must_use]
+pub fn flip_middle_byte(body: &[u8]) -> Vec<u8> {
+    let mut body = body.to_vec();
+    let middle = body.len() / 2;
+    body[middle] ^= 0x01;
+    body
+}
+
+/// Posts `body` with `headers`; `extra` adds headers such as `x-test`.
+///
+/// # Errors
+/// The client's.
+pub async fn post_signed(
+    client: &reqwest::Client,
+    url: &str,
+    headers: &SignedHeaders,
+    body: &[u8],
+    extra: &[(&str, &str)],
+) -> reqwest::Result<reqwest::Response> {
+    let mut request = client.post(url).body(body.to_vec());
+    for (name, value) in headers.iter() {
+        request = request.header(name, value);
+    }
+    for (name, value) in extra {
+        request = request.header(*name, *value);
+    }
+    request.send().await
+}
+
+/// A client with a pool large enough for the concurrent cases.
+#[must_use]
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()
+        .expect("client")
+}
