@@ -28,16 +28,29 @@ pub(crate) async fn read(
     if announced.is_some_and(|len| len > limit as u64) {
         return Err(ReadError::TooLarge);
     }
-    // Reserve what was announced (it is within the limit), so a body arrives without regrowth.
-    let mut buffer = BytesMut::with_capacity(announced.map_or(0, |len| len as usize));
+    // The chunks are kept as they come and joined once at the end, so a growing buffer never
+    // holds two copies of the body while it is being read.
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut total = 0_usize;
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| ReadError::Failed)?;
-        if buffer.len() + chunk.len() > limit {
+        total += chunk.len();
+        if total > limit {
             return Err(ReadError::TooLarge);
         }
-        buffer.extend_from_slice(&chunk);
+        chunks.push(chunk);
     }
-    Ok(buffer.freeze())
+    Ok(match chunks.len() {
+        0 => Bytes::new(),
+        1 => chunks.swap_remove(0),
+        _ => {
+            let mut joined = BytesMut::with_capacity(total);
+            for chunk in &chunks {
+                joined.extend_from_slice(chunk);
+            }
+            joined.freeze()
+        }
+    })
 }
 
 /// A payload that yields `bytes` again, for handlers that read the raw body.

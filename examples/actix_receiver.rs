@@ -1,0 +1,70 @@
+//! An actix-web server receiving Parallel, Sixtyfour, FullEnrich and ParseFlow webhooks through
+//! `webhook-guard-actix`, following the example receiver contract of the README: it behaves
+//! exactly as `axum_receiver` does.
+//!
+//! Run: `cargo run -p webhook-guard-examples --example actix_receiver`
+//!
+//! Environment: `BIND` (default `127.0.0.1:3000`), `PARALLEL_WEBHOOK_SECRET`,
+//! `SIXTYFOUR_WEBHOOK_SECRET`, `FULLENRICH_API_KEY`, `PARSEFLOW_WEBHOOK_SECRET` (demo secrets
+//! when unset), `SIXTYFOUR_ALLOW_UNSIGNED=1`, `RUST_LOG` (logs go to stderr). Prints one JSON
+//! line per processed delivery on stdout, nothing else.
+
+mod common;
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use webhook_guard::Event;
+use webhook_guard_actix::{Webhook, WebhookGuard};
+
+async fn handle<E: Event + 'static>(Webhook(delivery): Webhook<E>) -> HttpResponse {
+    println!("{}", common::delivery_line(&delivery.meta));
+    HttpResponse::Ok().finish()
+}
+
+#[actix_web::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .init();
+    let receivers = common::from_env()?;
+    let bind = receivers.bind;
+    let parseflow_secret = receivers.parseflow_secret.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .service(
+                web::resource("/webhooks/parallel")
+                    .wrap(WebhookGuard::new(receivers.parallel.clone()))
+                    .route(web::post().to(handle::<webhook_guard::parallel::Event>)),
+            )
+            .service(
+                web::resource("/webhooks/sixtyfour")
+                    .wrap(WebhookGuard::new(receivers.sixtyfour.clone()))
+                    .route(web::post().to(handle::<webhook_guard::sixtyfour::Event>)),
+            )
+            .service(
+                web::resource("/webhooks/fullenrich")
+                    .wrap(WebhookGuard::new(receivers.fullenrich.clone()))
+                    .route(web::post().to(handle::<webhook_guard::fullenrich::Event>)),
+            )
+            .service(
+                web::resource("/webhooks/parseflow")
+                    .wrap(WebhookGuard::new(receivers.parseflow.clone()))
+                    .route(web::post().to(handle::<webhook_guard::parseflow::Event>)),
+            )
+            .route("/healthz", web::get().to(HttpResponse::Ok))
+    })
+    // A client that closes its connection cancels its handler, which releases the claim
+    // (actix-web's default would keep running it).
+    .h1_allow_half_closed(false)
+    .bind(bind)?;
+    let addr = server.addrs().first().copied().ok_or("no address bound")?;
+    eprintln!("listening on {addr}");
+    eprintln!(
+        "send a signed sample: {}",
+        common::try_it(addr, &parseflow_secret)
+    );
+    server.run().await?;
+    Ok(())
+}
