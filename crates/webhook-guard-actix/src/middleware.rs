@@ -151,13 +151,10 @@ where
             request.extensions_mut().insert(delivery);
             request.set_payload(body::replay(bytes));
 
-            let status = match service.call(request).await {
-                Ok(response) => Ok(response),
-                Err(error) => Err(error),
-            };
+            let result = service.call(request).await;
             // A handler's error is usually already a response here; an error that reaches
             // this middleware is answered with its own status, so it is settled by that.
-            let code = match &status {
+            let code = match &result {
                 Ok(response) => response.status(),
                 Err(error) => error.as_response_error().status_code(),
             };
@@ -170,7 +167,7 @@ where
                 Outcome::HandlerFailed
             };
             outcome.record(&provider);
-            status
+            result
         };
         Box::pin(future.instrument(span))
     }
