@@ -13,7 +13,10 @@
 //! The server runtime (one thread by default) and the load generator's runtime (one thread)
 //! are separate, so that the server's CPU time per request is measured on its own.
 //!
-//! `cargo bench -p webhook-guard-tower --bench e2e`; `E2E_REQUESTS`, `E2E_ROUNDS`,
+//! The same load runs against a bare actix-web handler and the same handler behind the actix
+//! middleware (one worker thread); each framework's rows are compared with its own bare row.
+//!
+//! `cargo bench -p webhook-guard-conformance --bench e2e`; `E2E_REQUESTS`, `E2E_ROUNDS`,
 //! `E2E_SERVER_THREADS` and `E2E_CLIENT_THREADS` change the defaults of 10,000 requests, 9
 //! rounds, 1 and 1; `E2E_ONLY=<row>` runs a single server (for profiling).
 
@@ -313,30 +316,36 @@ fn main() {
             next.run(request).await
         },
     );
-    let servers = [
-        (
+    let tower = |name, addr| Row {
+        name,
+        addr,
+        threads: "e2e-server",
+        bare: 0,
+    };
+    let mut servers = vec![
+        tower(
             "bare axum handler (reads the body)",
             serve(&server, Router::new().route("/", post(bare))),
         ),
-        (
+        tower(
             "bare axum handler that parses the body into serde_json::Value",
             serve(&server, Router::new().route("/", post(bare_parsing))),
         ),
-        (
+        tower(
             "axum middleware that buffers the body and re-wraps it",
             serve(
                 &server,
                 Router::new().route("/", post(bare).layer(passthrough)),
             ),
         ),
-        (
+        tower(
             "layer only (no check, no store, no parse)",
             serve(
                 &server,
                 Router::new().route("/", post(untyped).layer(WebhookGuardLayer::new(layer_only))),
             ),
         ),
-        (
+        tower(
             "layer + verify + MemoryStore, untyped",
             serve(
                 &server,
@@ -346,7 +355,7 @@ fn main() {
                 ),
             ),
         ),
-        (
+        tower(
             "the same handler behind WebhookGuardLayer + MemoryStore (typed Parallel event)",
             serve(
                 &server,
@@ -354,10 +363,24 @@ fn main() {
             ),
         ),
     ];
+    servers.push(Row {
+        name: "bare actix-web handler (reads the body)",
+        addr: serve_actix(None),
+        threads: "actix-",
+        bare: 6,
+    });
+    servers.push(Row {
+        name: "the same handler behind actix WebhookGuard + MemoryStore (typed Parallel event)",
+        addr: serve_actix(Some(
+            Receiver::new(Parallel::new(SECRET).expect("secret")).expect("receiver"),
+        )),
+        threads: "actix-",
+        bare: 6,
+    });
 
     client.block_on(async {
-        for (_, addr) in &servers {
-            load(*addr, requests(*addr, 0, 2_000, &body)).await;
+        for row in &servers {
+            load(row.addr, requests(row.addr, 0, 2_000, &body)).await;
         }
     });
     let mut results: Vec<Vec<Round>> = servers.iter().map(|_| Vec::new()).collect();
@@ -368,13 +391,13 @@ fn main() {
             if only.is_some_and(|only| only != index) {
                 continue;
             }
-            let addr = servers[index].1;
+            let Row { addr, threads, .. } = servers[index];
             let batch = requests(addr, round, count, &body);
             let cpu_before = cpu_time();
-            let server_before = threads_cpu_time("e2e-server");
+            let server_before = threads_cpu_time(threads);
             let (wall, latencies) = client.block_on(load(addr, batch));
             let cpu = cpu_time().saturating_sub(cpu_before);
-            let server_cpu = threads_cpu_time("e2e-server").saturating_sub(server_before);
+            let server_cpu = threads_cpu_time(threads).saturating_sub(server_before);
             results[index].push(summarize(wall, cpu, server_cpu, latencies));
         }
     }
@@ -393,38 +416,95 @@ fn main() {
         let r = median(rounds);
         println!(
             "{}: {:.0} requests/s, server CPU {:.1} µs per request",
-            servers[only].0, r.per_second, r.server_cpu_per_request
+            servers[only].name, r.per_second, r.server_cpu_per_request
         );
         return;
     }
-    let bare = median(&mut results[0]).per_second;
     let median_of = |rounds: &[Round], f: fn(&Round) -> f64| {
         let mut values: Vec<f64> = rounds.iter().map(f).collect();
         values.sort_by(f64::total_cmp);
         values[values.len() / 2]
     };
-    let bare_server = median_of(&results[0], |r| r.server_cpu_per_request);
-    for ((name, _), rounds) in servers.iter().zip(results.iter_mut()) {
+    let throughput: Vec<f64> = results
+        .iter_mut()
+        .map(|rounds| median(rounds).per_second)
+        .collect();
+    let server_cpu: Vec<f64> = results
+        .iter()
+        .map(|rounds| median_of(rounds, |r| r.server_cpu_per_request))
+        .collect();
+    for (i, (row, rounds)) in servers.iter().zip(results.iter_mut()).enumerate() {
         let cpu = median_of(rounds, |r| r.cpu_per_request);
-        let server_cpu = median_of(rounds, |r| r.server_cpu_per_request);
         let r = median(rounds);
         println!(
-            "| {name} | {:.0} | {:.2} ms | {:.2} ms | {:.3}x | {server_cpu:.1} µs | {:.3}x | {cpu:.1} µs |",
+            "| {} | {:.0} | {:.2} ms | {:.2} ms | {:.3}x | {:.1} µs | {:.3}x | {cpu:.1} µs |",
+            row.name,
             r.per_second,
             r.p50.as_secs_f64() * 1e3,
             r.p99.as_secs_f64() * 1e3,
-            r.per_second / bare,
-            bare_server / server_cpu,
+            r.per_second / throughput[row.bare],
+            server_cpu[i],
+            server_cpu[row.bare] / server_cpu[i],
         );
     }
-    let guarded = median(&mut results[5]).per_second;
-    let parsing = median(&mut results[1]).per_second;
     println!(
-        "\nguarded/bare throughput: {:.3}x (target: at least 0.85x)",
-        guarded / bare
+        "\naxum: guarded/bare throughput: {:.3}x (target: at least 0.85x)",
+        throughput[5] / throughput[0]
     );
     println!(
-        "guarded/(bare handler parsing to Value) throughput: {:.3}x",
-        guarded / parsing
+        "axum: guarded/(bare handler parsing to Value) throughput: {:.3}x",
+        throughput[5] / throughput[1]
     );
+    println!(
+        "actix-web: guarded/bare throughput: {:.3}x (target: at least 0.85x)",
+        throughput[7] / throughput[6]
+    );
+}
+
+/// A server of the table: its address, the name prefix of the threads that run it (for its
+/// CPU time), and the row it is compared with.
+#[derive(Clone, Copy)]
+struct Row {
+    name: &'static str,
+    addr: SocketAddr,
+    threads: &'static str,
+    bare: usize,
+}
+
+async fn actix_bare(body: actix_web::web::Bytes) -> actix_web::HttpResponse {
+    std::hint::black_box(body.len());
+    actix_web::HttpResponse::Ok().finish()
+}
+
+/// Serves an actix-web app factory with one worker, on threads of its own.
+macro_rules! serve_actix {
+    ($factory:expr) => {{
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let server = actix_web::HttpServer::new($factory)
+            .workers(1)
+            .disable_signals()
+            .listen(listener)
+            .expect("listen")
+            .run();
+        std::thread::spawn(move || actix_web::rt::System::new().block_on(server));
+        addr
+    }};
+}
+
+/// An actix-web server, bare or guarded by `receiver`.
+fn serve_actix(receiver: Option<Receiver<Parallel>>) -> SocketAddr {
+    use actix_web::{App, web};
+    match receiver {
+        None => serve_actix!(|| {
+            App::new().service(web::resource("/").route(web::post().to(actix_bare)))
+        }),
+        Some(receiver) => serve_actix!(move || {
+            App::new().service(
+                web::resource("/")
+                    .wrap(webhook_guard_actix::WebhookGuard::new(receiver.clone()))
+                    .route(web::post().to(actix_bare)),
+            )
+        }),
+    }
 }

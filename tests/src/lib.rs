@@ -315,6 +315,12 @@ pub async fn post_signed(
     request.send().await
 }
 
+// The workspace README's examples run as doctests here, where the core and both adapters are
+// dependencies.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct WorkspaceReadme;
+
 /// A client with a pool large enough for the concurrent cases.
 #[must_use]
 pub fn client() -> reqwest::Client {

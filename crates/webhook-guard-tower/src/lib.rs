@@ -23,9 +23,3 @@ pub const DEFAULT_BODY_LIMIT: usize = 5 * 1024 * 1024;
 struct Config {
     body_limit: usize,
 }
-
-// The workspace README's examples run as doctests here, where both the core and the adapter
-// are dependencies.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-struct WorkspaceReadme;
