@@ -118,7 +118,7 @@ async fn the_extractors_explain_a_missing_middleware() {
         App::new()
             .route(
                 "/typed",
-                web::post().to(|Webhook(_): Webhook<Event>| async { HttpResponse::Ok() }),
+                web::post().to(|Webhook(_): Webhook<Event>| async { HttpResponse::Ok().finish() }),
             )
             .route(
                 "/handled",
