@@ -1,0 +1,387 @@
+//! [`RedisStore`].
+
+use std::{fmt, sync::Arc, sync::LazyLock, time::Duration};
+
+use redis::{
+    Client, Script,
+    aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig},
+};
+use webhook_guard::dedup::{
+    Claim, ClaimToken, DedupStore, StoreError, StoreErrorKind, StoreFuture,
+};
+
+/// The default key prefix: keys are `webhook-guard:{<provider>:<endpoint>:<delivery id>}`.
+pub const DEFAULT_PREFIX: &str = "webhook-guard";
+
+/// The default time limit of every store call: 1 s. A call that takes longer fails with
+/// [`StoreErrorKind::Timeout`], and the receiver answers per its fail mode.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The value of a completed record.
+const DONE: &str = "done";
+
+/// Claim: record the owner with a lease unless the key exists; answer 0 (claimed), 1 (in
+/// flight) or 2 (done). One round trip.
+static CLAIM: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local value = redis.call('GET', KEYS[1])
+if not value then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 0
+end
+if value == ARGV[3] then
+  return 2
+end
+return 1
+",
+    )
+});
+
+/// Complete: if the owner still holds the claim, keep the key as done for the retention.
+static COMPLETE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[2])
+  return 1
+end
+return 0
+",
+    )
+});
+
+/// Release: if the owner still holds the claim, delete the key.
+static RELEASE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+",
+    )
+});
+
+/// A [`DedupStore`] in Redis, shared by every replica of an app.
+///
+/// Each claim is one atomic round trip (a Lua script: set the owner with a lease unless the
+/// key exists, else report in flight or done). Complete and release are compare-and-set on the
+/// owner token, so a late call from a claim whose lease expired and was taken over leaves the
+/// new owner's record alone. Completed records expire by themselves after the retention (a
+/// Redis TTL). Every call has a time limit ([`DEFAULT_TIMEOUT`]).
+///
+/// Keys are `<prefix>:{<provider>:<endpoint>:<delivery id>}`: each call touches one key, and
+/// the braces are a hash tag, so the store works on a Redis Cluster (see
+/// [`with_connection`](RedisStore::with_connection)).
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use webhook_guard::{Receiver, parallel::Parallel};
+/// use webhook_guard_redis::RedisStore;
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let store = RedisStore::builder("redis://127.0.0.1:6379/")
+///     .prefix("billing-webhooks")
+///     .connect()
+///     .await?;
+/// let receiver = Receiver::builder(Parallel::new(std::env::var("PARALLEL_WEBHOOK_SECRET")?)?)
+///     .store(Arc::new(store))
+///     .build()?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct RedisStore<C = ConnectionManager> {
+    connection: C,
+    prefix: Arc<str>,
+    timeout: Duration,
+}
+
+/// Why a [`RedisStore`] could not be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// The URL is not a Redis URL (it is not repeated here: it may carry a password).
+    InvalidUrl,
+    /// The prefix is empty or has braces (they would break the hash tag).
+    InvalidPrefix,
+    /// The timeout is zero.
+    InvalidTimeout,
+    /// The server could not be reached in time.
+    Unreachable(StoreError),
+}
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidUrl => f.write_str(
+                "invalid Redis URL: expected redis://[user:password@]host[:port][/db]",
+            ),
+            Self::InvalidPrefix => f.write_str("the key prefix must be non-empty, without braces"),
+            Self::InvalidTimeout => f.write_str("the timeout must be longer than zero"),
+            Self::Unreachable(error) => write!(f, "could not connect: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for ConnectError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Unreachable(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+/// Builds a [`RedisStore`] on a [`ConnectionManager`] (one multiplexed connection that
+/// reconnects by itself).
+#[derive(Clone)]
+#[must_use]
+pub struct RedisStoreBuilder {
+    url: String,
+    prefix: String,
+    timeout: Duration,
+}
+
+impl fmt::Debug for RedisStoreBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The URL may carry a password: not shown.
+        f.debug_struct("RedisStoreBuilder")
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisStore {
+    /// A builder for a store at `url` (`redis://[user:password@]host:port[/db]`, or
+    /// `rediss://` with TLS when the `redis` crate's TLS features are on).
+    pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
+        RedisStoreBuilder {
+            url: url.into(),
+            prefix: DEFAULT_PREFIX.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// Connects to `url` with the default prefix and timeout.
+    ///
+    /// # Errors
+    /// An invalid URL, or a server that cannot be reached in time.
+    pub async fn connect(url: impl Into<String>) -> Result<Self, ConnectError> {
+        Self::builder(url).connect().await
+    }
+}
+
+impl RedisStoreBuilder {
+    /// The key prefix (default [`DEFAULT_PREFIX`]), to share one Redis between apps.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The time limit of each call (default [`DEFAULT_TIMEOUT`]).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    fn parts(&self) -> Result<(Client, ConnectionManagerConfig), ConnectError> {
+        if self.prefix.is_empty() || self.prefix.contains(['{', '}']) {
+            return Err(ConnectError::InvalidPrefix);
+        }
+        if self.timeout.is_zero() {
+            return Err(ConnectError::InvalidTimeout);
+        }
+        // The URL is not repeated in the error: it may carry a password.
+        let client = Client::open(self.url.as_str()).map_err(|_| ConnectError::InvalidUrl)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(self.timeout))
+            .set_response_timeout(Some(self.timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(self.timeout);
+        Ok((client, config))
+    }
+
+    fn store(self, connection: ConnectionManager) -> RedisStore {
+        RedisStore::with_connection(connection)
+            .with_prefix(self.prefix)
+            .with_timeout(self.timeout)
+    }
+
+    /// Connects now, so a wrong URL or an unreachable server shows at startup.
+    ///
+    /// # Errors
+    /// An invalid URL, prefix or timeout, or a server that cannot be reached in time.
+    pub async fn connect(self) -> Result<RedisStore, ConnectError> {
+        let (client, config) = self.parts()?;
+        let connecting = ConnectionManager::new_with_config(client, config);
+        let connection = tokio::time::timeout(self.timeout, connecting)
+            .await
+            .map_err(|_| ConnectError::Unreachable(timed_out(self.timeout)))?
+            .map_err(|e| ConnectError::Unreachable(unavailable(e)))?;
+        Ok(self.store(connection))
+    }
+
+    /// Builds the store without connecting: the first call connects (and fails like any
+    /// call if the server is down, which the receiver answers per its fail mode). Call it
+    /// within a Tokio runtime.
+    ///
+    /// # Errors
+    /// An invalid URL, prefix or timeout.
+    pub fn build(self) -> Result<RedisStore, ConnectError> {
+        let (client, config) = self.parts()?;
+        let connection = ConnectionManager::new_lazy_with_config(client, config)
+            .map_err(|e| ConnectError::Unreachable(unavailable(e)))?;
+        Ok(self.store(connection))
+    }
+}
+
+impl<C> RedisStore<C>
+where
+    C: ConnectionLike + Clone + Send + Sync + 'static,
+{
+    /// A store on a connection of your own: a [`ConnectionManager`] you configured, or with
+    /// the `cluster` feature a `redis::cluster_async::ClusterConnection` for Redis Cluster.
+    /// Default prefix and timeout.
+    pub fn with_connection(connection: C) -> Self {
+        Self {
+            connection,
+            prefix: Arc::from(DEFAULT_PREFIX),
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// Replaces the key prefix. A prefix with braces would break the hash tag: they are
+    /// removed.
+    #[must_use]
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+        let prefix: String = prefix.into().replace(['{', '}'], "");
+        self.prefix = Arc::from(prefix);
+        self
+    }
+
+    /// Replaces the time limit of each call.
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The Redis key of a receiver's key: `<prefix>:{<key>}`.
+    #[must_use]
+    pub fn redis_key(&self, key: &str) -> String {
+        format!("{}:{{{key}}}", self.prefix)
+    }
+
+    async fn run(&self, script: &Script, key: &str, args: &[&[u8]]) -> Result<i64, StoreError> {
+        let mut connection = self.connection.clone();
+        let mut invocation = script.key(self.redis_key(key));
+        for arg in args {
+            invocation.arg(*arg);
+        }
+        let call = invocation.invoke_async::<i64>(&mut connection);
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(error)) => Err(unavailable(error)),
+            Err(_) => Err(timed_out(self.timeout)),
+        }
+    }
+}
+
+fn owner(token: &ClaimToken) -> String {
+    format!("inflight:{:032x}", token.as_u128())
+}
+
+fn millis(duration: Duration) -> Vec<u8> {
+    // Redis wants a positive number of milliseconds.
+    duration
+        .as_millis()
+        .clamp(1, i64::MAX as u128)
+        .to_string()
+        .into_bytes()
+}
+
+fn unavailable(error: redis::RedisError) -> StoreError {
+    let kind = if error.is_timeout() {
+        StoreErrorKind::Timeout
+    } else {
+        StoreErrorKind::Unavailable
+    };
+    // The error's text names the failure, never the URL or its password.
+    StoreError::new(kind, format!("redis: {error}"))
+}
+
+fn timed_out(limit: Duration) -> StoreError {
+    StoreError::new(
+        StoreErrorKind::Timeout,
+        format!("redis: no answer within {} ms", limit.as_millis()),
+    )
+}
+
+impl<C> DedupStore for RedisStore<C>
+where
+    C: ConnectionLike + Clone + Send + Sync + 'static,
+{
+    fn claim<'a>(&'a self, key: &'a str, lease: Duration) -> StoreFuture<'a, Claim> {
+        Box::pin(async move {
+            let token = ClaimToken::random();
+            let owner = owner(&token);
+            let answer = self
+                .run(
+                    &CLAIM,
+                    key,
+                    &[owner.as_bytes(), &millis(lease), DONE.as_bytes()],
+                )
+                .await?;
+            match answer {
+                0 => Ok(Claim::Claimed(token)),
+                2 => Ok(Claim::Done),
+                _ => Ok(Claim::InFlight),
+            }
+        })
+    }
+
+    fn complete<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a ClaimToken,
+        retention: Duration,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let owner = owner(token);
+            let answer = self
+                .run(
+                    &COMPLETE,
+                    key,
+                    &[owner.as_bytes(), &millis(retention), DONE.as_bytes()],
+                )
+                .await?;
+            if answer == 0 {
+                tracing::warn!(
+                    key,
+                    "claim lost before completion (its lease expired); the record was left to its new owner"
+                );
+            }
+            Ok(())
+        })
+    }
+
+    fn release<'a>(&'a self, key: &'a str, token: &'a ClaimToken) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let owner = owner(token);
+            self.run(&RELEASE, key, &[owner.as_bytes()]).await?;
+            Ok(())
+        })
+    }
+}
+
+impl<C> fmt::Debug for RedisStore<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}

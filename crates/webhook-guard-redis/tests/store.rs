@@ -1,0 +1,226 @@
+//! `RedisStore` against a real `redis-server` (started per test on a free loopback port;
+//! skipped with a printed reason when the binary is missing, unless `REQUIRE_REDIS=1`).
+
+use std::{sync::Arc, time::Duration};
+
+use webhook_guard::dedup::{Claim, ClaimToken, DedupStore, StoreErrorKind};
+use webhook_guard_redis::{ConnectError, RedisStore, test_server::RedisServer};
+
+const LEASE: Duration = Duration::from_secs(60);
+const RETENTION: Duration = Duration::from_secs(3600);
+
+async fn store(server: &RedisServer) -> RedisStore {
+    RedisStore::builder(server.url())
+        .prefix("test")
+        .timeout(Duration::from_millis(500))
+        .connect()
+        .await
+        .expect("connected")
+}
+
+fn claimed(claim: Claim) -> ClaimToken {
+    match claim {
+        Claim::Claimed(token) => token,
+        other => panic!("expected a claim, got {other:?}"),
+    }
+}
+
+async fn raw(server: &RedisServer, args: &[&str]) -> redis::Value {
+    let client = redis::Client::open(server.url()).expect("client");
+    let mut connection = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connection");
+    let mut command = redis::cmd(args[0]);
+    for arg in &args[1..] {
+        command.arg(*arg);
+    }
+    command.query_async(&mut connection).await.expect("command")
+}
+
+#[tokio::test]
+async fn claim_complete_release_and_duplicates() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let store = store(&server).await;
+    let token = claimed(store.claim("p:e:a", LEASE).await.expect("claim"));
+    assert_eq!(store.claim("p:e:a", LEASE).await, Ok(Claim::InFlight));
+    store
+        .complete("p:e:a", &token, RETENTION)
+        .await
+        .expect("complete");
+    assert_eq!(store.claim("p:e:a", LEASE).await, Ok(Claim::Done));
+
+    let token = claimed(store.claim("p:e:b", LEASE).await.expect("claim"));
+    store.release("p:e:b", &token).await.expect("release");
+    claimed(store.claim("p:e:b", LEASE).await.expect("claim after release"));
+
+    // Keys carry the prefix and the hash tag; a completed record has the retention as TTL.
+    assert_eq!(
+        raw(&server, &["GET", "test:{p:e:a}"]).await,
+        redis::Value::BulkString(b"done".to_vec())
+    );
+    let redis::Value::Int(ttl) = raw(&server, &["PTTL", "test:{p:e:a}"]).await else {
+        panic!("no TTL");
+    };
+    assert!(ttl > 3_500_000 && ttl <= 3_600_000, "ttl {ttl}");
+}
+
+#[tokio::test]
+async fn a_late_owner_never_touches_the_new_owners_claim() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let store = store(&server).await;
+    let a = claimed(
+        store
+            .claim("p:e:late", Duration::from_millis(100))
+            .await
+            .expect("claim A"),
+    );
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let b = claimed(
+        store
+            .claim("p:e:late", LEASE)
+            .await
+            .expect("claim B after A's lease"),
+    );
+    assert_ne!(a, b);
+    // A comes back late: its complete and release leave B's claim alone.
+    store
+        .complete("p:e:late", &a, RETENTION)
+        .await
+        .expect("late complete");
+    store.release("p:e:late", &a).await.expect("late release");
+    assert_eq!(store.claim("p:e:late", LEASE).await, Ok(Claim::InFlight));
+    store
+        .complete("p:e:late", &b, RETENTION)
+        .await
+        .expect("B completes");
+    assert_eq!(store.claim("p:e:late", LEASE).await, Ok(Claim::Done));
+}
+
+#[tokio::test]
+async fn completed_records_expire_after_the_retention() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let store = store(&server).await;
+    let token = claimed(store.claim("p:e:ret", LEASE).await.expect("claim"));
+    store
+        .complete("p:e:ret", &token, Duration::from_millis(200))
+        .await
+        .expect("complete");
+    assert_eq!(store.claim("p:e:ret", LEASE).await, Ok(Claim::Done));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    claimed(
+        store
+            .claim("p:e:ret", LEASE)
+            .await
+            .expect("claimed again after the retention"),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_claims_of_one_key_make_one_owner() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let store = Arc::new(store(&server).await);
+    let mut tasks = Vec::new();
+    for _ in 0..500 {
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            store.claim("p:e:burst", LEASE).await.expect("claim")
+        }));
+    }
+    let mut owners = 0;
+    for task in tasks {
+        match task.await.expect("task") {
+            Claim::Claimed(_) => owners += 1,
+            Claim::InFlight => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(owners, 1);
+}
+
+#[tokio::test]
+async fn a_dead_server_fails_calls_in_time_and_a_restarted_one_serves_again() {
+    let Some(mut server) = RedisServer::start() else {
+        return;
+    };
+    let store = store(&server).await;
+    let token = claimed(store.claim("p:e:kill", LEASE).await.expect("claim"));
+    store
+        .complete("p:e:kill", &token, RETENTION)
+        .await
+        .expect("complete");
+    server.kill();
+    let started = std::time::Instant::now();
+    let error = store
+        .claim("p:e:other", LEASE)
+        .await
+        .expect_err("no server");
+    assert!(
+        matches!(
+            error.kind(),
+            StoreErrorKind::Unavailable | StoreErrorKind::Timeout
+        ),
+        "{error}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    server.restart();
+    // The connection manager reconnects; the completed record survived (append-only file).
+    let mut answer = store.claim("p:e:kill", LEASE).await;
+    for _ in 0..50 {
+        if answer.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        answer = store.claim("p:e:kill", LEASE).await;
+    }
+    assert_eq!(answer, Ok(Claim::Done));
+}
+
+#[tokio::test]
+async fn bad_configuration_and_unreachable_servers_are_clear_errors() {
+    assert_eq!(
+        RedisStore::builder("http://nope").build().err(),
+        Some(ConnectError::InvalidUrl)
+    );
+    assert_eq!(
+        RedisStore::builder("redis://127.0.0.1:1/")
+            .prefix("a{b}")
+            .build()
+            .err(),
+        Some(ConnectError::InvalidPrefix)
+    );
+    assert_eq!(
+        RedisStore::builder("redis://127.0.0.1:1/")
+            .timeout(Duration::ZERO)
+            .build()
+            .err(),
+        Some(ConnectError::InvalidTimeout)
+    );
+    // Port 1 on loopback: nothing listens.
+    let error = RedisStore::builder("redis://:hunter2@127.0.0.1:1/")
+        .timeout(Duration::from_millis(300))
+        .connect()
+        .await
+        .expect_err("unreachable");
+    assert!(matches!(error, ConnectError::Unreachable(_)), "{error}");
+    assert!(!error.to_string().contains("hunter2"), "{error}");
+    // A lazily built store answers each call with an error instead.
+    let lazy = RedisStore::builder("redis://127.0.0.1:1/")
+        .timeout(Duration::from_millis(300))
+        .build()
+        .expect("built");
+    assert!(lazy.claim("k", LEASE).await.is_err());
+    assert!(!format!("{lazy:?}").contains("127.0.0.1"));
+}
