@@ -5,7 +5,8 @@
 //!
 //! Environment: `BIND` (default `127.0.0.1:3000`), `PARALLEL_WEBHOOK_SECRET`,
 //! `SIXTYFOUR_WEBHOOK_SECRET`, `FULLENRICH_API_KEY`, `PARSEFLOW_WEBHOOK_SECRET` (demo secrets
-//! when unset), `SIXTYFOUR_ALLOW_UNSIGNED=1`, `RUST_LOG` (logs go to stderr). Prints one JSON
+//! when unset), `SIXTYFOUR_ALLOW_UNSIGNED=1`, `REDIS_URL` (a Redis store shared by every
+//! replica; the in-memory store when unset), `RUST_LOG` (logs go to stderr). Prints one JSON
 //! line per processed delivery on stdout, nothing else.
 
 mod common;
@@ -31,7 +32,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
         .init();
-    let receivers = common::from_env()?;
+    let receivers = common::from_env().await?;
     let app = Router::new()
         .route(
             "/webhooks/parallel",

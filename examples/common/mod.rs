@@ -34,13 +34,18 @@ fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
 }
 
-/// Reads `BIND`, the secrets, `SIXTYFOUR_ALLOW_UNSIGNED` and `REDIS_URL`.
-pub(crate) fn from_env() -> Result<Receivers, Box<dyn std::error::Error>> {
+/// Reads `BIND`, the secrets, `SIXTYFOUR_ALLOW_UNSIGNED` and `REDIS_URL` (connecting to
+/// Redis now, so a wrong URL shows at startup).
+pub(crate) async fn from_env() -> Result<Receivers, Box<dyn std::error::Error>> {
     let bind = env_or("BIND", "127.0.0.1:3000").parse()?;
-    if std::env::var_os("REDIS_URL").is_some() {
-        return Err("REDIS_URL is set, but this build has no Redis store yet; unset it to use the in-memory store".into());
-    }
-    let store: Arc<dyn DedupStore> = Arc::new(MemoryStore::new());
+    let store: Arc<dyn DedupStore> = match std::env::var("REDIS_URL") {
+        Ok(url) => Arc::new(
+            webhook_guard_redis::RedisStore::connect(url)
+                .await
+                .map_err(|e| format!("REDIS_URL: {e}"))?,
+        ),
+        Err(_) => Arc::new(MemoryStore::new()),
+    };
     let parseflow_secret = env_or("PARSEFLOW_WEBHOOK_SECRET", DEMO_PARSEFLOW_SECRET);
     let allow_unsigned = std::env::var("SIXTYFOUR_ALLOW_UNSIGNED").is_ok_and(|v| v == "1");
     let receiver = |provider| -> Result<_, ConfigError> {

@@ -1,110 +1,15 @@
 //! Runs the example receivers (`axum_receiver`, `actix_receiver`) as processes: each follows
 //! the example contract, and both answer one scripted sequence identically.
 
-use std::{
-    io::{BufRead, BufReader},
-    path::PathBuf,
-    process::{Child, ChildStdout, Command, Stdio},
-    sync::mpsc,
-    time::Duration,
-};
+mod support;
 
-use webhook_guard::{
-    fixtures,
-    scheme::{SignedHeaders, unix_now},
-};
+use std::time::Duration;
 
-/// The example binary, built by `cargo test` beside this test's binary.
-fn example(name: &str) -> PathBuf {
-    let mut path = std::env::current_exe().expect("test binary path");
-    path.pop();
-    if path.ends_with("deps") {
-        path.pop();
-    }
-    path.join("examples").join(name)
-}
-
-struct Running {
-    child: Child,
-    addr: String,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(name: &str, allow_unsigned: bool) -> Running {
-    let mut command = Command::new(example(name));
-    command.env("BIND", "127.0.0.1:0").env_remove("REDIS_URL");
-    if allow_unsigned {
-        command.env("SIXTYFOUR_ALLOW_UNSIGNED", "1");
-    } else {
-        command.env_remove("SIXTYFOUR_ALLOW_UNSIGNED");
-    }
-    for name in [
-        "PARALLEL_WEBHOOK_SECRET",
-        "SIXTYFOUR_WEBHOOK_SECRET",
-        "FULLENRICH_API_KEY",
-        "PARSEFLOW_WEBHOOK_SECRET",
-    ] {
-        command.env_remove(name);
-    }
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("start {name}: {e} (run through `cargo test`)"));
-    let stderr = BufReader::new(child.stderr.take().expect("stderr"));
-    let (send_addr, addr) = mpsc::channel();
-    // Keep reading stderr (logs) so the child never writes to a closed pipe.
-    std::thread::spawn(move || {
-        for line in stderr.lines().map_while(Result::ok) {
-            if let Some(rest) = line.strip_prefix("listening on ") {
-                let _ = send_addr.send(rest.trim().to_owned());
-            }
-        }
-    });
-    let addr = addr.recv_timeout(Duration::from_secs(30)).ok();
-    let stdout: ChildStdout = child.stdout.take().expect("stdout");
-    let (send, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if send.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    Running {
-        child,
-        addr: addr.expect("the example printed `listening on`"),
-        lines,
-    }
-}
-
-fn sign(provider: &str, id: &str, body: &[u8]) -> SignedHeaders {
-    let secret = fixtures::demo::secret(provider).expect("a known provider");
-    fixtures::sign(provider, secret, id, unix_now(), body).expect("signed")
-}
-
-async fn post(
-    client: &reqwest::Client,
-    url: &str,
-    headers: &SignedHeaders,
-    body: &[u8],
-) -> reqwest::Response {
-    let mut request = client.post(url).body(body.to_vec());
-    for (name, value) in headers.iter() {
-        request = request.header(name, value);
-    }
-    request.send().await.expect("sent")
-}
+use support::{Running, post, sign, start};
+use webhook_guard::fixtures;
 
 async fn follows_the_contract(name: &str) {
-    let running = start(name, false);
+    let running = start(name, false, None);
     let client = reqwest::Client::new();
     let health = client
         .get(format!("http://{}/healthz", running.addr))
@@ -288,9 +193,9 @@ async fn script(running: &Running) -> Vec<String> {
 #[tokio::test]
 async fn both_examples_answer_the_same_script_identically() {
     for allow_unsigned in [false, true] {
-        let axum = start("axum_receiver", allow_unsigned);
+        let axum = start("axum_receiver", allow_unsigned, None);
         let axum_answers = script(&axum).await;
-        let actix = start("actix_receiver", allow_unsigned);
+        let actix = start("actix_receiver", allow_unsigned, None);
         let actix_answers = script(&actix).await;
         assert_eq!(
             axum_answers, actix_answers,

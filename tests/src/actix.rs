@@ -44,7 +44,7 @@ pub(crate) fn serve(
     receivers: Receivers,
     body_limit: usize,
     calls: Calls,
-) -> (SocketAddr, Box<dyn Send>) {
+) -> (SocketAddr, Box<dyn Send + Sync>) {
     use webhook_guard::{fullenrich, parallel, parseflow, sixtyfour};
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");

@@ -85,6 +85,8 @@ pub struct Options {
     pub fail_mode: Option<FailMode>,
     /// The body limit (default 5 MiB).
     pub body_limit: Option<usize>,
+    /// The claims' lease (default 60 s).
+    pub lease: Option<Duration>,
 }
 
 /// A running server; an actix server stops when this is dropped.
@@ -94,7 +96,7 @@ pub struct Server {
     pub addr: SocketAddr,
     calls: Calls,
     clock: Arc<dyn Clock>,
-    _stop: Option<Box<dyn Send>>,
+    _stop: Option<Box<dyn Send + Sync>>,
 }
 
 impl Server {
@@ -145,6 +147,9 @@ fn receiver<P: Provider>(provider: P, options: &Options) -> Receiver<P> {
     }
     if let Some(mode) = options.fail_mode {
         builder = builder.fail_mode(mode);
+    }
+    if let Some(lease) = options.lease {
+        builder = builder.lease(lease);
     }
     builder.build().expect("receiver")
 }

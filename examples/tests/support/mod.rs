@@ -1,0 +1,114 @@
+//! Running the example receivers as processes, for the tests of this folder.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::{
+    io::{BufRead, BufReader},
+    path::PathBuf,
+    process::{Child, ChildStdout, Command, Stdio},
+    sync::mpsc,
+    time::Duration,
+};
+
+use webhook_guard::{
+    fixtures,
+    scheme::{SignedHeaders, unix_now},
+};
+
+/// The example binary, built by `cargo test` beside this test's binary.
+pub fn example(name: &str) -> PathBuf {
+    let mut path = std::env::current_exe().expect("test binary path");
+    path.pop();
+    if path.ends_with("deps") {
+        path.pop();
+    }
+    path.join("examples").join(name)
+}
+
+pub struct Running {
+    child: Child,
+    /// The address from `listening on`.
+    pub addr: String,
+    /// The stdout lines.
+    pub lines: mpsc::Receiver<String>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts example `name` on a free port with the demo secrets, `SIXTYFOUR_ALLOW_UNSIGNED=1`
+/// when `allow_unsigned`, and `REDIS_URL` when `redis` is given.
+pub fn start(name: &str, allow_unsigned: bool, redis: Option<&str>) -> Running {
+    let mut command = Command::new(example(name));
+    command.env("BIND", "127.0.0.1:0");
+    match redis {
+        Some(url) => command.env("REDIS_URL", url),
+        None => command.env_remove("REDIS_URL"),
+    };
+    if allow_unsigned {
+        command.env("SIXTYFOUR_ALLOW_UNSIGNED", "1");
+    } else {
+        command.env_remove("SIXTYFOUR_ALLOW_UNSIGNED");
+    }
+    for name in [
+        "PARALLEL_WEBHOOK_SECRET",
+        "SIXTYFOUR_WEBHOOK_SECRET",
+        "FULLENRICH_API_KEY",
+        "PARSEFLOW_WEBHOOK_SECRET",
+    ] {
+        command.env_remove(name);
+    }
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {name}: {e} (run through `cargo test`)"));
+    let stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let (send_addr, addr) = mpsc::channel();
+    // Keep reading stderr (logs) so the child never writes to a closed pipe.
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if let Some(rest) = line.strip_prefix("listening on ") {
+                let _ = send_addr.send(rest.trim().to_owned());
+            }
+        }
+    });
+    let addr = addr.recv_timeout(Duration::from_secs(30)).ok();
+    let stdout: ChildStdout = child.stdout.take().expect("stdout");
+    let (send, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if send.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    Running {
+        child,
+        addr: addr.expect("the example printed `listening on`"),
+        lines,
+    }
+}
+
+pub fn sign(provider: &str, id: &str, body: &[u8]) -> SignedHeaders {
+    let secret = fixtures::demo::secret(provider).expect("a known provider");
+    fixtures::sign(provider, secret, id, unix_now(), body).expect("signed")
+}
+
+pub async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    headers: &SignedHeaders,
+    body: &[u8],
+) -> reqwest::Response {
+    let mut request = client.post(url).body(body.to_vec());
+    for (name, value) in headers.iter() {
+        request = request.header(name, value);
+    }
+    request.send().await.expect("sent")
+}
+
