@@ -1,1 +1,154 @@
-fn main() {}
+//! Claim+complete pairs per second through `RedisStore` at concurrency 1, 16 and 64, against
+//! `redis-benchmark -t set` (the floor of one round trip) on the same server with the same
+//! concurrency, in the same run. Target: pairs/s at least 0.5x the SET rate (a pair is two
+//! round trips).
+//!
+//! `cargo bench -p webhook-guard-redis --bench redis_store` (`REDIS_BENCH_REQUESTS` changes
+//! the 50,000 operations per measurement, `REDIS_BENCH_ROUNDS` the 3 rounds; medians are
+//! shown). Needs `redis-server` and `redis-benchmark`; without them it prints why and exits.
+
+use std::{
+    process::Command,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use webhook_guard::dedup::{Claim, DedupStore};
+use webhook_guard_redis::{RedisStore, test_server::RedisServer};
+
+const LEASE: Duration = Duration::from_secs(60);
+const RETENTION: Duration = Duration::from_secs(3600);
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// `redis-benchmark -t set` at `concurrency`: SET requests per second.
+fn redis_benchmark(port: u16, concurrency: usize, requests: usize) -> Option<f64> {
+    let output = Command::new("redis-benchmark")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-t",
+            "set",
+            "-q",
+        ])
+        .args(["-c", &concurrency.to_string(), "-n", &requests.to_string()])
+        .output()
+        .ok()?;
+    // "SET: 81234.56 requests per second, p50=0.303 msec", after progress lines ended by '\r'.
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line = text
+        .split(['\r', '\n'])
+        .map(str::trim)
+        .find(|l| l.starts_with("SET:") && l.contains("requests per second"))?;
+    line.trim_start_matches("SET:")
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Claim+complete pairs per second through the store, `concurrency` tasks at once.
+async fn store_pairs(
+    store: Arc<RedisStore>,
+    concurrency: usize,
+    pairs: usize,
+    round: usize,
+) -> f64 {
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|task| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                for i in (task..pairs).step_by(concurrency) {
+                    let key = format!("bench:{round}:{concurrency}:{i}");
+                    match store.claim(&key, LEASE).await.expect("claim") {
+                        Claim::Claimed(token) => store
+                            .complete(&key, &token, RETENTION)
+                            .await
+                            .expect("complete"),
+                        other => panic!("fresh key {key}: {other:?}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("task");
+    }
+    pairs as f64 / started.elapsed().as_secs_f64()
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn main() {
+    let requests = env_number("REDIS_BENCH_REQUESTS", 50_000);
+    let rounds = env_number("REDIS_BENCH_ROUNDS", 3).max(1);
+    let Some(server) = RedisServer::start_in_memory() else {
+        return;
+    };
+    if redis_benchmark(server.port(), 1, 10).is_none() {
+        println!("skipped: redis-benchmark is not installed or did not run");
+        return;
+    }
+    let threads = env_number("REDIS_BENCH_THREADS", 2);
+    let runtime = if threads == 0 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()
+            .expect("runtime")
+    };
+    let store = Arc::new(
+        runtime
+            .block_on(RedisStore::connect(server.url()))
+            .expect("connected"),
+    );
+    // Warm up both.
+    let _ = redis_benchmark(server.port(), 16, requests / 5);
+    runtime.block_on(store_pairs(Arc::clone(&store), 16, requests / 5, 0));
+
+    println!(
+        "{requests} operations per measurement, median of {rounds} rounds, redis-benchmark and the store alternating"
+    );
+    println!(
+        "| concurrency | redis-benchmark SET/s | RedisStore claim+complete pairs/s | pairs / SET | round trips/s (2 per pair) |"
+    );
+    println!("|---|---|---|---|---|");
+    for concurrency in [1, 16, 64] {
+        let mut sets = Vec::new();
+        let mut pairs = Vec::new();
+        for round in 1..=rounds {
+            sets.push(
+                redis_benchmark(server.port(), concurrency, requests).expect("redis-benchmark"),
+            );
+            pairs.push(runtime.block_on(store_pairs(
+                Arc::clone(&store),
+                concurrency,
+                requests,
+                round,
+            )));
+        }
+        let (set, pair) = (median(&mut sets), median(&mut pairs));
+        println!(
+            "| {concurrency} | {set:.0} | {pair:.0} | {:.2}x | {:.0} |",
+            pair / set,
+            pair * 2.0
+        );
+    }
+    println!("\ntarget: pairs / SET at least 0.5x at every concurrency");
+}

@@ -1,6 +1,13 @@
 //! [`RedisStore`].
 
-use std::{fmt, sync::Arc, sync::LazyLock, time::Duration};
+use std::{
+    fmt,
+    sync::{
+        Arc, LazyLock,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use redis::{
     Client, Script,
@@ -20,8 +27,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
 /// The value of a completed record.
 const DONE: &str = "done";
 
-/// Claim: record the owner with a lease unless the key exists; answer 0 (claimed), 1 (in
-/// flight) or 2 (done). One round trip.
+/// Claim on servers older than Redis 7.0 (which refuse `SET ... NX GET`): record the owner
+/// with a lease unless the key exists; answer 0 (claimed), 1 (in flight) or 2 (done). One
+/// round trip.
 static CLAIM: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
@@ -66,8 +74,9 @@ return 0
 
 /// A [`DedupStore`] in Redis, shared by every replica of an app.
 ///
-/// Each claim is one atomic round trip (a Lua script: set the owner with a lease unless the
-/// key exists, else report in flight or done). Complete and release are compare-and-set on the
+/// Each claim is one atomic round trip: `SET key owner NX GET PX lease` sets the owner with
+/// a lease unless the key exists and answers what it found (in flight or done); servers older
+/// than Redis 7.0 refuse that form, and get a Lua script doing the same. Complete and release are compare-and-set on the
 /// owner token, so a late call from a claim whose lease expired and was taken over leaves the
 /// new owner's record alone. Completed records expire by themselves after the retention (a
 /// Redis TTL). Every call has a time limit ([`DEFAULT_TIMEOUT`]).
@@ -96,6 +105,8 @@ pub struct RedisStore<C = ConnectionManager> {
     connection: C,
     prefix: Arc<str>,
     timeout: Duration,
+    /// Set once the server refused `SET ... NX GET` (before Redis 7.0): claims use a script.
+    legacy_claim: Arc<AtomicBool>,
 }
 
 /// Why a [`RedisStore`] could not be built.
@@ -115,9 +126,9 @@ pub enum ConnectError {
 impl fmt::Display for ConnectError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::InvalidUrl => f.write_str(
-                "invalid Redis URL: expected redis://[user:password@]host[:port][/db]",
-            ),
+            Self::InvalidUrl => {
+                f.write_str("invalid Redis URL: expected redis://[user:password@]host[:port][/db]")
+            }
             Self::InvalidPrefix => f.write_str("the key prefix must be non-empty, without braces"),
             Self::InvalidTimeout => f.write_str("the timeout must be longer than zero"),
             Self::Unreachable(error) => write!(f, "could not connect: {error}"),
@@ -250,6 +261,7 @@ where
             connection,
             prefix: Arc::from(DEFAULT_PREFIX),
             timeout: DEFAULT_TIMEOUT,
+            legacy_claim: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -288,6 +300,50 @@ where
             Err(_) => Err(timed_out(self.timeout)),
         }
     }
+
+    /// The claim as one plain command (Redis 7.0 and later): `SET key owner NX GET PX lease`
+    /// sets the owner unless the key exists, and answers the value it found. `None` when the
+    /// server refused the command (older Redis).
+    async fn claim_with_set(
+        &self,
+        key: &str,
+        owner: &str,
+        lease: &[u8],
+    ) -> Result<Option<Found>, StoreError> {
+        let mut connection = self.connection.clone();
+        let mut command = redis::cmd("SET");
+        command
+            .arg(self.redis_key(key))
+            .arg(owner)
+            .arg("NX")
+            .arg("GET")
+            .arg("PX")
+            .arg(lease);
+        let call = command.query_async::<Option<Vec<u8>>>(&mut connection);
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(Ok(None)) => Ok(Some(Found::Nothing)),
+            Ok(Ok(Some(found))) if found == DONE.as_bytes() => Ok(Some(Found::Done)),
+            Ok(Ok(Some(_))) => Ok(Some(Found::InFlight)),
+            Ok(Err(error))
+                if error.kind()
+                    == redis::ErrorKind::Server(redis::ServerErrorKind::ResponseError) =>
+            {
+                Ok(None)
+            }
+            Ok(Err(error)) => Err(unavailable(error)),
+            Err(_) => Err(timed_out(self.timeout)),
+        }
+    }
+}
+
+/// What `SET ... NX GET` found under the key.
+enum Found {
+    /// No key: the claim was recorded.
+    Nothing,
+    /// Another owner's claim.
+    InFlight,
+    /// A completed record.
+    Done,
 }
 
 fn owner(token: &ClaimToken) -> String {
@@ -328,12 +384,22 @@ where
         Box::pin(async move {
             let token = ClaimToken::random();
             let owner = owner(&token);
+            let lease = millis(lease);
+            if !self.legacy_claim.load(Ordering::Relaxed) {
+                match self.claim_with_set(key, &owner, &lease).await? {
+                    Some(Found::Nothing) => return Ok(Claim::Claimed(token)),
+                    Some(Found::InFlight) => return Ok(Claim::InFlight),
+                    Some(Found::Done) => return Ok(Claim::Done),
+                    None => {
+                        tracing::debug!(
+                            "the server refused SET NX GET (Redis < 7.0): claims use a script"
+                        );
+                        self.legacy_claim.store(true, Ordering::Relaxed);
+                    }
+                }
+            }
             let answer = self
-                .run(
-                    &CLAIM,
-                    key,
-                    &[owner.as_bytes(), &millis(lease), DONE.as_bytes()],
-                )
+                .run(&CLAIM, key, &[owner.as_bytes(), &lease, DONE.as_bytes()])
                 .await?;
             match answer {
                 0 => Ok(Claim::Claimed(token)),
@@ -383,5 +449,35 @@ impl<C> fmt::Debug for RedisStore<C> {
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, feature = "test-server"))]
+mod tests {
+    use super::*;
+    use crate::test_server::RedisServer;
+
+    /// The script claim of servers before Redis 7.0 behaves as the `SET ... NX GET` one.
+    #[tokio::test]
+    async fn the_script_claim_behaves_as_the_command() {
+        let Some(server) = RedisServer::start() else {
+            return;
+        };
+        for legacy in [false, true] {
+            let store = RedisStore::connect(server.url()).await.expect("connected");
+            store.legacy_claim.store(legacy, Ordering::Relaxed);
+            let key = format!("legacy-{legacy}");
+            let lease = Duration::from_secs(60);
+            let Ok(Claim::Claimed(token)) = store.claim(&key, lease).await else {
+                panic!("legacy={legacy}: not claimed");
+            };
+            assert_eq!(store.claim(&key, lease).await, Ok(Claim::InFlight));
+            store
+                .complete(&key, &token, Duration::from_secs(60))
+                .await
+                .expect("complete");
+            assert_eq!(store.claim(&key, lease).await, Ok(Claim::Done));
+            assert_eq!(store.legacy_claim.load(Ordering::Relaxed), legacy);
+        }
     }
 }

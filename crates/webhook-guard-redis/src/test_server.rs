@@ -19,6 +19,7 @@ pub struct RedisServer {
     child: Option<Child>,
     port: u16,
     dir: PathBuf,
+    persistent: bool,
 }
 
 /// Whether the environment demands Redis tests (`REQUIRE_REDIS=1`).
@@ -34,6 +35,17 @@ impl RedisServer {
     /// When the server cannot be started and `REQUIRE_REDIS=1`.
     #[must_use]
     pub fn start() -> Option<Self> {
+        Self::start_with(true)
+    }
+
+    /// As [`start`](Self::start), without the append-only file: nothing survives a restart,
+    /// and writes do not wait for the disk (for benchmarks).
+    #[must_use]
+    pub fn start_in_memory() -> Option<Self> {
+        Self::start_with(false)
+    }
+
+    fn start_with(persistent: bool) -> Option<Self> {
         let available = Command::new("redis-server")
             .arg("--version")
             .stdout(Stdio::null())
@@ -47,17 +59,19 @@ impl RedisServer {
             return None;
         }
         let port = free_port();
-        let dir = std::env::temp_dir().join(format!(
-            "webhook-guard-redis-{}-{port}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("webhook-guard-redis-{}-{port}", std::process::id()));
         let mut server = Self {
             child: None,
             port,
             dir,
+            persistent,
         };
         if let Err(error) = std::fs::create_dir_all(&server.dir) {
-            assert!(!required(), "REQUIRE_REDIS=1 but no data directory: {error}");
+            assert!(
+                !required(),
+                "REQUIRE_REDIS=1 but no data directory: {error}"
+            );
             eprintln!("skipped: no data directory for redis-server: {error}");
             return None;
         }
@@ -66,9 +80,17 @@ impl RedisServer {
     }
 
     fn spawn(&mut self) {
+        let appendonly = if self.persistent { "yes" } else { "no" };
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "yes", "--appendfsync", "always"])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                appendonly,
+                "--appendfsync",
+                "always",
+            ])
             .arg("--dir")
             .arg(&self.dir)
             .stdout(Stdio::null())
@@ -138,4 +160,133 @@ fn free_port() -> u16 {
         .and_then(|listener| listener.local_addr())
         .map(|addr| addr.port())
         .expect("a free loopback port")
+}
+
+/// A Redis Cluster of three primaries (no replicas) on free loopback ports, each node a
+/// `redis-server` child, stopped when dropped.
+#[derive(Debug)]
+pub struct RedisCluster {
+    nodes: Vec<Child>,
+    ports: Vec<u16>,
+    dir: PathBuf,
+}
+
+impl RedisCluster {
+    /// Starts the nodes and joins them with `redis-cli --cluster create`; `None` with a
+    /// printed reason when that is not possible, unless `REQUIRE_REDIS=1`.
+    ///
+    /// # Panics
+    /// When the cluster cannot be formed and `REQUIRE_REDIS=1`.
+    #[must_use]
+    pub fn start() -> Option<Self> {
+        // Checks the binary (and REQUIRE_REDIS) the same way as a single server.
+        drop(RedisServer::start_in_memory()?);
+        let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+        let dir = std::env::temp_dir().join(format!(
+            "webhook-guard-redis-cluster-{}-{}",
+            std::process::id(),
+            ports[0]
+        ));
+        std::fs::create_dir_all(&dir).expect("cluster directory");
+        let mut cluster = Self {
+            nodes: Vec::new(),
+            ports,
+            dir,
+        };
+        for &port in &cluster.ports {
+            let node = Command::new("redis-server")
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args([
+                    "--cluster-enabled",
+                    "yes",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ])
+                .args(["--cluster-config-file", &format!("nodes-{port}.conf")])
+                .arg("--dir")
+                .arg(&cluster.dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("redis-server starts");
+            cluster.nodes.push(node);
+        }
+        for &port in &cluster.ports {
+            let node = Self::node(port);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !node.answers_ping() {
+                assert!(Instant::now() < deadline, "node {port} did not start");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            // The probe server owns no process: forget it without killing anything.
+            std::mem::forget(node);
+        }
+        let addresses: Vec<String> = cluster
+            .ports
+            .iter()
+            .map(|p| format!("127.0.0.1:{p}"))
+            .collect();
+        let created = Command::new("redis-cli")
+            .args(["--cluster", "create"])
+            .args(&addresses)
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !created {
+            let reason = "`redis-cli --cluster create` failed";
+            assert!(!required(), "REQUIRE_REDIS=1 but {reason}");
+            eprintln!("skipped: {reason}");
+            return None;
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !cluster.ports.iter().all(|&p| cluster_ok(p)) {
+            assert!(
+                Instant::now() < deadline,
+                "the cluster did not reach cluster_state:ok"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(cluster)
+    }
+
+    /// A handle on a node's port, for pinging (it owns no process).
+    fn node(port: u16) -> RedisServer {
+        RedisServer {
+            child: None,
+            port,
+            dir: PathBuf::new(),
+            persistent: false,
+        }
+    }
+
+    /// The nodes' URLs.
+    #[must_use]
+    pub fn urls(&self) -> Vec<String> {
+        self.ports
+            .iter()
+            .map(|p| format!("redis://127.0.0.1:{p}/"))
+            .collect()
+    }
+}
+
+/// Whether the node on `port` reports `cluster_state:ok`.
+fn cluster_ok(port: u16) -> bool {
+    Command::new("redis-cli")
+        .args(["-p", &port.to_string(), "cluster", "info"])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("cluster_state:ok"))
+}
+
+impl Drop for RedisCluster {
+    fn drop(&mut self) {
+        for node in &mut self.nodes {
+            let _ = node.kill();
+            let _ = node.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }

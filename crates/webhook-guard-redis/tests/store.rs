@@ -54,7 +54,12 @@ async fn claim_complete_release_and_duplicates() {
 
     let token = claimed(store.claim("p:e:b", LEASE).await.expect("claim"));
     store.release("p:e:b", &token).await.expect("release");
-    claimed(store.claim("p:e:b", LEASE).await.expect("claim after release"));
+    claimed(
+        store
+            .claim("p:e:b", LEASE)
+            .await
+            .expect("claim after release"),
+    );
 
     // Keys carry the prefix and the hash tag; a completed record has the retention as TTL.
     assert_eq!(

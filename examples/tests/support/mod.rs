@@ -111,4 +111,3 @@ pub async fn post(
     }
     request.send().await.expect("sent")
 }
-
