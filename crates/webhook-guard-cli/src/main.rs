@@ -1,0 +1,83 @@
+//! `webhook-guard`: sign and send sample webhooks of Parallel, Sixtyfour, FullEnrich and
+//! ParseFlow, diagnose a request whose signature fails, and run the demo. See the README.
+
+#![forbid(unsafe_code)]
+
+mod demo;
+mod error;
+mod headers_file;
+mod provider;
+mod samples;
+mod send;
+mod sign;
+mod verify;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Sign, send and check webhooks; run the demo.
+#[derive(Debug, Parser)]
+#[command(name = "webhook-guard", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start an in-process receiver and send it every sample event, correctly signed, then a
+    /// duplicate, a tampered, a stale delivery and a concurrent burst; print what happened.
+    Demo(demo::Args),
+    /// Sign a sample event (or your own body) and post it to a URL; with --count, a small
+    /// load generator.
+    Send(send::Args),
+    /// Print the signature headers of a body, and a ready-to-run curl command.
+    Sign(sign::Args),
+    /// Explain why a captured request passes or fails verification.
+    Verify(verify::Args),
+    /// List the sample event types, or print one sample body.
+    Samples(samples::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) if !error.use_stderr() => {
+            // --help and --version.
+            let _ = error.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(error) => {
+            eprintln!("webhook-guard: {}", one_line(&error.to_string()));
+            return ExitCode::from(2);
+        }
+    };
+    let outcome = match cli.command {
+        Command::Demo(args) => demo::run(&args),
+        Command::Send(args) => send::run(&args),
+        Command::Sign(args) => sign::run(&args),
+        Command::Verify(args) => verify::run(&args),
+        Command::Samples(args) => samples::run(&args),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("webhook-guard: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A usage error of clap on one line: its lines joined, without the `error:` prefix and the
+/// pointer to `--help`.
+fn one_line(text: &str) -> String {
+    let joined: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
+        .collect();
+    let line = joined.join(" ");
+    let line = line.strip_prefix("error: ").unwrap_or(&line);
+    format!("{line} (see --help)")
+}

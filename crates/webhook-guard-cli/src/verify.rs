@@ -1,0 +1,415 @@
+//! `webhook-guard verify`: why a captured request passes or fails.
+
+use std::{path::PathBuf, process::ExitCode, time::Duration};
+
+use clap::ValueEnum;
+use webhook_guard::{
+    Authenticity, Provider, VerifyError,
+    fullenrich::FullEnrich,
+    parallel::{KeyForms, Parallel},
+    parseflow::ParseFlow,
+    scheme::KeyForm,
+    sixtyfour::Sixtyfour,
+};
+
+use crate::{
+    error::{Result, fail, read_input},
+    headers_file,
+    provider::{ProviderName, now, secret},
+};
+
+/// Checks a captured request (headers and body) against a secret and explains the result.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The provider the request claims to come from.
+    #[arg(value_enum)]
+    provider: ProviderName,
+    /// The secret (default: the provider's environment variable).
+    #[arg(long, value_name = "S")]
+    secret: Option<String>,
+    /// The request's headers: `Name: value` lines (as `curl -v` or a log prints them) or a
+    /// JSON object.
+    #[arg(long, value_name = "FILE")]
+    headers: PathBuf,
+    /// The request's body, byte for byte (`-` reads standard input).
+    #[arg(long, value_name = "FILE")]
+    body: PathBuf,
+    /// Check as if now were this Unix time (default: the system clock).
+    #[arg(long, value_name = "T", allow_negative_numbers = true)]
+    now: Option<i64>,
+    /// How far a signed timestamp may be from now, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    tolerance: u64,
+    /// Parallel: which key forms of the secret to accept, as your receiver does.
+    #[arg(long, value_enum, default_value_t = KeyFormArg::Both)]
+    key_form: KeyFormArg,
+}
+
+/// Parallel's key forms, on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum KeyFormArg {
+    /// Both forms (the default of `Parallel`).
+    Both,
+    /// The current form: the base64 after `whsec_`, decoded.
+    Current,
+    /// The legacy form: the whole secret string as the key.
+    Legacy,
+}
+
+impl KeyFormArg {
+    fn forms(self) -> KeyForms {
+        match self {
+            Self::Both => KeyForms::Both,
+            Self::Current => KeyForms::Current,
+            Self::Legacy => KeyForms::Legacy,
+        }
+    }
+}
+
+/// The provider's verifier, configured as asked.
+enum Verifier {
+    Parallel(Box<Parallel>),
+    Sixtyfour(Sixtyfour),
+    FullEnrich(FullEnrich),
+    ParseFlow(ParseFlow),
+}
+
+impl Verifier {
+    fn new(
+        provider: ProviderName,
+        secret: &str,
+        tolerance: Duration,
+        key_forms: KeyForms,
+    ) -> Result<Self> {
+        let unusable = |e: webhook_guard::ConfigError| {
+            fail(format!(
+                "the secret is not usable for {}: {e}",
+                provider.as_str()
+            ))
+        };
+        Ok(match provider {
+            ProviderName::Parallel => Self::Parallel(Box::new(
+                Parallel::builder()
+                    .secret(secret)
+                    .key_forms(key_forms)
+                    .tolerance(tolerance)
+                    .build()
+                    .map_err(unusable)?,
+            )),
+            ProviderName::Sixtyfour => Self::Sixtyfour(
+                Sixtyfour::builder()
+                    .secret(secret)
+                    .tolerance(tolerance)
+                    .build()
+                    .map_err(unusable)?,
+            ),
+            ProviderName::Fullenrich => {
+                Self::FullEnrich(FullEnrich::new(secret).map_err(unusable)?)
+            }
+            ProviderName::Parseflow => Self::ParseFlow(ParseFlow::new(secret).map_err(unusable)?),
+        })
+    }
+
+    fn check(
+        &self,
+        headers: &Captured,
+        body: &[u8],
+        now: i64,
+    ) -> std::result::Result<Authenticity, VerifyError> {
+        let headers = &headers.0;
+        match self {
+            Self::Parallel(p) => p.authenticate(headers, body, now),
+            Self::Sixtyfour(p) => p.authenticate(headers, body, now),
+            Self::FullEnrich(p) => p.authenticate(headers, body, now),
+            Self::ParseFlow(p) => p.authenticate(headers, body, now),
+        }
+    }
+}
+
+/// The captured headers, names in lowercase.
+struct Captured(Vec<(String, String)>);
+
+impl Captured {
+    fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(n, _)| n == name)
+    }
+}
+
+/// The verdict: the first line, then details.
+struct Verdict {
+    pass: bool,
+    summary: String,
+    details: Vec<String>,
+}
+
+impl Verdict {
+    fn pass(summary: impl Into<String>) -> Self {
+        Self {
+            pass: true,
+            summary: summary.into(),
+            details: Vec::new(),
+        }
+    }
+
+    fn fail(cause: &str, explanation: impl Into<String>) -> Self {
+        Self {
+            pass: false,
+            summary: format!("{cause}: {}", explanation.into()),
+            details: Vec::new(),
+        }
+    }
+
+    fn detail(mut self, line: impl Into<String>) -> Self {
+        self.details.push(line.into());
+        self
+    }
+}
+
+pub(crate) fn run(args: &Args) -> Result<ExitCode> {
+    let headers = Captured(headers_file::parse(&read_input(&args.headers)?)?);
+    let body = read_input(&args.body)?;
+    let (secret, _) = secret(args.provider, args.secret.as_deref(), false)?;
+    let now = args.now.unwrap_or_else(now);
+    let verdict = diagnose(args, &secret, &headers, &body, now)?;
+    if verdict.pass {
+        println!("PASS: {}", verdict.summary);
+    } else {
+        println!("FAIL: {}", verdict.summary);
+    }
+    for line in &verdict.details {
+        println!("  {line}");
+    }
+    Ok(if verdict.pass {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn diagnose(
+    args: &Args,
+    secret: &str,
+    headers: &Captured,
+    body: &[u8],
+    now: i64,
+) -> Result<Verdict> {
+    let provider = args.provider;
+    let tolerance = Duration::from_secs(args.tolerance);
+    let verifier = Verifier::new(provider, secret, tolerance, args.key_form.forms())?;
+
+    // Another provider's signature header, and not this one's: the wrong scheme.
+    if !headers.has(provider.signature_header())
+        && let Some(other) = ProviderName::ALL
+            .into_iter()
+            .find(|p| *p != provider && headers.has(p.signature_header()))
+    {
+        return Ok(Verdict::fail(
+            "wrong scheme",
+            format!(
+                "the request carries `{}` ({}'s scheme), not `{}` ({}'s)",
+                other.signature_header(),
+                other.as_str(),
+                provider.signature_header(),
+                provider.as_str()
+            ),
+        )
+        .detail(format!(
+            "try `webhook-guard verify {} ...`, or check which provider this endpoint is for",
+            other.as_str()
+        )));
+    }
+
+    match verifier.check(headers, body, now) {
+        Ok(authenticity) => Ok(passed(provider, &authenticity, now)),
+        Err(VerifyError::TimestampOutOfTolerance {
+            skew_seconds,
+            tolerance_seconds,
+        }) => {
+            let signed_at = now.saturating_sub(skew_seconds);
+            let when = if skew_seconds >= 0 {
+                format!("{skew_seconds} s in the past")
+            } else {
+                format!("{} s in the future", skew_seconds.unsigned_abs())
+            };
+            match verifier.check(headers, body, signed_at) {
+                Ok(_) => Ok(Verdict::fail(
+                    "clock skew",
+                    format!(
+                        "the signature is valid, but its timestamp is {when} (tolerance {tolerance_seconds} s)"
+                    ),
+                )
+                .detail(if skew_seconds >= 0 {
+                    "a replay, a delivery held in a queue, or this machine's clock is ahead; check both clocks (NTP)"
+                } else {
+                    "the sender's clock is ahead of this machine's; check both clocks (NTP)"
+                })
+                .detail("to check a captured request later, pass --now <its time>")),
+                Err(_) => Ok(mismatch(args, secret, headers, body, signed_at)?
+                    .detail(format!("also, the timestamp is {when} (tolerance {tolerance_seconds} s)"))),
+            }
+        }
+        Err(VerifyError::SignatureMismatch) => mismatch(args, secret, headers, body, now),
+        Err(error @ (VerifyError::MissingHeader { .. } | VerifyError::Unsigned)) => Ok(
+            Verdict::fail("missing header", error.to_string()).detail(format!(
+                "{} signs with `{}`; was the header dropped by a proxy, or not captured?",
+                provider.as_str(),
+                provider.signature_header()
+            )),
+        ),
+        Err(
+            error @ (VerifyError::MalformedHeader { .. }
+            | VerifyError::InvalidTimestamp
+            | VerifyError::NoSupportedSignature
+            | VerifyError::RepeatedHeader { .. }),
+        ) => Ok(Verdict::fail("malformed header", error.to_string())),
+        Err(error) => Ok(Verdict::fail("rejected", error.to_string())),
+    }
+}
+
+fn passed(provider: ProviderName, authenticity: &Authenticity, now: i64) -> Verdict {
+    let Some(verified) = authenticity.verified() else {
+        return Verdict::pass("accepted unsigned (the receiver allows unsigned deliveries)");
+    };
+    let mut verdict = Verdict::pass(format!("the signature matches ({})", provider.as_str()));
+    if provider == ProviderName::Parallel {
+        verdict = verdict.detail(match verified.key_form {
+            KeyForm::Raw => "key form: legacy (the whole secret string is the HMAC key); a receiver pinned to the current form rejects it",
+            _ => "key form: current (the base64 after `whsec_`, decoded)",
+        });
+    }
+    if let Some(timestamp) = verified.timestamp {
+        verdict = verdict.detail(format!(
+            "timestamp {timestamp}: {} s from now",
+            now.saturating_sub(timestamp)
+        ));
+    }
+    verdict
+}
+
+/// No signature matched: the other Parallel key form, a changed body, or the wrong secret.
+fn mismatch(
+    args: &Args,
+    secret: &str,
+    headers: &Captured,
+    body: &[u8],
+    now: i64,
+) -> Result<Verdict> {
+    let provider = args.provider;
+    let tolerance = Duration::from_secs(args.tolerance);
+    if provider == ProviderName::Parallel && args.key_form != KeyFormArg::Both {
+        let (other, name, asked) = match args.key_form {
+            KeyFormArg::Current => (
+                KeyForms::Legacy,
+                "the legacy key form (the whole secret string as the HMAC key)",
+                "current",
+            ),
+            _ => (
+                KeyForms::Current,
+                "the current key form (the base64 after `whsec_`, decoded)",
+                "legacy",
+            ),
+        };
+        let verifier = Verifier::new(provider, secret, tolerance, other)?;
+        if verifier.check(headers, body, now).is_ok() {
+            return Ok(Verdict::fail(
+                "key form",
+                format!("signed with {name}, but only the {asked} form was accepted"),
+            )
+            .detail("Parallel accepts both forms by default (`KeyForms::Both`); pin the form its account uses"));
+        }
+    }
+    let verifier = Verifier::new(provider, secret, tolerance, args.key_form.forms())?;
+    for (change, variant) in body_variants(body) {
+        if verifier.check(headers, &variant, now).is_ok() {
+            return Ok(Verdict::fail(
+                "body changed",
+                format!("the signature matches the body as it was before {change}"),
+            )
+            .detail("verify the raw bytes as received, before any parsing or formatting"));
+        }
+    }
+    let verdict = Verdict::fail(
+        "wrong secret",
+        "no signature matches this secret and body: most likely the secret is not the one that signed",
+    )
+    .detail(format!(
+        "check {} (or --secret) against the provider's dashboard; after a rotation, configure both secrets",
+        provider.secret_variable()
+    ));
+    Ok(
+        if serde_json::from_slice::<serde_json::Value>(body).is_ok() {
+            verdict.detail("the body may also have changed in a way this check cannot undo")
+        } else {
+            verdict
+        },
+    )
+}
+
+/// Bodies the captured one may have been made from, with what changed.
+fn body_variants(body: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
+    let mut variants: Vec<(&'static str, Vec<u8>)> = Vec::new();
+    if let Some(trimmed) = body.strip_suffix(b"\n") {
+        let trimmed = trimmed.strip_suffix(b"\r").unwrap_or(trimmed);
+        variants.push((
+            "a trailing newline was added (an editor or `echo`)",
+            trimmed.to_vec(),
+        ));
+    } else {
+        let mut with_newline = body.to_vec();
+        with_newline.push(b'\n');
+        variants.push(("its trailing newline was removed", with_newline));
+    }
+    if body.windows(2).any(|w| w == b"\r\n") {
+        let text = String::from_utf8_lossy(body).replace("\r\n", "\n");
+        variants.push(("line ends were changed to CRLF", text.into_bytes()));
+    }
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+        let what = "it was re-serialized: the same JSON value with different bytes";
+        variants.push((what, minify(body)));
+        if let Ok(compact) = serde_json::to_vec(&value) {
+            variants.push((what, compact));
+        }
+        if let Ok(pretty) = serde_json::to_vec_pretty(&value) {
+            variants.push((what, pretty));
+        }
+    }
+    variants.retain(|(_, variant)| variant.as_slice() != body);
+    variants
+}
+
+/// `json` without the whitespace between its tokens, keys in their order.
+fn minify(json: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for &byte in json {
+        if in_string {
+            out.push(byte);
+            if escaped {
+                escaped = false;
+            } else if byte == b'\\' {
+                escaped = true;
+            } else if byte == b'"' {
+                in_string = false;
+            }
+        } else if !matches!(byte, b' ' | b'\t' | b'\n' | b'\r') {
+            if byte == b'"' {
+                in_string = true;
+            }
+            out.push(byte);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minify_keeps_strings_and_order() {
+        assert_eq!(
+            minify(b"{\n  \"b\": \"x y\\\" z\",\n  \"a\": [1, 2]\n}\n"),
+            b"{\"b\":\"x y\\\" z\",\"a\":[1,2]}".to_vec()
+        );
+    }
+}

@@ -1,0 +1,474 @@
+//! Runs the `webhook-guard` binary as a process, command by command.
+
+use std::{
+    io::{BufRead, BufReader},
+    path::{Path, PathBuf},
+    process::{Child, Command, Output, Stdio},
+    sync::atomic::{AtomicUsize, Ordering},
+    time::Duration,
+};
+
+use webhook_guard::{
+    Provider, StandardWebhooks, fixtures,
+    fixtures::demo::PARALLEL_SECRET,
+    parallel::Parallel,
+    scheme::{SignedHeaders, unix_now},
+};
+
+fn cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_webhook-guard"))
+        .args(args)
+        .env_remove("PARALLEL_WEBHOOK_SECRET")
+        .env_remove("SIXTYFOUR_WEBHOOK_SECRET")
+        .env_remove("FULLENRICH_API_KEY")
+        .env_remove("PARSEFLOW_WEBHOOK_SECRET")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A fresh file with `bytes`.
+fn file(bytes: &[u8]) -> PathBuf {
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!("webhook-guard-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(format!("f{}", COUNT.fetch_add(1, Ordering::SeqCst)));
+    std::fs::write(&path, bytes).expect("write");
+    path
+}
+
+fn headers_file(headers: &SignedHeaders) -> PathBuf {
+    let mut text = String::from("POST /webhooks/x HTTP/1.1\r\nContent-Type: application/json\r\n");
+    for (name, value) in headers.iter() {
+        text.push_str(&format!("{name}: {value}\r\n"));
+    }
+    file(text.as_bytes())
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 path")
+}
+
+#[test]
+fn demo_processes_every_documented_event_type_and_exits_0() {
+    let output = cli(&["demo"]);
+    let out = stdout(&output);
+    assert!(output.status.success(), "{out}\n{}", stderr(&output));
+    for &provider in fixtures::PROVIDERS {
+        for event_type in fixtures::event_types(provider) {
+            assert!(
+                out.lines().any(|l| l.contains(provider)
+                    && l.contains(event_type)
+                    && l.contains("processed")),
+                "{provider} {event_type} missing from:\n{out}"
+            );
+        }
+    }
+    for expected in [
+        "duplicate (handler not run)",
+        "tampered body",
+        "stale (signed an hour ago)",
+        "handler ran 1x: 1 processed",
+        "every outcome as expected",
+    ] {
+        assert!(out.contains(expected), "{expected:?} missing from:\n{out}");
+    }
+    assert!(!out.contains('✗'), "{out}");
+}
+
+#[test]
+fn samples_lists_and_shows_byte_for_byte() {
+    let output = cli(&["samples"]);
+    assert!(output.status.success());
+    let out = stdout(&output);
+    for fixture in fixtures::ALL {
+        assert!(out.contains(fixture.name), "{}", fixture.name);
+    }
+    let output = cli(&["samples", "fullenrich"]);
+    assert!(!stdout(&output).contains("parseflow"));
+    for fixture in fixtures::ALL {
+        let output = cli(&["samples", "show", fixture.provider, fixture.name]);
+        assert!(output.status.success());
+        assert_eq!(output.stdout, fixture.body, "{}", fixture.name);
+    }
+    let output = cli(&["samples", "show", "sixtyfour", "nope"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
+    assert!(stderr(&output).contains("completed, failed"));
+}
+
+#[test]
+fn sign_prints_headers_that_verify_and_a_curl_command() {
+    let body = fixtures::of("parallel").next().expect("fixture").body;
+    let body_file = file(body);
+    let now = unix_now();
+    let output = cli(&[
+        "sign",
+        "parallel",
+        "--body",
+        path(&body_file),
+        "--id",
+        "msg_sign_1",
+        "--timestamp",
+        &now.to_string(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let out = stdout(&output);
+    let headers: Vec<(String, String)> = out
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.split_once(": "))
+        .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        .collect();
+    assert_eq!(headers.len(), 3, "{out}");
+    let parallel = Parallel::new(PARALLEL_SECRET).expect("secret");
+    parallel
+        .authenticate(&headers, body, now)
+        .expect("the printed headers verify");
+    assert!(out.contains("curl -i -X POST 'http://127.0.0.1:3000/webhooks/parallel'"));
+    assert!(out.contains(&format!("--data-binary '@{}'", body_file.display())));
+    assert!(stderr(&output).contains("demo secret"));
+}
+
+/// The axum example receiver, built by `cargo test` beside this test's binary.
+struct Receiver {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn axum_receiver() -> Receiver {
+    let mut binary = std::env::current_exe().expect("test binary");
+    binary.pop();
+    if binary.ends_with("deps") {
+        binary.pop();
+    }
+    let binary = binary.join("examples").join("axum_receiver");
+    assert!(
+        binary.exists(),
+        "{} is missing: run `cargo test --workspace` (it builds the examples) or `cargo build -p webhook-guard-examples --example axum_receiver`",
+        binary.display()
+    );
+    let mut child = Command::new(&binary)
+        .env("BIND", "127.0.0.1:0")
+        .env_remove("REDIS_URL")
+        .env_remove("SIXTYFOUR_ALLOW_UNSIGNED")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the example starts");
+    let stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let (send, addr) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if let Some(addr) = line.strip_prefix("listening on ") {
+                let _ = send.send(addr.trim().to_owned());
+            }
+        }
+    });
+    let addr = addr
+        .recv_timeout(Duration::from_secs(30))
+        .expect("`listening on`");
+    Receiver { child, addr }
+}
+
+#[test]
+fn send_gets_200_from_the_axum_example_for_every_sample() {
+    let receiver = axum_receiver();
+    for fixture in fixtures::ALL {
+        let url = format!("http://{}/webhooks/{}", receiver.addr, fixture.provider);
+        let output = cli(&["send", fixture.provider, fixture.name, "--url", &url]);
+        let out = stdout(&output);
+        assert!(
+            output.status.success() && out.starts_with("200 in "),
+            "{}/{}: {out}{}",
+            fixture.provider,
+            fixture.name,
+            stderr(&output)
+        );
+    }
+    // A small load: 40 requests, 4 at a time, each with its own id.
+    let url = format!("http://{}/webhooks/parseflow", receiver.addr);
+    let output = cli(&[
+        "send",
+        "parseflow",
+        "quota.warning",
+        "--url",
+        &url,
+        "--count",
+        "40",
+        "--concurrency",
+        "4",
+        "--id",
+        "load",
+    ]);
+    let out = stdout(&output);
+    assert!(output.status.success(), "{out}{}", stderr(&output));
+    assert!(out.starts_with("40 requests in "), "{out}");
+    assert!(out.contains("p50 ") && out.contains("p99 "), "{out}");
+    assert!(out.contains("200: 40"), "{out}");
+    // The same again: every one is now a duplicate.
+    let output = cli(&[
+        "send",
+        "parseflow",
+        "quota.warning",
+        "--url",
+        &url,
+        "--count",
+        "40",
+        "--id",
+        "load",
+    ]);
+    assert!(
+        stdout(&output).contains("200 duplicate: 40"),
+        "{}",
+        stdout(&output)
+    );
+    // A wrong secret: 401, exit 1.
+    let output = cli(&[
+        "send",
+        "parseflow",
+        "quota.warning",
+        "--url",
+        &url,
+        "--secret",
+        "whsec_wrong",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stdout(&output).starts_with("401 in "),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn send_to_nothing_is_one_line_and_exit_2() {
+    let output = cli(&[
+        "send",
+        "parallel",
+        "task_run.status",
+        "--url",
+        "http://127.0.0.1:1/webhooks/parallel",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    let errors: Vec<&str> = err.lines().filter(|l| !l.starts_with("note:")).collect();
+    assert_eq!(errors.len(), 1, "{err}");
+    assert!(errors[0].contains("could not connect"), "{err}");
+}
+
+/// Runs `verify` on a captured request; returns the exit code and stdout.
+fn verify(
+    provider: &str,
+    secret: &str,
+    headers: &SignedHeaders,
+    body: &[u8],
+    extra: &[&str],
+) -> (i32, String) {
+    let (headers, body) = (headers_file(headers), file(body));
+    let mut args = vec![
+        "verify",
+        provider,
+        "--secret",
+        secret,
+        "--headers",
+        path(&headers),
+        "--body",
+        path(&body),
+    ];
+    args.extend_from_slice(extra);
+    let output = cli(&args);
+    (output.status.code().unwrap_or(-1), stdout(&output))
+}
+
+fn parallel_signed(body: &[u8], timestamp: i64) -> SignedHeaders {
+    Parallel::new(PARALLEL_SECRET)
+        .expect("secret")
+        .sign_headers("msg_verify", timestamp, body)
+}
+
+fn parallel_legacy_signed(body: &[u8]) -> SignedHeaders {
+    StandardWebhooks::builder()
+        .raw_secret(PARALLEL_SECRET)
+        .build()
+        .expect("legacy verifier")
+        .sign_headers("msg_verify", unix_now(), body)
+        .expect("signed")
+}
+
+#[test]
+fn verify_names_each_cause() {
+    let body = fixtures::of("parallel").next().expect("fixture").body;
+    let now = unix_now();
+
+    let (code, out) = verify(
+        "parallel",
+        PARALLEL_SECRET,
+        &parallel_signed(body, now),
+        body,
+        &[],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("PASS: the signature matches"), "{out}");
+    assert!(out.contains("key form: current"), "{out}");
+
+    // Parallel's legacy key form: accepted by default, named, and refused when pinned.
+    let legacy = parallel_legacy_signed(body);
+    let (code, out) = verify("parallel", PARALLEL_SECRET, &legacy, body, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("key form: legacy"), "{out}");
+    let (code, out) = verify(
+        "parallel",
+        PARALLEL_SECRET,
+        &legacy,
+        body,
+        &["--key-form", "current"],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with("FAIL: key form: signed with the legacy key form"),
+        "{out}"
+    );
+
+    // Clock skew, with the number of seconds, both ways.
+    let (code, out) = verify(
+        "parallel",
+        PARALLEL_SECRET,
+        &parallel_signed(body, now - 3600),
+        body,
+        &["--now", &now.to_string()],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with(
+            "FAIL: clock skew: the signature is valid, but its timestamp is 3600 s in the past"
+        ),
+        "{out}"
+    );
+    let (_, out) = verify(
+        "parallel",
+        PARALLEL_SECRET,
+        &parallel_signed(body, now + 900),
+        body,
+        &["--now", &now.to_string()],
+    );
+    assert!(out.contains("900 s in the future"), "{out}");
+
+    // The body re-serialized: sent compact, captured pretty-printed (a log or a tool
+    // reformatted it): the same JSON value, other bytes.
+    let sent = br#"{"type":"task_run.status","timestamp":"2025-10-27T15:02:11Z","data":{"run_id":"trun_1","status":"completed","tags":["a b","c"]}}"#;
+    let captured = b"{\n  \"type\": \"task_run.status\",\n  \"timestamp\": \"2025-10-27T15:02:11Z\",\n  \"data\": {\n    \"run_id\": \"trun_1\",\n    \"status\": \"completed\",\n    \"tags\": [\"a b\", \"c\"]\n  }\n}\n";
+    let (code, out) = verify(
+        "parallel",
+        PARALLEL_SECRET,
+        &parallel_signed(sent, now),
+        captured,
+        &[],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("FAIL: body changed:"), "{out}");
+    assert!(
+        out.contains("re-serialized: the same JSON value with different bytes"),
+        "{out}"
+    );
+    let mut with_newline = body.to_vec();
+    with_newline.push(b'\n');
+    let (_, out) = verify(
+        "parallel",
+        PARALLEL_SECRET,
+        &parallel_signed(body, now),
+        &with_newline,
+        &[],
+    );
+    assert!(
+        out.starts_with("FAIL: body changed:") && out.contains("trailing newline"),
+        "{out}"
+    );
+
+    // Missing and malformed headers.
+    let mut missing = parallel_signed(body, now);
+    missing.remove("webhook-signature");
+    let (code, out) = verify("parallel", PARALLEL_SECRET, &missing, body, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with("FAIL: missing header: header `webhook-signature` is missing"),
+        "{out}"
+    );
+    let mut malformed = parallel_signed(body, now);
+    malformed.insert("webhook-timestamp", "yesterday");
+    let (_, out) = verify("parallel", PARALLEL_SECRET, &malformed, body, &[]);
+    assert!(out.starts_with("FAIL: malformed header:"), "{out}");
+
+    // The wrong secret.
+    let (code, out) = verify(
+        "parallel",
+        "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+        &parallel_signed(body, now),
+        body,
+        &[],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("FAIL: wrong secret:"), "{out}");
+
+    // The wrong scheme: a ParseFlow request checked as Parallel.
+    let parseflow_body = fixtures::of("parseflow").next().expect("fixture").body;
+    let parseflow = fixtures::sign(
+        "parseflow",
+        fixtures::demo::PARSEFLOW_SECRET,
+        "dlv_1",
+        now,
+        parseflow_body,
+    )
+    .expect("signed");
+    let (code, out) = verify("parallel", PARALLEL_SECRET, &parseflow, parseflow_body, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with(
+            "FAIL: wrong scheme: the request carries `x-parseflow-signature` (parseflow's scheme)"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("webhook-guard verify parseflow"), "{out}");
+
+    // The other providers pass with their own secrets.
+    for provider in ["sixtyfour", "fullenrich", "parseflow"] {
+        let secret = fixtures::demo::secret(provider).expect("secret");
+        let body = fixtures::of(provider).next().expect("fixture").body;
+        let headers = fixtures::sign(provider, secret, "id_1", now, body).expect("signed");
+        let (code, out) = verify(provider, secret, &headers, body, &[]);
+        assert_eq!(code, 0, "{provider}: {out}");
+    }
+}
+
+#[test]
+fn verify_without_a_secret_is_one_line_and_exit_2() {
+    let body = file(b"{}");
+    let headers = file(b"webhook-id: x\n");
+    let output = cli(&[
+        "verify",
+        "parallel",
+        "--headers",
+        path(&headers),
+        "--body",
+        path(&body),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output).trim(),
+        "webhook-guard: no secret for parallel: pass --secret or set PARALLEL_WEBHOOK_SECRET"
+    );
+}
