@@ -84,6 +84,27 @@ fn demo_processes_every_documented_event_type_and_exits_0() {
 }
 
 #[test]
+fn the_readme_starts_with_the_demo_and_the_tests() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+        .expect("the workspace README");
+    let commands: Vec<&str> = readme
+        .split("```sh\n")
+        .nth(1)
+        .expect("a sh block")
+        .lines()
+        .take(2)
+        .map(|l| l.split('#').next().unwrap_or_default().trim())
+        .collect();
+    assert_eq!(
+        commands,
+        [
+            "cargo run -p webhook-guard-cli -- demo",
+            "cargo test --workspace"
+        ]
+    );
+}
+
+#[test]
 fn samples_lists_and_shows_byte_for_byte() {
     let output = cli(&["samples"]);
     assert!(output.status.success());
