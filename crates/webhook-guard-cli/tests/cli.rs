@@ -493,3 +493,44 @@ fn verify_without_a_secret_is_one_line_and_exit_2() {
         "webhook-guard: no secret for parallel: pass --secret or set PARALLEL_WEBHOOK_SECRET"
     );
 }
+
+#[test]
+fn every_command_has_help() {
+    for command in [
+        vec!["--help"],
+        vec!["demo", "--help"],
+        vec!["send", "--help"],
+        vec!["sign", "--help"],
+        vec!["verify", "--help"],
+        vec!["samples", "--help"],
+        vec!["samples", "show", "--help"],
+    ] {
+        let output = cli(&command);
+        assert!(output.status.success(), "{command:?}");
+        assert!(
+            stdout(&output).contains("Usage: webhook-guard"),
+            "{command:?}"
+        );
+    }
+}
+
+#[test]
+fn secrets_come_from_the_contract_variables() {
+    let body = fixtures::of("parallel").next().expect("fixture").body;
+    let headers = headers_file(&parallel_signed(body, unix_now()));
+    let body = file(body);
+    let output = Command::new(env!("CARGO_BIN_EXE_webhook-guard"))
+        .args([
+            "verify",
+            "parallel",
+            "--headers",
+            path(&headers),
+            "--body",
+            path(&body),
+        ])
+        .env("PARALLEL_WEBHOOK_SECRET", PARALLEL_SECRET)
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", stdout(&output));
+    assert!(stdout(&output).starts_with("PASS"));
+}
