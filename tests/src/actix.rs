@@ -6,7 +6,7 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, http::StatusCode, we
 use webhook_guard::{Event, Provider, Receiver};
 use webhook_guard_actix::{Webhook, WebhookGuard};
 
-use crate::{Behaviour, Calls, Receivers, run_handler};
+use crate::{Behaviour, Calls, Limits, Receivers, run_handler};
 
 async fn handle<E: Event + 'static>(
     calls: web::Data<Calls>,
@@ -26,8 +26,10 @@ async fn handle<E: Event + 'static>(
     }
 }
 
-fn guard<P: Provider>(receiver: &Receiver<P>, body_limit: usize) -> WebhookGuard<P> {
-    WebhookGuard::new(receiver.clone()).body_limit(body_limit)
+fn guard<P: Provider>(receiver: &Receiver<P>, limits: Limits) -> WebhookGuard<P> {
+    WebhookGuard::new(receiver.clone())
+        .body_limit(limits.body)
+        .body_timeout(limits.timeout)
 }
 
 /// Stops the server when dropped.
@@ -42,7 +44,7 @@ impl Drop for Stop {
 
 pub(crate) fn serve(
     receivers: Receivers,
-    body_limit: usize,
+    limits: Limits,
     calls: Calls,
 ) -> (SocketAddr, Box<dyn Send + Sync>) {
     use webhook_guard::{fullenrich, parallel, parseflow, sixtyfour};
@@ -54,22 +56,22 @@ pub(crate) fn serve(
             .app_data(calls.clone())
             .service(
                 web::resource("/webhooks/parallel")
-                    .wrap(guard(&receivers.parallel, body_limit))
+                    .wrap(guard(&receivers.parallel, limits))
                     .route(web::post().to(handle::<parallel::Event>)),
             )
             .service(
                 web::resource("/webhooks/sixtyfour")
-                    .wrap(guard(&receivers.sixtyfour, body_limit))
+                    .wrap(guard(&receivers.sixtyfour, limits))
                     .route(web::post().to(handle::<sixtyfour::Event>)),
             )
             .service(
                 web::resource("/webhooks/fullenrich")
-                    .wrap(guard(&receivers.fullenrich, body_limit))
+                    .wrap(guard(&receivers.fullenrich, limits))
                     .route(web::post().to(handle::<fullenrich::Event>)),
             )
             .service(
                 web::resource("/webhooks/parseflow")
-                    .wrap(guard(&receivers.parseflow, body_limit))
+                    .wrap(guard(&receivers.parseflow, limits))
                     .route(web::post().to(handle::<parseflow::Event>)),
             )
             .route("/unguarded", web::post().to(handle::<parallel::Event>))

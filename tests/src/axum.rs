@@ -12,7 +12,7 @@ use axum::{
 use webhook_guard::{Event, Provider, Receiver};
 use webhook_guard_tower::{Webhook, WebhookGuardLayer};
 
-use crate::{Behaviour, Calls, Receivers, run_handler};
+use crate::{Behaviour, Calls, Limits, Receivers, run_handler};
 
 async fn handle<E: Event + Clone>(
     State(calls): State<Calls>,
@@ -29,28 +29,30 @@ async fn handle<E: Event + Clone>(
     }
 }
 
-fn guard<P: Provider>(receiver: Receiver<P>, body_limit: usize) -> WebhookGuardLayer<P> {
-    WebhookGuardLayer::new(receiver).body_limit(body_limit)
+fn guard<P: Provider>(receiver: Receiver<P>, limits: Limits) -> WebhookGuardLayer<P> {
+    WebhookGuardLayer::new(receiver)
+        .body_limit(limits.body)
+        .body_timeout(limits.timeout)
 }
 
-pub(crate) async fn serve(receivers: Receivers, body_limit: usize, calls: Calls) -> SocketAddr {
+pub(crate) async fn serve(receivers: Receivers, limits: Limits, calls: Calls) -> SocketAddr {
     use webhook_guard::{fullenrich, parallel, parseflow, sixtyfour};
     let app = Router::new()
         .route(
             "/webhooks/parallel",
-            post(handle::<parallel::Event>).layer(guard(receivers.parallel, body_limit)),
+            post(handle::<parallel::Event>).layer(guard(receivers.parallel, limits)),
         )
         .route(
             "/webhooks/sixtyfour",
-            post(handle::<sixtyfour::Event>).layer(guard(receivers.sixtyfour, body_limit)),
+            post(handle::<sixtyfour::Event>).layer(guard(receivers.sixtyfour, limits)),
         )
         .route(
             "/webhooks/fullenrich",
-            post(handle::<fullenrich::Event>).layer(guard(receivers.fullenrich, body_limit)),
+            post(handle::<fullenrich::Event>).layer(guard(receivers.fullenrich, limits)),
         )
         .route(
             "/webhooks/parseflow",
-            post(handle::<parseflow::Event>).layer(guard(receivers.parseflow, body_limit)),
+            post(handle::<parseflow::Event>).layer(guard(receivers.parseflow, limits)),
         )
         .route("/unguarded", post(handle::<parallel::Event>))
         .route("/healthz", get(|| async { StatusCode::OK }))

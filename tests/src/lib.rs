@@ -87,6 +87,8 @@ pub struct Options {
     pub body_limit: Option<usize>,
     /// The claims' lease (default 60 s).
     pub lease: Option<Duration>,
+    /// The body read timeout (default 30 s).
+    pub body_timeout: Option<Duration>,
 }
 
 /// A running server; an actix server stops when this is dropped.
@@ -171,6 +173,13 @@ impl Receivers {
     }
 }
 
+/// The body limit and read timeout of every route.
+#[derive(Clone, Copy)]
+pub(crate) struct Limits {
+    pub(crate) body: usize,
+    pub(crate) timeout: Duration,
+}
+
 /// What the test handler was asked to do.
 pub(crate) enum Behaviour {
     Answer(u16),
@@ -211,14 +220,20 @@ pub async fn start(adapter: Adapter, options: Options) -> Server {
     let body_limit = options
         .body_limit
         .unwrap_or(webhook_guard_tower::DEFAULT_BODY_LIMIT);
+    let limits = Limits {
+        body: body_limit,
+        timeout: options
+            .body_timeout
+            .unwrap_or(webhook_guard_tower::DEFAULT_BODY_TIMEOUT),
+    };
     let calls = Calls::default();
     let (addr, stop) = match adapter {
         Adapter::Axum => (
-            axum::serve(receivers, body_limit, Arc::clone(&calls)).await,
+            axum::serve(receivers, limits, Arc::clone(&calls)).await,
             None,
         ),
         Adapter::Actix => {
-            let (addr, stop) = actix::serve(receivers, body_limit, Arc::clone(&calls));
+            let (addr, stop) = actix::serve(receivers, limits, Arc::clone(&calls));
             (addr, Some(stop))
         }
     };

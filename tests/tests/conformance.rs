@@ -586,6 +586,348 @@ mod cases {
         }
         assert_eq!(statuses, [200, 200, 401, 400, 413]);
     }
+
+    // ---- Adversarial inputs (hardening). ----
+
+    /// Posts `body` with headers given as raw bytes (repeats allowed).
+    async fn post_raw(
+        client: &reqwest::Client,
+        url: &str,
+        headers: &[(&str, Vec<u8>)],
+        body: Vec<u8>,
+    ) -> reqwest::Response {
+        let mut map = reqwest::header::HeaderMap::new();
+        for (name, value) in headers {
+            map.append(
+                reqwest::header::HeaderName::from_bytes(name.as_bytes()).expect("name"),
+                reqwest::header::HeaderValue::from_bytes(value).expect("value"),
+            );
+        }
+        client
+            .post(url)
+            .headers(map)
+            .body(body)
+            .send()
+            .await
+            .expect("sent")
+    }
+
+    /// The server still answers a valid delivery after an attack.
+    async fn still_serves(server: &webhook_guard_conformance::Server, id: &str) {
+        let body = sample("parallel");
+        let headers = sign("parallel", id, server.now(), body);
+        let response = post_signed(&client(), &server.url("parallel"), &headers, body, &[])
+            .await
+            .expect("the server still answers");
+        assert_eq!(response.status(), 200);
+        assert_eq!(server.runs_of(id), 1);
+    }
+
+    fn parallel_headers(
+        id: &[u8],
+        timestamp: &[u8],
+        signature: &[u8],
+    ) -> Vec<(&'static str, Vec<u8>)> {
+        vec![
+            ("webhook-id", id.to_vec()),
+            ("webhook-timestamp", timestamp.to_vec()),
+            ("webhook-signature", signature.to_vec()),
+        ]
+    }
+
+    pub(super) async fn ten_thousand_signatures_in_one_header_are_refused(adapter: Adapter) {
+        let server = start(adapter, Options::default()).await;
+        let client = client();
+        let body = sample("parallel");
+        let valid = sign("parallel", "many-1", server.now(), body);
+        let one = valid
+            .get("webhook-signature")
+            .expect("signature")
+            .to_owned();
+        // 10,000 entries, the valid one last: refused before any MAC is computed.
+        let mut many = "v1,AAAA ".repeat(9_999);
+        many.push_str(&one);
+        let headers = parallel_headers(
+            b"many-1",
+            server.now().to_string().as_bytes(),
+            many.as_bytes(),
+        );
+        let response = post_raw(&client, &server.url("parallel"), &headers, body.to_vec()).await;
+        let status = response.status().as_u16();
+        // 80 KB of header: 401 from the guard, or 431 from a server whose header limit is lower.
+        eprintln!("{adapter}: 10,000 signatures -> {status}");
+        assert!(matches!(status, 401 | 431), "{status}");
+        assert_eq!(server.runs_of("many-1"), 0);
+        still_serves(&server, "many-after").await;
+    }
+
+    pub(super) async fn header_values_of_64_kib_are_refused(adapter: Adapter) {
+        let server = start(adapter, Options::default()).await;
+        let client = client();
+        let body = sample("parallel");
+        let long = vec![b'a'; 64 * 1024];
+        let valid = sign("parallel", "long-1", server.now(), body);
+        for (name, headers) in [
+            (
+                "id",
+                parallel_headers(
+                    &long,
+                    server.now().to_string().as_bytes(),
+                    valid
+                        .get("webhook-signature")
+                        .expect("signature")
+                        .as_bytes(),
+                ),
+            ),
+            (
+                "signature",
+                parallel_headers(b"long-1", server.now().to_string().as_bytes(), &long),
+            ),
+        ] {
+            let response =
+                post_raw(&client, &server.url("parallel"), &headers, body.to_vec()).await;
+            let status = response.status().as_u16();
+            eprintln!("{adapter}: 64 KiB {name} -> {status}");
+            assert!(matches!(status, 401 | 431), "{name}: {status}");
+        }
+        assert!(server.calls().is_empty());
+        still_serves(&server, "long-after").await;
+    }
+
+    pub(super) async fn hostile_timestamps_get_401(adapter: Adapter) {
+        let server = start(adapter, Options::default()).await;
+        let client = client();
+        let body = sample("parallel");
+        let valid = sign("parallel", "ts-1", server.now(), body);
+        let signature = valid
+            .get("webhook-signature")
+            .expect("signature")
+            .as_bytes()
+            .to_vec();
+        for timestamp in [
+            i64::MAX.to_string(),
+            i64::MIN.to_string(),
+            "-1".to_owned(),
+            "+123".to_owned(),
+            format!("+{}", server.now()),
+            "12 34".to_owned(),
+            "1e9".to_owned(),
+            "99999999999999999999999".to_owned(),
+            String::new(),
+        ] {
+            let headers = parallel_headers(b"ts-1", timestamp.as_bytes(), &signature);
+            let response =
+                post_raw(&client, &server.url("parallel"), &headers, body.to_vec()).await;
+            assert_eq!(response.status(), 401, "timestamp {timestamp:?}");
+        }
+        // Sixtyfour's `t=` too.
+        let body = sample("sixtyfour");
+        for t in [
+            i64::MAX.to_string(),
+            "-5".to_owned(),
+            "+1".to_owned(),
+            "1e9".to_owned(),
+        ] {
+            let headers = vec![("sixtyfour-signature", format!("t={t},v1=00").into_bytes())];
+            let response =
+                post_raw(&client, &server.url("sixtyfour"), &headers, body.to_vec()).await;
+            assert_eq!(response.status(), 401, "t={t}");
+        }
+        assert!(server.calls().is_empty());
+    }
+
+    pub(super) async fn ids_with_dots_and_non_ascii_are_ids_like_any_other(adapter: Adapter) {
+        let server = start(adapter, Options::default()).await;
+        let client = client();
+        let body = sample("parallel");
+        for id in ["msg.1.2", "msg_é_日本", "a.b.c.d.e"] {
+            let headers = sign("parallel", id, server.now(), body);
+            let raw: Vec<(&str, Vec<u8>)> = headers
+                .iter()
+                .map(|(n, v)| {
+                    let name: &'static str = match n {
+                        "webhook-id" => "webhook-id",
+                        "webhook-timestamp" => "webhook-timestamp",
+                        _ => "webhook-signature",
+                    };
+                    (name, v.as_bytes().to_vec())
+                })
+                .collect();
+            let first = post_raw(&client, &server.url("parallel"), &raw, body.to_vec()).await;
+            assert_eq!(first.status(), 200, "{id}");
+            let again = post_raw(&client, &server.url("parallel"), &raw, body.to_vec()).await;
+            assert!(
+                again.headers().get("webhook-guard-duplicate").is_some(),
+                "{id}"
+            );
+            assert_eq!(server.runs_of(id), 1, "{id}");
+        }
+        // An id that is not UTF-8 is not an id: refused (its signature cannot match either).
+        let headers = parallel_headers(
+            &[b'm', 0xff, 0xfe],
+            server.now().to_string().as_bytes(),
+            b"v1,AAAA",
+        );
+        let response = post_raw(&client, &server.url("parallel"), &headers, body.to_vec()).await;
+        assert!(matches!(response.status().as_u16(), 400 | 401));
+        assert_eq!(server.calls().len(), 3);
+    }
+
+    pub(super) async fn bodies_that_are_not_utf8_get_400_or_401(adapter: Adapter) {
+        let server = start(adapter, Options::default()).await;
+        let client = client();
+        let body: Vec<u8> = vec![0xff, 0xfe, b'{', 0x80, b'}', 0xc3];
+        for provider in PROVIDERS {
+            let headers = sign(provider, "bin-1", server.now(), &body);
+            let response = post_signed(&client, &server.url(provider), &headers, &body, &[])
+                .await
+                .expect("sent");
+            // Signed: read, then refused as not JSON. Unsigned: refused before.
+            assert_eq!(response.status(), 400, "{provider} signed");
+            let response = client
+                .post(server.url(provider))
+                .body(body.clone())
+                .send()
+                .await
+                .expect("sent");
+            let expected = if provider == "sixtyfour" { 400 } else { 401 };
+            assert_eq!(response.status(), expected, "{provider} unsigned");
+        }
+        assert!(server.calls().is_empty());
+    }
+
+    pub(super) async fn json_nested_100000_deep_is_refused_or_kept_raw_without_overflow(
+        adapter: Adapter,
+    ) {
+        let server = start(adapter, Options::default()).await;
+        let client = client();
+        // A body that is not an event: 400. An event whose payload nests 100,000 deep: the
+        // payload does not fit its model, so the handler gets it `Unparsed`, raw (the
+        // forward-compatibility rule: an authentic delivery is never lost).
+        for (provider, body, status) in [
+            ("fullenrich", "[".repeat(100_000), 400),
+            (
+                "sixtyfour",
+                format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000)),
+                400,
+            ),
+            (
+                "parallel",
+                format!(
+                    r#"{{"type":"task_run.status","data":{}{}}}"#,
+                    "[".repeat(100_000),
+                    "]".repeat(100_000)
+                ),
+                200,
+            ),
+            (
+                "parseflow",
+                format!(
+                    r#"{{"event":"quota.warning","data":{}0{}}}"#,
+                    "{\"a\":".repeat(100_000),
+                    "}".repeat(100_000)
+                ),
+                200,
+            ),
+        ] {
+            let headers = sign(provider, "deep-1", server.now(), body.as_bytes());
+            let response = post_signed(
+                &client,
+                &server.url(provider),
+                &headers,
+                body.as_bytes(),
+                &[],
+            )
+            .await
+            .expect("the server answers");
+            assert_eq!(response.status(), status, "{provider}");
+        }
+        let calls = server.calls();
+        assert_eq!(calls.len(), 2, "{calls:?}");
+        assert!(calls.iter().all(|c| c.known), "{calls:?}");
+        still_serves(&server, "deep-after").await;
+    }
+
+    pub(super) async fn a_body_trickling_in_gets_408_after_the_read_timeout(adapter: Adapter) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let server = start(
+            adapter,
+            Options {
+                body_timeout: Some(Duration::from_millis(800)),
+                ..Options::default()
+            },
+        )
+        .await;
+        let body = sample("parallel");
+        let headers = sign("parallel", "slow-1", server.now(), body);
+        let mut head = format!(
+            "POST /webhooks/parallel HTTP/1.1\r\nhost: localhost\r\ncontent-length: {}\r\n",
+            body.len()
+        );
+        for (name, value) in headers.iter() {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        let stream = tokio::net::TcpStream::connect(server.addr)
+            .await
+            .expect("connect");
+        let (mut reader, mut writer) = stream.into_split();
+        writer.write_all(head.as_bytes()).await.expect("head");
+        let started = std::time::Instant::now();
+        // One byte every 100 ms: the whole body would take minutes.
+        let trickle = tokio::spawn(async move {
+            for byte in body {
+                if writer.write_all(&[*byte]).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        });
+        let mut answer = Vec::new();
+        let mut buffer = [0_u8; 512];
+        while !answer.windows(2).any(|w| w == b"\r\n") {
+            let n = tokio::time::timeout(Duration::from_secs(10), reader.read(&mut buffer))
+                .await
+                .expect("an answer before the body is complete")
+                .expect("read");
+            assert!(n > 0, "closed without an answer");
+            answer.extend_from_slice(&buffer[..n]);
+        }
+        trickle.abort();
+        let line = String::from_utf8_lossy(&answer);
+        assert!(line.starts_with("HTTP/1.1 408"), "{line}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(server.runs_of("slow-1"), 0);
+        still_serves(&server, "slow-after").await;
+    }
+
+    pub(super) async fn duplicated_signature_headers_are_refused(adapter: Adapter) {
+        let server = start(adapter, Options::default()).await;
+        let client = client();
+        for provider in PROVIDERS {
+            let body = sample(provider);
+            let signed = sign(provider, "twice-1", server.now(), body);
+            let mut raw: Vec<(&str, Vec<u8>)> = Vec::new();
+            for (name, value) in signed.iter() {
+                let name: &'static str = Box::leak(name.to_owned().into_boxed_str());
+                raw.push((name, value.as_bytes().to_vec()));
+            }
+            // The valid signature header twice: which copy was signed is unknowable.
+            let (name, value) = raw
+                .iter()
+                .find(|(n, _)| n.contains("signature"))
+                .cloned()
+                .expect("a signature header");
+            raw.push((name, value));
+            let response = post_raw(&client, &server.url(provider), &raw, body.to_vec()).await;
+            assert_eq!(response.status(), 401, "{provider}");
+        }
+        assert!(server.calls().is_empty());
+    }
 }
 
 macro_rules! conformance {
@@ -630,4 +972,12 @@ conformance!(
     nothing_unverified_reaches_the_store,
     a_handler_without_the_guard_gets_an_explaining_500,
     no_answer_is_ever_410,
+    ten_thousand_signatures_in_one_header_are_refused,
+    header_values_of_64_kib_are_refused,
+    hostile_timestamps_get_401,
+    ids_with_dots_and_non_ascii_are_ids_like_any_other,
+    bodies_that_are_not_utf8_get_400_or_401,
+    json_nested_100000_deep_is_refused_or_kept_raw_without_overflow,
+    a_body_trickling_in_gets_408_after_the_read_timeout,
+    duplicated_signature_headers_are_refused,
 );

@@ -18,7 +18,7 @@ use webhook_guard::{
     receiver::{Outcome, SettleFuture},
 };
 
-use crate::{ActixHeaders, DEFAULT_BODY_LIMIT, WebhookRejection, body};
+use crate::{ActixHeaders, DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, WebhookRejection, body};
 
 /// Middleware that verifies, deduplicates and parses each request with a [`Receiver`] before
 /// the wrapped service sees it; see the [crate docs](crate).
@@ -35,16 +35,18 @@ pub struct WebhookGuard<P> {
 struct Config<P> {
     receiver: Receiver<P>,
     body_limit: usize,
+    body_timeout: std::time::Duration,
 }
 
 impl<P: Provider> WebhookGuard<P> {
-    /// Middleware for `receiver`, with a body limit of 5 MiB.
+    /// Middleware for `receiver`, with a body limit of 5 MiB and a body timeout of 30 s.
     #[must_use]
     pub fn new(receiver: Receiver<P>) -> Self {
         Self {
             config: Rc::new(Config {
                 receiver,
                 body_limit: DEFAULT_BODY_LIMIT,
+                body_timeout: DEFAULT_BODY_TIMEOUT,
             }),
         }
     }
@@ -56,6 +58,21 @@ impl<P: Provider> WebhookGuard<P> {
             config: Rc::new(Config {
                 receiver: self.config.receiver.clone(),
                 body_limit: bytes,
+                body_timeout: self.config.body_timeout,
+            }),
+        }
+    }
+
+    /// How long the whole body may take to arrive once the headers are in (default 30 s).
+    /// A slower sender gets 408, so a client trickling its body cannot hold a connection
+    /// and a buffer for long.
+    #[must_use]
+    pub fn body_timeout(self, timeout: std::time::Duration) -> Self {
+        Self {
+            config: Rc::new(Config {
+                receiver: self.config.receiver.clone(),
+                body_limit: self.config.body_limit,
+                body_timeout: timeout,
             }),
         }
     }
@@ -121,14 +138,16 @@ where
             let receiver = &config.receiver;
             let provider = Arc::clone(receiver.provider_name());
             let mut payload = request.take_payload();
-            let bytes = match body::read(request.headers(), &mut payload, config.body_limit).await {
-                Ok(bytes) => bytes,
-                Err(error) => {
-                    let rejection = match error {
-                        body::ReadError::TooLarge => {
+            let read = body::read(request.headers(), &mut payload, config.body_limit);
+            let bytes = match tokio::time::timeout(config.body_timeout, read).await {
+                Ok(Ok(bytes)) => bytes,
+                result => {
+                    let rejection = match result {
+                        Err(_) => Rejection::body_timeout(config.body_timeout),
+                        Ok(Err(body::ReadError::TooLarge)) => {
                             Rejection::payload_too_large(config.body_limit as u64)
                         }
-                        body::ReadError::Failed => Rejection::unreadable_body(),
+                        Ok(_) => Rejection::unreadable_body(),
                     };
                     tracing::debug!(reason = %rejection, "webhook rejected");
                     return Err(reject(rejection, &provider));

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use tower_layer::Layer;
 use webhook_guard::{Provider, Receiver};
 
-use crate::{Config, DEFAULT_BODY_LIMIT, WebhookGuard};
+use crate::{Config, WebhookGuard};
 
 /// Applies [`WebhookGuard`] to a service: every request is verified, deduplicated and parsed
 /// by `receiver` before the service sees it.
@@ -16,20 +16,33 @@ pub struct WebhookGuardLayer<P> {
 }
 
 impl<P: Provider> WebhookGuardLayer<P> {
-    /// A layer for `receiver`, with a body limit of 5 MiB.
+    /// A layer for `receiver`, with a body limit of 5 MiB and a body timeout of 30 s.
     pub fn new(receiver: Receiver<P>) -> Self {
         Self {
             receiver,
-            config: Arc::new(Config {
-                body_limit: DEFAULT_BODY_LIMIT,
-            }),
+            config: Arc::new(Config::default()),
         }
     }
 
     /// The largest accepted body, in bytes (default 5 MiB). Larger ones get 413.
     #[must_use]
     pub fn body_limit(mut self, bytes: usize) -> Self {
-        self.config = Arc::new(Config { body_limit: bytes });
+        self.config = Arc::new(Config {
+            body_limit: bytes,
+            ..(*self.config).clone()
+        });
+        self
+    }
+
+    /// How long the whole body may take to arrive once the headers are in (default 30 s).
+    /// A slower sender gets 408, so a client trickling its body cannot hold a connection
+    /// and a buffer for long.
+    #[must_use]
+    pub fn body_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.config = Arc::new(Config {
+            body_timeout: timeout,
+            ..(*self.config).clone()
+        });
         self
     }
 }

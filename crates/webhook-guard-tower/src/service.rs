@@ -33,13 +33,7 @@ pub struct WebhookGuard<S, P> {
 impl<S, P: Provider> WebhookGuard<S, P> {
     /// Wraps `inner`, with a body limit of 5 MiB.
     pub fn new(inner: S, receiver: Receiver<P>) -> Self {
-        Self::from_parts(
-            inner,
-            receiver,
-            Arc::new(Config {
-                body_limit: crate::DEFAULT_BODY_LIMIT,
-            }),
-        )
+        Self::from_parts(inner, receiver, Arc::new(Config::default()))
     }
 
     /// A [`WebhookGuardLayer`](crate::WebhookGuardLayer) for `receiver`.
@@ -164,18 +158,23 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let receiver = self.receiver.clone();
         let limit = self.config.body_limit;
+        let timeout = self.config.body_timeout;
         let span = receiver.span();
         let future = async move {
             let provider = Arc::clone(receiver.provider_name());
             let (parts, body) = request.into_parts();
             // The sub-futures are boxed so that this future stays under 1 KiB (it was 3 KB),
             // within the allocator's small-object caches.
-            let bytes = match Box::pin(body::read(&parts.headers, body, limit)).await {
-                Ok(bytes) => bytes,
-                Err(error) => {
-                    let rejection = match error {
-                        body::ReadError::TooLarge => Rejection::payload_too_large(limit as u64),
-                        body::ReadError::Failed => Rejection::unreadable_body(),
+            let read = Box::pin(body::read(&parts.headers, body, limit));
+            let bytes = match tokio::time::timeout(timeout, read).await {
+                Ok(Ok(bytes)) => bytes,
+                result => {
+                    let rejection = match result {
+                        Err(_) => Rejection::body_timeout(timeout),
+                        Ok(Err(body::ReadError::TooLarge)) => {
+                            Rejection::payload_too_large(limit as u64)
+                        }
+                        Ok(_) => Rejection::unreadable_body(),
                     };
                     tracing::debug!(reason = %rejection, "webhook rejected");
                     rejection.outcome().record(&provider);

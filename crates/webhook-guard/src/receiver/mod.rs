@@ -96,6 +96,8 @@ pub enum Outcome {
     Malformed,
     /// Body over the limit.
     TooLarge,
+    /// Body not received within the read timeout.
+    TimedOut,
     /// The store failed, fail-closed.
     StoreUnavailable,
 }
@@ -113,6 +115,7 @@ impl Outcome {
             Self::Unauthorized => "unauthorized",
             Self::Malformed => "malformed",
             Self::TooLarge => "too_large",
+            Self::TimedOut => "timed_out",
             Self::StoreUnavailable => "store_unavailable",
         }
     }

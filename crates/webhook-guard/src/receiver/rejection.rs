@@ -18,6 +18,7 @@ pub const DUPLICATE_HEADER: &str = "webhook-guard-duplicate";
 /// | [`Unauthorized`](RejectionKind::Unauthorized): missing or invalid signature, bad or stale timestamp | 401 | |
 /// | [`Malformed`](RejectionKind::Malformed): body or delivery id unreadable | 400 | |
 /// | [`UnreadableBody`](RejectionKind::UnreadableBody): the body stopped arriving | 400 | |
+/// | [`BodyTimeout`](RejectionKind::BodyTimeout): the body did not arrive within the read timeout | 408 | |
 /// | [`PayloadTooLarge`](RejectionKind::PayloadTooLarge) | 413 | |
 /// | [`Duplicate`](RejectionKind::Duplicate) of a completed delivery | 200 | `webhook-guard-duplicate: true` |
 /// | [`InFlight`](RejectionKind::InFlight): the same delivery is being processed | 409 | `retry-after` |
@@ -40,6 +41,12 @@ pub enum RejectionKind {
     Malformed(ParseError),
     /// The body could not be read (the connection failed or timed out while sending it).
     UnreadableBody,
+    /// The body did not arrive in full within the adapter's read timeout (a slow or stalled
+    /// sender).
+    BodyTimeout {
+        /// The timeout.
+        after: Duration,
+    },
     /// The body is longer than the limit.
     PayloadTooLarge {
         /// The limit, in bytes.
@@ -64,6 +71,12 @@ impl Rejection {
         Self::new(RejectionKind::UnreadableBody, None)
     }
 
+    /// A body that did not arrive in full within `after` (adapters time the read).
+    #[must_use]
+    pub fn body_timeout(after: Duration) -> Self {
+        Self::new(RejectionKind::BodyTimeout { after }, None)
+    }
+
     /// A body over `limit` bytes (adapters detect it while reading the body).
     #[must_use]
     pub fn payload_too_large(limit: u64) -> Self {
@@ -82,6 +95,7 @@ impl Rejection {
         match self.kind {
             RejectionKind::Unauthorized(_) => 401,
             RejectionKind::Malformed(_) | RejectionKind::UnreadableBody => 400,
+            RejectionKind::BodyTimeout { .. } => 408,
             RejectionKind::PayloadTooLarge { .. } => 413,
             RejectionKind::Duplicate => 200,
             RejectionKind::InFlight => 409,
@@ -109,6 +123,7 @@ impl Rejection {
             RejectionKind::Unauthorized(e) => e.public_message(),
             RejectionKind::Malformed(e) => e.public_message(),
             RejectionKind::UnreadableBody => "could not read the webhook body",
+            RejectionKind::BodyTimeout { .. } => "webhook body not received in time",
             RejectionKind::PayloadTooLarge { .. } => "webhook body too large",
             RejectionKind::Duplicate => "duplicate delivery, already processed",
             RejectionKind::InFlight => "this delivery is being processed, retry later",
@@ -123,6 +138,7 @@ impl Rejection {
         match self.kind {
             RejectionKind::Unauthorized(_) => Outcome::Unauthorized,
             RejectionKind::Malformed(_) | RejectionKind::UnreadableBody => Outcome::Malformed,
+            RejectionKind::BodyTimeout { .. } => Outcome::TimedOut,
             RejectionKind::PayloadTooLarge { .. } => Outcome::TooLarge,
             RejectionKind::Duplicate => Outcome::Duplicate,
             RejectionKind::InFlight => Outcome::InFlight,
@@ -137,6 +153,11 @@ impl fmt::Display for Rejection {
             RejectionKind::Unauthorized(e) => write!(f, "rejected: {e}"),
             RejectionKind::Malformed(e) => write!(f, "rejected: {e}"),
             RejectionKind::UnreadableBody => f.write_str("rejected: the body could not be read"),
+            RejectionKind::BodyTimeout { after } => write!(
+                f,
+                "rejected: the body did not arrive within {} ms",
+                after.as_millis()
+            ),
             RejectionKind::PayloadTooLarge { limit } => {
                 write!(f, "rejected: body longer than {limit} bytes")
             }
