@@ -654,9 +654,9 @@ mod cases {
         );
         let response = post_raw(&client, &server.url("parallel"), &headers, body.to_vec()).await;
         let status = response.status().as_u16();
-        // 80 KB of header: 401 from the guard, or 431 from a server whose header limit is lower.
-        eprintln!("{adapter}: 10,000 signatures -> {status}");
-        assert!(matches!(status, 401 | 431), "{status}");
+        // 80 KB of header: both servers pass it on, and the guard refuses it (too many
+        // signatures) without computing 10,000 MACs.
+        assert_eq!(status, 401);
         assert_eq!(server.runs_of("many-1"), 0);
         still_serves(&server, "many-after").await;
     }
@@ -687,8 +687,7 @@ mod cases {
             let response =
                 post_raw(&client, &server.url("parallel"), &headers, body.to_vec()).await;
             let status = response.status().as_u16();
-            eprintln!("{adapter}: 64 KiB {name} -> {status}");
-            assert!(matches!(status, 401 | 431), "{name}: {status}");
+            assert_eq!(status, 401, "{name}");
         }
         assert!(server.calls().is_empty());
         still_serves(&server, "long-after").await;

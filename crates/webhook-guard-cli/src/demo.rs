@@ -227,7 +227,7 @@ async fn demo(args: &Args) -> Result<ExitCode> {
         .build()
         .map_err(|e| fail(format!("cannot build the HTTP client: {e}")))?;
     let demo = Demo { client, addr, runs };
-    println!("receiver listening on {addr} (in-memory store, demo secrets)\n");
+    say!("receiver listening on {addr} (in-memory store, demo secrets)\n");
     let mut rows = Vec::new();
 
     // Every sample of every provider, correctly signed: processed once.
@@ -397,16 +397,16 @@ async fn demo(args: &Args) -> Result<ExitCode> {
         .iter()
         .map(|p| fixtures::event_types(p.as_str()).len())
         .sum();
-    println!();
+    say!();
     if unexpected == 0 {
-        println!(
+        say!(
             "{} checks, every outcome as expected: {} samples ({types} event types of 4 providers) processed once each, the duplicate answered without running the handler, 3 bad deliveries rejected, the burst run once.",
             rows.len(),
             fixtures::ALL.len()
         );
         Ok(ExitCode::SUCCESS)
     } else {
-        println!(
+        say!(
             "{unexpected} of {} checks did not go as expected (marked ✗).",
             rows.len()
         );
@@ -421,12 +421,15 @@ fn print_table(rows: &[Row]) {
     let event = width(|r| r.event_type.len(), "event type");
     let case = width(|r| r.case.chars().count(), "case");
     let status = width(|r| r.status.len(), "status");
-    println!(
+    say!(
         "  {:<provider$}  {:<event$}  {:<case$}  {:<status$}  outcome",
-        "provider", "event type", "case", "status"
+        "provider",
+        "event type",
+        "case",
+        "status"
     );
     for row in rows {
-        println!(
+        say!(
             "{} {:<provider$}  {:<event$}  {:<case$}  {:<status$}  {}",
             if row.expected { "✓" } else { "✗" },
             row.provider,

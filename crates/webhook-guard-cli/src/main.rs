@@ -3,6 +3,19 @@
 
 #![forbid(unsafe_code)]
 
+/// `println!` that does not panic on a closed standard output (`webhook-guard samples | head`):
+/// the rest of the output is dropped.
+macro_rules! say {
+    () => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout());
+    }};
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod demo;
 mod error;
 mod headers_file;

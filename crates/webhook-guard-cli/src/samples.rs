@@ -51,13 +51,15 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
                 Some(provider) => vec![provider],
                 None => ProviderName::ALL.to_vec(),
             };
-            println!(
+            say!(
                 "{:<11} {:<34} {:<42} origin",
-                "provider", "event type", "sample"
+                "provider",
+                "event type",
+                "sample"
             );
             for provider in providers {
                 for fixture in fixtures::of(provider.as_str()) {
-                    println!(
+                    say!(
                         "{:<11} {:<34} {:<42} {}",
                         provider.as_str(),
                         fixture.event_type,

@@ -144,14 +144,14 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
         return Ok(match sent.status {
             Ok(status) => {
                 let note = if sent.duplicate { " (duplicate)" } else { "" };
-                println!(
+                say!(
                     "{status}{note} in {} — {} {} id {id}",
                     millis(sent.elapsed),
                     args.provider.as_str(),
                     args.event_type
                 );
                 if !(200..300).contains(&status) && !sent.text.is_empty() {
-                    println!("{}", sent.text.trim());
+                    say!("{}", sent.text.trim());
                 }
                 if (200..300).contains(&status) {
                     ExitCode::SUCCESS
@@ -232,14 +232,14 @@ async fn load(
     bar.finish_and_clear();
     latencies.sort_unstable();
     let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
-    println!(
+    say!(
         "{} requests in {:.2} s: {:.0} requests/s, {} at a time",
         latencies.len(),
         wall.as_secs_f64(),
         latencies.len() as f64 / wall.as_secs_f64(),
         args.concurrency
     );
-    println!(
+    say!(
         "latency: p50 {}, p90 {}, p99 {}, max {}",
         millis(at(0.50)),
         millis(at(0.90)),
@@ -250,7 +250,7 @@ async fn load(
     for (status, count) in &by_status {
         let ok = status.starts_with('2');
         all_ok &= ok;
-        println!("{status:>16}: {count}");
+        say!("{status:>16}: {count}");
     }
     Ok(if all_ok {
         ExitCode::SUCCESS

@@ -65,7 +65,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
     let timestamp = args.timestamp.unwrap_or_else(now);
     let headers = headers(args.provider, &secret, &id, timestamp, &body)?;
     for (name, value) in headers.iter() {
-        println!("{name}: {value}");
+        say!("{name}: {value}");
     }
     let url = args
         .url
@@ -88,8 +88,8 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
             shell_quote(&format!("@{}", args.body.display()))
         ));
     }
-    println!();
-    println!("{curl}");
+    say!();
+    say!("{curl}");
     if args.provider.signs_a_timestamp() {
         eprintln!("note: the signature covers the timestamp; receivers refuse it after 5 minutes");
     }

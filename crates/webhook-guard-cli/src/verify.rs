@@ -172,12 +172,12 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
     let now = args.now.unwrap_or_else(now);
     let verdict = diagnose(args, &secret, &headers, &body, now)?;
     if verdict.pass {
-        println!("PASS: {}", verdict.summary);
+        say!("PASS: {}", verdict.summary);
     } else {
-        println!("FAIL: {}", verdict.summary);
+        say!("FAIL: {}", verdict.summary);
     }
     for line in &verdict.details {
-        println!("  {line}");
+        say!("  {line}");
     }
     Ok(if verdict.pass {
         ExitCode::SUCCESS

@@ -534,3 +534,26 @@ fn secrets_come_from_the_contract_variables() {
     assert!(output.status.success(), "{}", stdout(&output));
     assert!(stdout(&output).starts_with("PASS"));
 }
+
+#[test]
+fn a_closed_stdout_is_not_a_crash() {
+    // `webhook-guard samples | head -0`: the reader is gone before anything is written; the
+    // output is dropped, no panic.
+    for args in [vec!["samples"], vec!["sign", "parseflow", "--body", "-"]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_webhook-guard"))
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("runs");
+        drop(child.stdout.take());
+        if let Some(mut stdin) = child.stdin.take() {
+            use std::io::Write as _;
+            let _ = stdin.write_all(b"{}");
+        }
+        let output = child.wait_with_output().expect("exits");
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
+    }
+}
