@@ -68,10 +68,7 @@ fn cases(body: &[u8]) -> Vec<Case> {
         .secret("sk_test")
         .build()
         .expect("secret");
-    let timestamped_headers = owned([(
-        "stripe-signature".to_owned(),
-        timestamped.sign(NOW, body),
-    )]);
+    let timestamped_headers = owned([("stripe-signature".to_owned(), timestamped.sign(NOW, body))]);
     let github = BodyHmac::github("gh_secret").expect("secret");
     let github_headers = owned([("x-hub-signature-256".to_owned(), github.sign(body))]);
     let base64 = BodyHmac::builder("x-signature")
