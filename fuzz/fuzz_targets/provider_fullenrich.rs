@@ -5,11 +5,12 @@
 
 use libfuzzer_sys::fuzz_target;
 use webhook_guard::{Provider, fixtures, provider::OpenError};
-use webhook_guard_fuzz::{NOW, FULLENRICH_KEY, split};
+use webhook_guard_fuzz::{FULLENRICH_KEY, NOW, split};
 
 fuzz_target!(|data: &[u8]| {
     let (headers, body) = split(data);
-    let provider = webhook_guard::fullenrich::FullEnrich::new(webhook_guard_fuzz::FULLENRICH_KEY).expect("secret");
+    let provider = webhook_guard::fullenrich::FullEnrich::new(webhook_guard_fuzz::FULLENRICH_KEY)
+        .expect("secret");
     let _ = provider.open(&headers, body, NOW);
     let id = headers
         .iter()

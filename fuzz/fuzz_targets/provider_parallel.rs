@@ -9,7 +9,8 @@ use webhook_guard_fuzz::{NOW, PARALLEL_SECRET, split};
 
 fuzz_target!(|data: &[u8]| {
     let (headers, body) = split(data);
-    let provider = webhook_guard::parallel::Parallel::new(webhook_guard_fuzz::PARALLEL_SECRET).expect("secret");
+    let provider = webhook_guard::parallel::Parallel::new(webhook_guard_fuzz::PARALLEL_SECRET)
+        .expect("secret");
     let _ = provider.open(&headers, body, NOW);
     let id = headers
         .iter()

@@ -9,7 +9,8 @@ use webhook_guard_fuzz::{NOW, PARSEFLOW_SECRET, split};
 
 fuzz_target!(|data: &[u8]| {
     let (headers, body) = split(data);
-    let provider = webhook_guard::parseflow::ParseFlow::new(webhook_guard_fuzz::PARSEFLOW_SECRET).expect("secret");
+    let provider = webhook_guard::parseflow::ParseFlow::new(webhook_guard_fuzz::PARSEFLOW_SECRET)
+        .expect("secret");
     let _ = provider.open(&headers, body, NOW);
     let id = headers
         .iter()

@@ -9,7 +9,11 @@ use webhook_guard_fuzz::{NOW, SIXTYFOUR_SECRET, split};
 
 fuzz_target!(|data: &[u8]| {
     let (headers, body) = split(data);
-    let provider = webhook_guard::sixtyfour::Sixtyfour::builder().secret(webhook_guard_fuzz::SIXTYFOUR_SECRET).allow_unsigned(true).build().expect("secret");
+    let provider = webhook_guard::sixtyfour::Sixtyfour::builder()
+        .secret(webhook_guard_fuzz::SIXTYFOUR_SECRET)
+        .allow_unsigned(true)
+        .build()
+        .expect("secret");
     let _ = provider.open(&headers, body, NOW);
     let id = headers
         .iter()

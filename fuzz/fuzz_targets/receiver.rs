@@ -6,11 +6,7 @@
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use webhook_guard::{
-    Receiver,
-    clock::ManualClock,
-    fixtures,
-    parseflow::ParseFlow,
-    receiver::RejectionKind,
+    Receiver, clock::ManualClock, fixtures, parseflow::ParseFlow, receiver::RejectionKind,
 };
 use webhook_guard_fuzz::{NOW, PARSEFLOW_SECRET, block_on, split};
 

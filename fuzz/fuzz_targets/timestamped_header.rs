@@ -7,7 +7,10 @@ use webhook_guard_fuzz::{NOW, SIXTYFOUR_SECRET, split};
 
 fuzz_target!(|data: &[u8]| {
     let (headers, body) = split(data);
-    for header in [TimestampedHmac::SIXTYFOUR_HEADER, TimestampedHmac::STRIPE_HEADER] {
+    for header in [
+        TimestampedHmac::SIXTYFOUR_HEADER,
+        TimestampedHmac::STRIPE_HEADER,
+    ] {
         let scheme = TimestampedHmac::builder(header)
             .secret(SIXTYFOUR_SECRET)
             .build()

@@ -34,8 +34,13 @@ pub fn split(data: &[u8]) -> (Vec<(String, Vec<u8>)>, &[u8]) {
         .split(|b| *b == b'\n')
         .filter_map(|line| {
             let colon = line.iter().position(|b| *b == b':')?;
-            let name = std::str::from_utf8(&line[..colon]).ok()?.trim().to_ascii_lowercase();
-            let value = line[colon + 1..].strip_prefix(b" ").unwrap_or(&line[colon + 1..]);
+            let name = std::str::from_utf8(&line[..colon])
+                .ok()?
+                .trim()
+                .to_ascii_lowercase();
+            let value = line[colon + 1..]
+                .strip_prefix(b" ")
+                .unwrap_or(&line[colon + 1..]);
             Some((name, value.to_vec()))
         })
         .collect();

@@ -21,13 +21,16 @@ const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 type Headers = Vec<(String, Vec<u8>)>;
 
+/// Whether a delivery (headers, body) verifies.
+type Check = Box<dyn Fn(&Headers, &[u8]) -> bool>;
+
 /// A signed delivery and the function that checks one.
 struct Case {
     name: &'static str,
     headers: Headers,
     /// Header names whose value is a hex signature (where a case change is no change).
     hex_values: &'static [&'static str],
-    check: Box<dyn Fn(&Headers, &[u8]) -> bool>,
+    check: Check,
 }
 
 fn owned(pairs: impl IntoIterator<Item = (String, String)>) -> Headers {
@@ -37,11 +40,11 @@ fn owned(pairs: impl IntoIterator<Item = (String, String)>) -> Headers {
         .collect()
 }
 
-fn by_scheme(scheme: impl Scheme + 'static) -> Box<dyn Fn(&Headers, &[u8]) -> bool> {
+fn by_scheme(scheme: impl Scheme + 'static) -> Check {
     Box::new(move |h: &Headers, b: &[u8]| scheme.verify_at(h, b, NOW).is_ok())
 }
 
-fn by_provider(provider: impl Provider + 'static) -> Box<dyn Fn(&Headers, &[u8]) -> bool> {
+fn by_provider(provider: impl Provider + 'static) -> Check {
     Box::new(move |h: &Headers, b: &[u8]| provider.authenticate(h, b, NOW).is_ok())
 }
 
