@@ -251,3 +251,49 @@ fn the_task_run_error_accepts_detail_and_details() {
     );
     assert_eq!(parse(serde_json::json!({"message": "m"})), None);
 }
+
+/// Found by fuzzing (`models`): a FullEnrich body that does not fit, sent with whitespace
+/// before it, kept an error whose column counted that whitespace while `raw` (what the event
+/// keeps and writes back) does not have it, so the event did not survive a round trip.
+#[test]
+fn an_unparsed_event_survives_a_round_trip_whatever_the_whitespace_around_it() {
+    let cases: [(&str, &[u8]); 4] = [
+        (
+            "fullenrich",
+            br#"{"task_id":"55#0e8400-e29b-41d4-a716-446655440g"}"#,
+        ),
+        ("sixtyfour", br#"{"status":"completed","task_id":"t1"}"#),
+        (
+            "parallel",
+            br#"{"type":"task_run.status","timestamp":"2025-10-27T15:02:11Z","data":{"run_id":5}}"#,
+        ),
+        (
+            "parseflow",
+            br#"{"event":"quota.warning","timestamp":"2025-10-27T15:02:11Z","data":{"used":"x"}}"#,
+        ),
+    ];
+    for (provider, json) in cases {
+        let mut body = b"\t\t\t\n   ".repeat(20);
+        body.extend_from_slice(json);
+        body.extend_from_slice(b"\n\n");
+        macro_rules! check {
+            ($event:ty) => {{
+                let event = <$event>::from_json(&body).expect("accepted");
+                assert!(event.is_known(), "{provider}: {event:?}");
+                let written = serde_json::to_vec(&event).expect("serializes");
+                assert_eq!(
+                    written, json,
+                    "{provider}: raw is the value without whitespace"
+                );
+                let again = <$event>::from_json(&written).expect("parses again");
+                assert_eq!(event, again, "{provider}");
+            }};
+        }
+        match provider {
+            "fullenrich" => check!(fullenrich::Event),
+            "sixtyfour" => check!(sixtyfour::Event),
+            "parallel" => check!(parallel::Event),
+            _ => check!(parseflow::Event),
+        }
+    }
+}

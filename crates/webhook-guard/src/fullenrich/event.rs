@@ -277,6 +277,11 @@ impl Event {
                     }) => Self::CONTACT_FINISHED,
                     _ => Self::BATCH_COMPLETED,
                 };
+                // The error's line and column point into `raw` (the body without the
+                // whitespace around it), which is what the event keeps and writes back.
+                let error = serde_json::from_str::<Batch<WireRecord>>(raw.get())
+                    .err()
+                    .map_or_else(|| error.to_string(), |e| e.to_string());
                 Ok(Self::Unparsed(UnparsedEvent::new(event_type, raw, error)))
             }
         }
