@@ -297,3 +297,32 @@ fn an_unparsed_event_survives_a_round_trip_whatever_the_whitespace_around_it() {
         }
     }
 }
+
+/// A Sixtyfour job whose fields have other JSON types than documented is still an event of its
+/// type: delivered `Unparsed` with the reason, not refused (a refusal would be retried forever).
+#[test]
+fn sixtyfour_fields_of_another_type_are_unparsed_not_refused() {
+    for (body, reason) in [
+        (
+            &br#"{"task_id":"t1","status":"completed","task_type":7,"result":{}}"#[..],
+            "task_type",
+        ),
+        (
+            br#"{"task_id":42,"status":"failed","task_type":"find_email","error":"x"}"#,
+            "task_id",
+        ),
+        (
+            br#"{"task_id":"t1","status":"failed","task_type":"find_email","error":{"code":5}}"#,
+            "error",
+        ),
+    ] {
+        let event = sixtyfour::Event::from_json(body).expect("an event");
+        let sixtyfour::Event::Unparsed(UnparsedEvent { error, raw, .. }) = &event else {
+            panic!("not Unparsed: {event:?}");
+        };
+        assert!(error.contains(reason), "{error}");
+        assert_eq!(raw.get().as_bytes(), body);
+    }
+    // Without a string `status` the body is not a Sixtyfour event at all.
+    assert!(sixtyfour::Event::from_json(br#"{"status":5}"#).is_err());
+}

@@ -129,16 +129,19 @@ pub enum Event {
 /// The fields every Sixtyfour body has, read without copying the result.
 #[derive(Deserialize)]
 struct Wire<'a> {
-    #[serde(borrow, default)]
-    task_id: Option<Cow<'a, str>>,
+    // Only `status` must have its type for the body to be an event at all; the other fields
+    // are checked by `completed` and `failed`, so a documented event whose fields do not fit
+    // is delivered `Unparsed` instead of refused.
+    #[serde(default)]
+    task_id: Option<Value>,
     #[serde(borrow)]
     status: Cow<'a, str>,
     #[serde(default)]
-    task_type: Option<TaskType>,
+    task_type: Option<Value>,
     #[serde(default)]
     result: Option<Value>,
-    #[serde(borrow, default)]
-    error: Option<Cow<'a, str>>,
+    #[serde(default)]
+    error: Option<Value>,
 }
 
 impl Event {
@@ -185,15 +188,26 @@ impl Event {
     }
 }
 
-fn required<'w, T>(value: &'w Option<T>, field: &str) -> Result<&'w T, String> {
+fn required<'w>(value: &'w Option<Value>, field: &str) -> Result<&'w Value, String> {
     value
         .as_ref()
         .ok_or_else(|| format!("missing field `{field}`"))
 }
 
+fn string(value: &Option<Value>, field: &str) -> Result<String, String> {
+    match required(value, field)? {
+        Value::String(text) => Ok(text.clone()),
+        _ => Err(format!("field `{field}` is not a string")),
+    }
+}
+
+fn task_type(value: &Option<Value>) -> Result<TaskType, String> {
+    TaskType::deserialize(required(value, "task_type")?).map_err(|e| format!("task_type: {e}"))
+}
+
 fn completed(wire: Wire<'_>) -> Result<JobCompleted, String> {
-    let task_type = required(&wire.task_type, "task_type")?.clone();
-    let task_id = required(&wire.task_id, "task_id")?.to_string();
+    let task_type = task_type(&wire.task_type)?;
+    let task_id = string(&wire.task_id, "task_id")?;
     let result = wire.result.ok_or("missing field `result`")?;
     let result = match task_type {
         TaskType::FindEmail => serde_json::from_value(result)
@@ -210,9 +224,9 @@ fn completed(wire: Wire<'_>) -> Result<JobCompleted, String> {
 
 fn failed(wire: &Wire<'_>) -> Result<JobFailed, String> {
     Ok(JobFailed {
-        task_id: required(&wire.task_id, "task_id")?.to_string(),
-        task_type: required(&wire.task_type, "task_type")?.clone(),
-        error: required(&wire.error, "error")?.to_string(),
+        task_id: string(&wire.task_id, "task_id")?,
+        task_type: task_type(&wire.task_type)?,
+        error: string(&wire.error, "error")?,
     })
 }
 
