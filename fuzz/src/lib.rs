@@ -75,3 +75,29 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     }
     panic!("a future that should not wait kept waiting");
 }
+
+/// The body of the provider targets: `open` on the input as given, then on the same body
+/// correctly signed (with the id from the input's headers), which must never be refused as
+/// unauthentic.
+///
+/// # Panics
+/// When the correctly signed delivery is refused as unauthentic: that is the bug to find.
+pub fn provider_target<P: webhook_guard::Provider>(provider: &P, secret: &str, data: &[u8]) {
+    use webhook_guard::{fixtures, provider::OpenError};
+    let (headers, body) = split(data);
+    let _ = provider.open(&headers, body, NOW);
+    let id = headers
+        .iter()
+        .find(|(name, _)| name.contains("id") || name.contains("delivery"))
+        .and_then(|(_, value)| std::str::from_utf8(value).ok())
+        .filter(|id| !id.is_empty() && !id.contains(['\r', '\n']))
+        .unwrap_or("fuzz-id");
+    let signed = fixtures::sign(provider.name(), secret, id, NOW, body).expect("signs");
+    let signed: Vec<(String, Vec<u8>)> = signed
+        .iter()
+        .map(|(name, value)| (name.to_owned(), value.as_bytes().to_vec()))
+        .collect();
+    if let Err(OpenError::Verify(error)) = provider.open(&signed, body, NOW) {
+        panic!("a correctly signed delivery was refused: {error}");
+    }
+}
