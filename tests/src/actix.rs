@@ -6,7 +6,7 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, http::StatusCode, we
 use webhook_guard::{Event, Provider, Receiver};
 use webhook_guard_actix::{Webhook, WebhookGuard};
 
-use crate::{Behaviour, Calls, Limits, Receivers, run_handler};
+use crate::{Behaviour, Calls, Receivers, run_handler};
 
 async fn handle<E: Event + 'static>(
     calls: web::Data<Calls>,
@@ -26,10 +26,8 @@ async fn handle<E: Event + 'static>(
     }
 }
 
-fn guard<P: Provider>(receiver: &Receiver<P>, limits: Limits) -> WebhookGuard<P> {
+fn guard<P: Provider>(receiver: &Receiver<P>) -> WebhookGuard<P> {
     WebhookGuard::new(receiver.clone())
-        .body_limit(limits.body)
-        .body_timeout(limits.timeout)
 }
 
 /// Stops the server when dropped.
@@ -44,8 +42,7 @@ impl Drop for Stop {
 
 pub(crate) fn serve(
     receivers: Receivers,
-    limits: Limits,
-    calls: Calls,
+        calls: Calls,
 ) -> (SocketAddr, Box<dyn Send + Sync>) {
     use webhook_guard::{fullenrich, parallel, parseflow, sixtyfour};
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -56,22 +53,22 @@ pub(crate) fn serve(
             .app_data(calls.clone())
             .service(
                 web::resource("/webhooks/parallel")
-                    .wrap(guard(&receivers.parallel, limits))
+                    .wrap(guard(&receivers.parallel))
                     .route(web::post().to(handle::<parallel::Event>)),
             )
             .service(
                 web::resource("/webhooks/sixtyfour")
-                    .wrap(guard(&receivers.sixtyfour, limits))
+                    .wrap(guard(&receivers.sixtyfour))
                     .route(web::post().to(handle::<sixtyfour::Event>)),
             )
             .service(
                 web::resource("/webhooks/fullenrich")
-                    .wrap(guard(&receivers.fullenrich, limits))
+                    .wrap(guard(&receivers.fullenrich))
                     .route(web::post().to(handle::<fullenrich::Event>)),
             )
             .service(
                 web::resource("/webhooks/parseflow")
-                    .wrap(guard(&receivers.parseflow, limits))
+                    .wrap(guard(&receivers.parseflow))
                     .route(web::post().to(handle::<parseflow::Event>)),
             )
             .route("/unguarded", web::post().to(handle::<parallel::Event>))

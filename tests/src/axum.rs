@@ -12,7 +12,7 @@ use axum::{
 use webhook_guard::{Event, Provider, Receiver};
 use webhook_guard_tower::{Webhook, WebhookGuardLayer};
 
-use crate::{Behaviour, Calls, Limits, Receivers, run_handler};
+use crate::{Behaviour, Calls, Receivers, run_handler};
 
 async fn handle<E: Event + Clone>(
     State(calls): State<Calls>,
@@ -29,30 +29,28 @@ async fn handle<E: Event + Clone>(
     }
 }
 
-fn guard<P: Provider>(receiver: Receiver<P>, limits: Limits) -> WebhookGuardLayer<P> {
+fn guard<P: Provider>(receiver: Receiver<P>) -> WebhookGuardLayer<P> {
     WebhookGuardLayer::new(receiver)
-        .body_limit(limits.body)
-        .body_timeout(limits.timeout)
 }
 
-pub(crate) async fn serve(receivers: Receivers, limits: Limits, calls: Calls) -> SocketAddr {
+pub(crate) async fn serve(receivers: Receivers, calls: Calls) -> SocketAddr {
     use webhook_guard::{fullenrich, parallel, parseflow, sixtyfour};
     let app = Router::new()
         .route(
             "/webhooks/parallel",
-            post(handle::<parallel::Event>).layer(guard(receivers.parallel, limits)),
+            post(handle::<parallel::Event>).layer(guard(receivers.parallel)),
         )
         .route(
             "/webhooks/sixtyfour",
-            post(handle::<sixtyfour::Event>).layer(guard(receivers.sixtyfour, limits)),
+            post(handle::<sixtyfour::Event>).layer(guard(receivers.sixtyfour)),
         )
         .route(
             "/webhooks/fullenrich",
-            post(handle::<fullenrich::Event>).layer(guard(receivers.fullenrich, limits)),
+            post(handle::<fullenrich::Event>).layer(guard(receivers.fullenrich)),
         )
         .route(
             "/webhooks/parseflow",
-            post(handle::<parseflow::Event>).layer(guard(receivers.parseflow, limits)),
+            post(handle::<parseflow::Event>).layer(guard(receivers.parseflow)),
         )
         .route("/unguarded", post(handle::<parallel::Event>))
         .route("/healthz", get(|| async { StatusCode::OK }))

@@ -153,6 +153,12 @@ fn receiver<P: Provider>(provider: P, options: &Options) -> Receiver<P> {
     if let Some(lease) = options.lease {
         builder = builder.lease(lease);
     }
+    if let Some(limit) = options.body_limit {
+        builder = builder.body_limit(limit);
+    }
+    if let Some(timeout) = options.body_timeout {
+        builder = builder.body_timeout(timeout);
+    }
     builder.build().expect("receiver")
 }
 
@@ -171,13 +177,6 @@ impl Receivers {
             parseflow: receiver(ParseFlow::new(PARSEFLOW_SECRET).expect("config"), options),
         }
     }
-}
-
-/// The body limit and read timeout of every route.
-#[derive(Clone, Copy)]
-pub(crate) struct Limits {
-    pub(crate) body: usize,
-    pub(crate) timeout: Duration,
 }
 
 /// What the test handler was asked to do.
@@ -217,23 +216,14 @@ pub(crate) async fn run_handler<E: Event>(
 /// Starts `adapter`'s server on a free loopback port. Call it inside a Tokio runtime.
 pub async fn start(adapter: Adapter, options: Options) -> Server {
     let receivers = Receivers::new(&options);
-    let body_limit = options
-        .body_limit
-        .unwrap_or(webhook_guard_tower::DEFAULT_BODY_LIMIT);
-    let limits = Limits {
-        body: body_limit,
-        timeout: options
-            .body_timeout
-            .unwrap_or(webhook_guard_tower::DEFAULT_BODY_TIMEOUT),
-    };
     let calls = Calls::default();
     let (addr, stop) = match adapter {
         Adapter::Axum => (
-            axum::serve(receivers, limits, Arc::clone(&calls)).await,
+            axum::serve(receivers, Arc::clone(&calls)).await,
             None,
         ),
         Adapter::Actix => {
-            let (addr, stop) = actix::serve(receivers, limits, Arc::clone(&calls));
+            let (addr, stop) = actix::serve(receivers, Arc::clone(&calls));
             (addr, Some(stop))
         }
     };

@@ -1,56 +1,29 @@
-//! Reading the request payload once, within the limit.
+//! actix-web's payload as an `http_body::Body` for the core, and the payload given back to
+//! the handler.
 
-use actix_web::{dev::Payload, http::header::HeaderMap};
-use bytes::{Bytes, BytesMut};
-use futures_util::StreamExt as _;
+use std::{
+    pin::Pin,
+    task::{Context, Poll},
+};
 
-/// Why the body was not read.
-#[derive(Debug)]
-pub(crate) enum ReadError {
-    /// Longer than the limit: announced by `Content-Length` or found while streaming.
-    TooLarge,
-    /// The payload failed before its end.
-    Failed,
-}
+use actix_web::{dev::Payload, error::PayloadError, web::Bytes};
+use futures_util::Stream as _;
+use http_body::{Body, Frame};
 
-/// Reads the whole payload if it fits in `limit` bytes. A `Content-Length` over the limit is
-/// refused before reading; a streamed payload is refused as soon as it passes the limit,
-/// without buffering the rest.
-pub(crate) async fn read(
-    headers: &HeaderMap,
-    payload: &mut Payload,
-    limit: usize,
-) -> Result<Bytes, ReadError> {
-    let announced = headers
-        .get(actix_web::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|len| len > limit as u64) {
-        return Err(ReadError::TooLarge);
+/// The request's payload, read by the core.
+pub(crate) struct Chunks(pub(crate) Payload);
+
+impl Body for Chunks {
+    type Data = Bytes;
+    type Error = PayloadError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, PayloadError>>> {
+        let chunk = Pin::new(&mut self.0).poll_next(cx);
+        chunk.map(|item| item.map(|chunk| chunk.map(Frame::data)))
     }
-    // The chunks are kept as they come and joined once at the end, so a growing buffer never
-    // holds two copies of the body while it is being read.
-    let mut chunks: Vec<Bytes> = Vec::new();
-    let mut total = 0_usize;
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| ReadError::Failed)?;
-        total += chunk.len();
-        if total > limit {
-            return Err(ReadError::TooLarge);
-        }
-        chunks.push(chunk);
-    }
-    Ok(match chunks.len() {
-        0 => Bytes::new(),
-        1 => chunks.swap_remove(0),
-        _ => {
-            let mut joined = BytesMut::with_capacity(total);
-            for chunk in &chunks {
-                joined.extend_from_slice(chunk);
-            }
-            joined.freeze()
-        }
-    })
 }
 
 /// A payload that yields `bytes` again, for handlers that read the raw body.

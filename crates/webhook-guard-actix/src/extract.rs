@@ -1,9 +1,6 @@
 //! Extractors for guarded handlers.
 
-use std::{
-    fmt,
-    future::{Ready, ready},
-};
+use std::future::{Ready, ready};
 
 use actix_web::{
     FromRequest, HttpMessage as _, HttpRequest, HttpResponse, ResponseError, dev::Payload,
@@ -16,9 +13,8 @@ use webhook_guard::{Delivery, DeliveryMeta, Event};
 ///
 /// `E` must be the event type of the middleware's provider, for instance
 /// `webhook_guard::parallel::Event`. The delivery is moved out of the request, so extract it
-/// once per handler; use [`WebhookMeta`] for the metadata alone.
-///
-/// Take `Result<Webhook<E>, MissingDelivery>` to handle a missing middleware yourself.
+/// once per handler; use [`WebhookMeta`] for the metadata alone. `Option<Webhook<E>>` is
+/// `None` without the middleware; `Result<Webhook<E>, MissingDelivery>` lets the handler answer.
 #[derive(Debug, Clone)]
 pub struct Webhook<E>(pub Delivery<E>);
 
@@ -27,41 +23,11 @@ pub struct Webhook<E>(pub Delivery<E>);
 #[derive(Debug, Clone)]
 pub struct WebhookMeta(pub DeliveryMeta);
 
-/// The error of [`Webhook`] and [`WebhookMeta`]: the resource has no
-/// [`WebhookGuard`](crate::WebhookGuard) for this event type, or the delivery was already
-/// extracted. A programming error: answered 500, logged at error level.
-pub struct MissingDelivery {
-    wanted: &'static str,
-}
-
-impl MissingDelivery {
-    /// What the handler asked for.
-    #[must_use]
-    pub fn wanted(&self) -> &'static str {
-        self.wanted
-    }
-}
-
-impl fmt::Debug for MissingDelivery {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MissingDelivery")
-            .field("wanted", &self.wanted)
-            .finish()
-    }
-}
-
-impl fmt::Display for MissingDelivery {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "no {} in the request: wrap the resource in a WebhookGuard whose provider has this \
-             event type, and extract the delivery only once",
-            self.wanted
-        )
-    }
-}
-
-impl std::error::Error for MissingDelivery {}
+/// The error of [`Webhook`] and [`WebhookMeta`]: the core's
+/// [`MissingDelivery`](webhook_guard::MissingDelivery), answered 500 and logged at error level.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(transparent)]
+pub struct MissingDelivery(pub webhook_guard::MissingDelivery);
 
 impl ResponseError for MissingDelivery {
     fn status_code(&self) -> StatusCode {
@@ -69,10 +35,10 @@ impl ResponseError for MissingDelivery {
     }
 
     fn error_response(&self) -> HttpResponse {
-        tracing::error!(error = %self, "webhook handler misconfigured");
+        self.0.log();
         HttpResponse::InternalServerError()
             .content_type("text/plain; charset=utf-8")
-            .body("webhook receiver misconfigured")
+            .body(self.0.public_message())
     }
 }
 
@@ -81,15 +47,9 @@ impl<E: Event + 'static> FromRequest for Webhook<E> {
     type Future = Ready<Result<Self, MissingDelivery>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(
-            request
-                .extensions_mut()
-                .remove::<Delivery<E>>()
-                .map(Webhook)
-                .ok_or(MissingDelivery {
-                    wanted: std::any::type_name::<Delivery<E>>(),
-                }),
-        )
+        let delivery = request.extensions_mut().remove::<Delivery<E>>();
+        let missing = || MissingDelivery(webhook_guard::MissingDelivery::delivery::<E>());
+        ready(delivery.map(Self).ok_or_else(missing))
     }
 }
 
@@ -98,15 +58,8 @@ impl FromRequest for WebhookMeta {
     type Future = Ready<Result<Self, MissingDelivery>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(
-            request
-                .extensions()
-                .get::<DeliveryMeta>()
-                .cloned()
-                .map(WebhookMeta)
-                .ok_or(MissingDelivery {
-                    wanted: "DeliveryMeta",
-                }),
-        )
+        let meta = request.extensions().get::<DeliveryMeta>().cloned();
+        let missing = || MissingDelivery(webhook_guard::MissingDelivery::meta());
+        ready(meta.map(Self).ok_or_else(missing))
     }
 }

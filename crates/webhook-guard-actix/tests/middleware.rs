@@ -138,7 +138,7 @@ async fn the_extractors_explain_a_missing_middleware() {
     assert_eq!(response.status(), 202);
     let text = read_body(response).await;
     assert!(
-        String::from_utf8_lossy(&text).contains("wrap the resource in a WebhookGuard"),
+        String::from_utf8_lossy(&text).contains("put the webhook guard"),
         "{text:?}"
     );
 }

@@ -1,9 +1,7 @@
 //! axum extractors for guarded handlers (feature `axum`).
 
-use std::fmt;
-
 use axum::{
-    extract::FromRequestParts,
+    extract::{FromRequestParts, OptionalFromRequestParts},
     http::request::Parts,
     response::{IntoResponse, Response},
 };
@@ -14,9 +12,8 @@ use webhook_guard::{Delivery, DeliveryMeta, Event};
 ///
 /// `E` must be the event type of the layer's provider, for instance
 /// `webhook_guard::parallel::Event`. The delivery is moved out of the request, so extract it
-/// once per handler; use [`WebhookMeta`] for the metadata alone.
-///
-/// Wrap it in `Result<Webhook<E>, MissingDelivery>` to handle a missing layer yourself.
+/// once per handler; use [`WebhookMeta`] for the metadata alone. `Option<Webhook<E>>` is
+/// `None` without a layer; `Result<Webhook<E>, MissingDelivery>` lets the handler answer.
 #[derive(Debug, Clone)]
 pub struct Webhook<E>(pub Delivery<E>);
 
@@ -25,85 +22,44 @@ pub struct Webhook<E>(pub Delivery<E>);
 #[derive(Debug, Clone)]
 pub struct WebhookMeta(pub DeliveryMeta);
 
-/// The rejection of [`Webhook`] and [`WebhookMeta`]: the route has no
-/// [`WebhookGuardLayer`](crate::WebhookGuardLayer) for this event type, or the delivery was
-/// already extracted. A programming error: answered 500, logged at error level.
-pub struct MissingDelivery {
-    wanted: &'static str,
-}
-
-impl MissingDelivery {
-    /// What the handler asked for.
-    #[must_use]
-    pub fn wanted(&self) -> &'static str {
-        self.wanted
-    }
-}
-
-impl fmt::Debug for MissingDelivery {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MissingDelivery")
-            .field("wanted", &self.wanted)
-            .finish()
-    }
-}
-
-impl fmt::Display for MissingDelivery {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "no {} in the request: add a WebhookGuardLayer whose provider has this event type \
-             to the route, and extract the delivery only once",
-            self.wanted
-        )
-    }
-}
-
-impl std::error::Error for MissingDelivery {}
+/// The rejection of [`Webhook`] and [`WebhookMeta`]: the core's
+/// [`MissingDelivery`](webhook_guard::MissingDelivery), answered 500 and logged at error level.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(transparent)]
+pub struct MissingDelivery(pub webhook_guard::MissingDelivery);
 
 impl IntoResponse for MissingDelivery {
     fn into_response(self) -> Response {
-        tracing::error!(error = %self, "webhook handler misconfigured");
-        (
-            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            "webhook receiver misconfigured",
-        )
-            .into_response()
+        self.0.log();
+        (self.0.status(), self.0.public_message()).into_response()
     }
 }
 
-impl<E, S> FromRequestParts<S> for Webhook<E>
-where
-    E: Event + Clone,
-    S: Send + Sync,
-{
+impl<E: Event + Clone, S: Send + Sync> FromRequestParts<S> for Webhook<E> {
     type Rejection = MissingDelivery;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .remove::<Delivery<E>>()
-            .map(Webhook)
-            .ok_or(MissingDelivery {
-                wanted: std::any::type_name::<Delivery<E>>(),
-            })
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let delivery = parts.extensions.remove::<Delivery<E>>();
+        delivery
+            .map(Self)
+            .ok_or_else(|| MissingDelivery(webhook_guard::MissingDelivery::delivery::<E>()))
     }
 }
 
-impl<S> FromRequestParts<S> for WebhookMeta
-where
-    S: Send + Sync,
-{
+impl<E: Event + Clone, S: Send + Sync> OptionalFromRequestParts<S> for Webhook<E> {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts.extensions.remove::<Delivery<E>>().map(Self))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for WebhookMeta {
     type Rejection = MissingDelivery;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<DeliveryMeta>()
-            .cloned()
-            .map(WebhookMeta)
-            .ok_or(MissingDelivery {
-                wanted: "DeliveryMeta",
-            })
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let meta = parts.extensions.get::<DeliveryMeta>().cloned();
+        meta.map(Self)
+            .ok_or_else(|| MissingDelivery(webhook_guard::MissingDelivery::meta()))
     }
 }

@@ -1,39 +1,39 @@
 //! [`WebhookGuard`].
 
 use std::{
-    sync::Arc,
+    fmt,
+    future::Future,
+    pin::Pin,
     task::{Context, Poll},
 };
 
 use bytes::Bytes;
-use http::{HeaderValue, Request, Response, StatusCode};
+use http::{Request, Response};
 use http_body_util::{Either, Full};
 use tower_service::Service;
-use tracing::Instrument;
+use tracing::Instrument as _;
 use webhook_guard::{
     Provider, Receiver, Rejection,
-    receiver::{Outcome, SettleFuture},
+    adapter::{self, Accepted, ClaimGuard, Task},
 };
 
-use crate::{Config, ResponseFuture, body};
 
 /// The body of a guarded service's responses: the inner service's, or a rejection's text.
 pub type GuardBody<B> = Either<B, Full<Bytes>>;
 
-/// Verifies, deduplicates and parses each request with a [`Receiver`], then calls the inner
-/// service with the raw body and the [`Delivery`](webhook_guard::Delivery) in the request
-/// extensions. See the [crate docs](crate).
+/// Hands each request to a [`Receiver`], then calls the inner service with the raw body and
+/// the [`Delivery`](webhook_guard::Delivery) in the request extensions. See the
+/// [crate docs](crate).
 #[derive(Debug)]
 pub struct WebhookGuard<S, P> {
     inner: S,
     receiver: Receiver<P>,
-    config: Arc<Config>,
 }
 
 impl<S, P: Provider> WebhookGuard<S, P> {
-    /// Wraps `inner`, with a body limit of 5 MiB.
+    /// Wraps `inner`.
     pub fn new(inner: S, receiver: Receiver<P>) -> Self {
-        Self::from_parts(inner, receiver, Arc::new(Config::default()))
+        Self::from_parts(inner, receiver)
     }
 
     /// A [`WebhookGuardLayer`](crate::WebhookGuardLayer) for `receiver`.
@@ -43,12 +43,8 @@ impl<S, P: Provider> WebhookGuard<S, P> {
 }
 
 impl<S, P> WebhookGuard<S, P> {
-    pub(crate) fn from_parts(inner: S, receiver: Receiver<P>, config: Arc<Config>) -> Self {
-        Self {
-            inner,
-            receiver,
-            config,
-        }
+    pub(crate) fn from_parts(inner: S, receiver: Receiver<P>) -> Self {
+        Self { inner, receiver }
     }
 
     /// The inner service.
@@ -69,66 +65,54 @@ impl<S, P> WebhookGuard<S, P> {
 
 impl<S: Clone, P> Clone for WebhookGuard<S, P> {
     fn clone(&self) -> Self {
-        Self {
-            inner: self.inner.clone(),
-            receiver: self.receiver.clone(),
-            config: Arc::clone(&self.config),
-        }
+        Self::from_parts(self.inner.clone(), self.receiver.clone())
     }
 }
 
-/// The answer to a rejected delivery: the same status, headers and text on every adapter.
-pub(crate) fn rejection_response<B>(rejection: &Rejection) -> Response<GuardBody<B>> {
-    let mut response = Response::new(Either::Right(Full::new(Bytes::from_static(
-        rejection.public_message().as_bytes(),
-    ))));
-    *response.status_mut() =
-        StatusCode::from_u16(rejection.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let headers = response.headers_mut();
-    headers.insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    for (name, value) in rejection.headers() {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            headers.insert(name, value);
-        }
+/// The response future of [`WebhookGuard`]. Boxed: an `async` block cannot be named.
+pub struct ResponseFuture<T, E>(Pin<Box<dyn Future<Output = Result<T, E>> + Send>>);
+
+impl<T, E> Future for ResponseFuture<T, E> {
+    type Output = Result<T, E>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.0.as_mut().poll(cx)
     }
+}
+
+impl<T, E> fmt::Debug for ResponseFuture<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
+fn answer<B>(rejection: &Rejection) -> Response<GuardBody<B>> {
+    let text = Bytes::from_static(rejection.public_message().as_bytes());
+    let mut response = Response::new(Either::Right(Full::new(text)));
+    *response.status_mut() = rejection.status();
+    *response.headers_mut() = rejection.headers();
     response
 }
 
-/// The request for the inner service, with the delivery in its extensions, and the guard of
-/// the delivery's claim. A function of its own so the accepted delivery does not stay in the
-/// response future's state.
+/// A function of its own, so the accepted delivery does not stay in the response future.
 fn into_request<E: Clone + Send + Sync + 'static>(
     parts: http::request::Parts,
-    bytes: Bytes,
-    accepted: webhook_guard::receiver::Accepted<E>,
-    provider: &Arc<str>,
-) -> (Request<Full<Bytes>>, webhook_guard::receiver::ReleaseOnDrop) {
-    let guard = accepted
-        .ticket
-        .release_on_drop(spawn_release)
-        .recording_outcome_for(Arc::clone(provider));
-    let mut request = Request::from_parts(parts, Full::new(bytes));
-    request
-        .extensions_mut()
-        .insert(accepted.delivery.meta.clone());
-    request.extensions_mut().insert(accepted.delivery);
-    (request, guard)
+    accepted: Accepted<E>,
+) -> (Request<Full<Bytes>>, ClaimGuard) {
+    let Accepted {
+        delivery, claim, ..
+    } = accepted;
+    let mut request = Request::from_parts(parts, Full::new(delivery.body.clone()));
+    request.extensions_mut().insert(delivery.meta.clone());
+    request.extensions_mut().insert(delivery);
+    (request, claim)
 }
 
-/// Runs a release that could not finish at once on the current Tokio runtime.
-fn spawn_release(release: SettleFuture) {
+/// Runs a store call that outlived its request on the current Tokio runtime.
+fn spawn(task: Task) {
     match tokio::runtime::Handle::try_current() {
-        Ok(runtime) => {
-            runtime.spawn(async move {
-                if let Err(error) = release.await {
-                    tracing::warn!(%error, "could not release a claim; it expires with its lease");
-                }
-            });
-        }
-        Err(_) => tracing::warn!("no Tokio runtime to release a claim; it expires with its lease"),
+        Ok(runtime) => drop(runtime.spawn(task)),
+        Err(_) => tracing::warn!("no Tokio runtime for a store call; the claim expires with its lease"),
     }
 }
 
@@ -141,7 +125,6 @@ where
     S::Error: Send + 'static,
     ReqBody: http_body::Body + Send + 'static,
     ReqBody::Data: Send,
-    ReqBody::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     ResBody: Send + 'static,
 {
     type Response = Response<GuardBody<ResBody>>;
@@ -157,63 +140,28 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let receiver = self.receiver.clone();
-        let limit = self.config.body_limit;
-        let timeout = self.config.body_timeout;
-        let span = receiver.span();
+        let span = adapter::span(&receiver);
         let future = async move {
-            let provider = Arc::clone(receiver.provider_name());
             let (parts, body) = request.into_parts();
-            // The sub-futures are boxed so that this future stays under 1 KiB (it was 3 KB),
-            // within the allocator's small-object caches.
-            let read = Box::pin(body::read(&parts.headers, body, limit));
-            let bytes = match tokio::time::timeout(timeout, read).await {
-                Ok(Ok(bytes)) => bytes,
-                result => {
-                    let rejection = match result {
-                        Err(_) => Rejection::body_timeout(timeout),
-                        Ok(Err(body::ReadError::TooLarge)) => {
-                            Rejection::payload_too_large(limit as u64)
-                        }
-                        Ok(_) => Rejection::unreadable_body(),
-                    };
-                    tracing::debug!(reason = %rejection, "webhook rejected");
-                    rejection.outcome().record(&provider);
-                    return Ok(rejection_response(&rejection));
-                }
-            };
-            let accepted = match Box::pin(receiver.receive(&parts.headers, bytes.clone())).await {
+            let deadline = tokio::time::sleep(receiver.body_timeout());
+            let accepted = match adapter::accept(&receiver, &parts.headers, body, deadline, spawn)
+                .await
+            {
                 Ok(accepted) => accepted,
-                Err(rejection) => {
-                    rejection.outcome().record(&provider);
-                    return Ok(rejection_response(&rejection));
-                }
+                Err(rejection) => return Ok(answer(&rejection)),
             };
-            let (request, guard) = into_request(parts, bytes, accepted, &provider);
-            let response = match Box::pin(inner.call(request)).await {
-                Ok(response) => response,
+            let (request, claim) = into_request(parts, accepted);
+            match inner.call(request).await {
+                Ok(response) => {
+                    claim.finish(response.status()).await;
+                    Ok(response.map(Either::Left))
+                }
                 Err(error) => {
-                    // Any non-2xx status releases the claim.
-                    if let Err(store_error) = Box::pin(guard.settle(500)).await {
-                        tracing::warn!(%store_error, "could not release the claim");
-                    }
-                    Outcome::HandlerFailed.record(&provider);
-                    return Err(error);
+                    claim.release().await;
+                    Err(error)
                 }
-            };
-            let status = response.status().as_u16();
-            if let Err(error) = Box::pin(guard.settle(status)).await {
-                tracing::warn!(%error, "could not settle the claim");
             }
-            let outcome = if response.status().is_success() {
-                Outcome::Processed
-            } else {
-                Outcome::HandlerFailed
-            };
-            outcome.record(&provider);
-            Ok(response.map(Either::Left))
         };
-        ResponseFuture {
-            inner: Box::pin(future.instrument(span)),
-        }
+        ResponseFuture(Box::pin(future.instrument(span)))
     }
 }

@@ -5,6 +5,7 @@
 #[macro_use]
 pub mod event;
 
+pub mod adapter;
 pub mod clock;
 pub mod dedup;
 mod error;
@@ -24,7 +25,7 @@ pub mod sixtyfour;
 pub use error::{ConfigError, VerifyError};
 pub use event::{Event, ParseError};
 pub use provider::{Authenticity, DeliveryId, OpenError, Opened, Provider};
-pub use receiver::{Delivery, DeliveryMeta, Receiver, Rejection};
+pub use receiver::{Delivery, DeliveryMeta, MissingDelivery, Receiver, Rejection};
 pub use scheme::{
     BodyHmac, Ed25519SigningKey, Scheme, SignedHeaders, StandardWebhooks, TimestampedHmac, Verified,
 };

@@ -1,15 +1,22 @@
-//! The flow of one delivery: verify, deduplicate, parse.
+//! The flow of one delivery, owned by the [`Receiver`] from the first body byte to the
+//! handler's answer.
 //!
 //! ```text
+//! body buffer         413 from Content-Length at once, 413 past the limit while streaming,
+//!                     408 past the read timeout; one contiguous buffer
 //! verify(headers, raw body, now)    401 on failure; nothing stored
 //! delivery id, scoped as provider:endpoint:id
 //! store.claim(key)                  Claimed | Done -> 200 duplicate | InFlight -> 409
 //! parse into the provider's event   unknown type -> Unknown variant; not JSON -> 400 (claim released)
-//! -> the adapter runs the handler, then Ticket::settle(status): 2xx completes, anything else releases
+//! the handler runs; its status finishes the claim: 2xx completes, anything else, a panic or a
+//! dropped request releases
 //! ```
 //!
-//! Framework adapters (`webhook-guard-tower`, `webhook-guard-actix`) run [`Receiver::receive`]
-//! and answer [`Rejection`]s the same way; the handler gets the [`Delivery`].
+//! Every rejection and every outcome is logged and counted here, once. A framework adapter
+//! (`webhook-guard-tower`, `webhook-guard-actix`) only translates: it hands the core its
+//! request's headers and body chunks through [`adapter::accept`](crate::adapter::accept), turns
+//! a [`Rejection`] into its framework's response, runs the handler with the [`Delivery`], and
+//! finishes the claim with the handler's status.
 //!
 //! ```
 //! # fn block_on<F: std::future::Future>(f: F) -> F::Output {
@@ -18,35 +25,47 @@
 //! #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
 //! # }
 //! # block_on(async {
-//! use webhook_guard::{Receiver, clock::ManualClock, parallel::{Event, Parallel}, receiver::RejectionKind};
+//! use webhook_guard::{Receiver, adapter, clock::ManualClock, parallel::{Event, Parallel}};
+//! use webhook_guard::receiver::RejectionKind;
 //!
 //! let parallel = Parallel::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")?;
-//! let body = br#"{"type":"monitor.event.detected","timestamp":"2025-10-27T14:56:05.619331Z",
-//!   "data":{"monitor_id":"monitor_1","event":{"event_group_id":"mevtgrp_1"}}}"#;
-//! let headers = parallel.sign_headers("whevent_1", 1_761_577_000, body).to_header_map();
+//! let body = String::from(r#"{"type":"monitor.event.detected","timestamp":"2025-10-27T14:56:05.619331Z",
+//!   "data":{"monitor_id":"monitor_1","event":{"event_group_id":"mevtgrp_1"}}}"#);
+//! let headers = parallel.sign_headers("whevent_1", 1_761_577_000, body.as_bytes()).to_header_map();
 //! let receiver = Receiver::builder(parallel).clock(ManualClock::at_unix_seconds(1_761_577_000)).build()?;
+//! let no_deadline = std::future::pending::<()>;
+//! let no_runtime: adapter::Spawn = |_task| {};
 //!
-//! let accepted = receiver.receive(&headers, body.to_vec().into()).await?;
+//! let accepted = adapter::accept(&receiver, &headers, body.clone(), no_deadline(), no_runtime).await?;
 //! assert!(matches!(accepted.delivery.event, Event::MonitorEventDetected(_)));
-//! accepted.ticket.settle(200).await?; // the handler answered 200
+//! accepted.claim.finish(http::StatusCode::OK).await; // the handler answered 200
 //!
-//! let again = receiver.receive(&headers, body.to_vec().into()).await.expect_err("duplicate");
-//! assert_eq!(again.kind(), &RejectionKind::Duplicate);
-//! assert_eq!(again.status(), 200);
+//! let again = adapter::accept(&receiver, &headers, body, no_deadline(), no_runtime).await;
+//! let rejection = again.expect_err("a duplicate");
+//! assert_eq!(rejection.kind(), &RejectionKind::Duplicate);
+//! assert_eq!(rejection.status(), http::StatusCode::OK);
+//! assert_eq!(rejection.headers()["webhook-guard-duplicate"], "true");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # }).unwrap();
 //! ```
 
+pub(crate) mod body;
+pub(crate) mod claim;
+mod missing;
 mod rejection;
-mod ticket;
 
-use std::{fmt, sync::Arc, time::Duration};
+use std::{fmt, future::Future, sync::Arc, time::Duration};
 
 use bytes::Bytes;
+use http::HeaderValue;
 
+pub use missing::MissingDelivery;
 pub use rejection::{DUPLICATE_HEADER, Rejection, RejectionKind};
-pub use ticket::{ReleaseOnDrop, SettleFuture, Ticket};
 
+use self::{
+    body::BodyBuffer,
+    claim::{ClaimGuard, Held, Spawn},
+};
 use crate::{
     Authenticity, ConfigError, DeliveryId, Event, Provider,
     clock::{Clock, SystemClock},
@@ -54,6 +73,14 @@ use crate::{
     headers::Headers,
 };
 
+/// The `content-type` of every rejection's answer.
+const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+
+/// The default body limit: 5 MiB. A larger body gets 413.
+pub const DEFAULT_BODY_LIMIT: usize = 5 * 1024 * 1024;
+/// The default time for a whole body to arrive once the headers are in: 30 s. A slower
+/// sender gets 408.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a claim protects a delivery in flight before a retry may take it over (60 s).
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
 /// How long a processed delivery is remembered (72 h: Parallel retries for 48 h).
@@ -122,7 +149,7 @@ impl Outcome {
 
     /// Records the outcome on the current span (field `outcome`) and, with the `metrics`
     /// feature, counts it in `webhook_guard_deliveries_total{provider, outcome}`.
-    pub fn record(self, provider: &str) {
+    pub(crate) fn record(self, provider: &str) {
         tracing::Span::current().record("outcome", tracing::field::display(self.as_str()));
         #[cfg(feature = "metrics")]
         metrics::counter!(
@@ -175,45 +202,15 @@ pub struct DeliveryMeta {
     pub deduplicated: bool,
 }
 
-/// A delivery accepted by [`Receiver::receive`]: hand `delivery` to the handler, then settle
-/// `ticket` with the handler's status.
+/// A delivery the receiver accepted, from [`adapter::accept`](crate::adapter::accept): hand
+/// `delivery` to the handler, then finish `claim` with the handler's status.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Accepted<E> {
     /// The delivery for the handler.
     pub delivery: Delivery<E>,
-    /// The claim to settle.
-    pub ticket: AcceptedTicket,
-}
-
-/// The claim of an accepted delivery; empty when the store failed and the receiver is
-/// fail-open.
-#[derive(Debug)]
-pub struct AcceptedTicket(Option<Ticket>);
-
-impl AcceptedTicket {
-    /// Completes after a 2xx status, releases otherwise.
-    ///
-    /// # Errors
-    /// The store's error.
-    pub async fn settle(self, status: u16) -> Result<(), crate::dedup::StoreError> {
-        match self.0 {
-            Some(ticket) => ticket.settle(status).await,
-            None => Ok(()),
-        }
-    }
-
-    /// Guards the claim so that dropping it unsettled releases it (see [`ReleaseOnDrop`]).
-    #[must_use]
-    pub fn release_on_drop(self, spawn: fn(SettleFuture)) -> ReleaseOnDrop {
-        ReleaseOnDrop::new(self.0, spawn)
-    }
-
-    /// The claim, if there is one.
-    #[must_use]
-    pub fn into_inner(self) -> Option<Ticket> {
-        self.0
-    }
+    /// The claim on it, to finish with the handler's status.
+    pub claim: ClaimGuard,
 }
 
 /// Runs the flow of one delivery for provider `P`. Cheap to clone (shared configuration).
@@ -232,6 +229,8 @@ struct Inner<P> {
     retention: Duration,
     retry_after: Duration,
     fail_mode: FailMode,
+    body_limit: usize,
+    body_timeout: Duration,
 }
 
 /// Configuration of a [`Receiver`].
@@ -245,6 +244,8 @@ pub struct ReceiverBuilder<P> {
     retention: Duration,
     retry_after: Duration,
     fail_mode: FailMode,
+    body_limit: usize,
+    body_timeout: Duration,
 }
 
 impl<P: Provider> Receiver<P> {
@@ -267,6 +268,8 @@ impl<P: Provider> Receiver<P> {
             retention: DEFAULT_RETENTION,
             retry_after: DEFAULT_RETRY_AFTER,
             fail_mode: FailMode::Closed,
+            body_limit: DEFAULT_BODY_LIMIT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
         }
     }
 
@@ -282,11 +285,22 @@ impl<P: Provider> Receiver<P> {
         &self.inner.provider_name
     }
 
-    /// A `tracing` span for one delivery of this receiver, with the fields `provider`,
-    /// `endpoint`, `delivery_id`, `event_type` and `outcome` (the last three filled in as they
-    /// become known). Adapters run each delivery in one.
+    /// The largest accepted body, in bytes.
     #[must_use]
-    pub fn span(&self) -> tracing::Span {
+    pub fn body_limit(&self) -> usize {
+        self.inner.body_limit
+    }
+
+    /// How long a whole body may take to arrive.
+    #[must_use]
+    pub fn body_timeout(&self) -> Duration {
+        self.inner.body_timeout
+    }
+
+    /// A `tracing` span for one delivery, with the fields `provider`, `endpoint`,
+    /// `delivery_id`, `event_type` and `outcome` (the last three filled in as they become
+    /// known).
+    pub(crate) fn span(&self) -> tracing::Span {
         tracing::info_span!(
             "webhook",
             provider = %self.inner.provider_name,
@@ -297,29 +311,41 @@ impl<P: Provider> Receiver<P> {
         )
     }
 
-    /// Runs one delivery: verify, claim, parse.
-    ///
-    /// # Errors
-    /// A [`Rejection`] with the HTTP answer to give. The precise reason is logged at debug
-    /// level; secrets and signatures never are.
-    pub async fn receive<H: Headers>(
+    /// The whole flow up to the handler; see [`adapter::accept`](crate::adapter::accept).
+    pub(crate) async fn accept<H, B, D>(
         &self,
         headers: &H,
-        body: Bytes,
-    ) -> Result<Accepted<P::Event>, Rejection> {
-        let result = self.run(headers, body).await;
+        body: B,
+        deadline: D,
+        spawn: Spawn,
+    ) -> Result<Accepted<P::Event>, Rejection>
+    where
+        H: Headers,
+        B: http_body::Body,
+        D: Future<Output = ()>,
+    {
+        let result = self.run(headers, body, deadline, spawn).await;
         if let Err(rejection) = &result {
-            tracing::debug!(reason = %rejection, "webhook rejected");
+            rejection.record(&self.inner.provider_name);
         }
         result
     }
 
-    async fn run<H: Headers>(
+    async fn run<H, B, D>(
         &self,
         headers: &H,
-        body: Bytes,
-    ) -> Result<Accepted<P::Event>, Rejection> {
+        body: B,
+        deadline: D,
+        spawn: Spawn,
+    ) -> Result<Accepted<P::Event>, Rejection>
+    where
+        H: Headers,
+        B: http_body::Body,
+        D: Future<Output = ()>,
+    {
         let inner = &*self.inner;
+        let buffer = BodyBuffer::new(inner.body_limit, body::announced_length(headers))?;
+        let body = body::read(buffer, body, deadline, inner.body_timeout).await?;
         let now = inner.clock.unix_seconds();
         let authenticity = inner
             .provider
@@ -333,13 +359,13 @@ impl<P: Provider> Receiver<P> {
         span.record("delivery_id", tracing::field::display(delivery_id.as_str()));
 
         let key = format!("{}{}", inner.key_prefix, delivery_id.as_str());
-        let ticket = match inner.store.claim(&key, inner.lease).await {
-            Ok(Claim::Claimed(token)) => Some(Ticket::new(
-                Arc::clone(&inner.store),
+        let held = match inner.store.claim(&key, inner.lease).await {
+            Ok(Claim::Claimed(token)) => Some(Held {
+                store: Arc::clone(&inner.store),
                 key,
                 token,
-                inner.retention,
-            )),
+                retention: inner.retention,
+            }),
             Ok(Claim::Done) => return Err(Rejection::new(RejectionKind::Duplicate, None)),
             Ok(Claim::InFlight) => {
                 return Err(Rejection::new(
@@ -358,16 +384,14 @@ impl<P: Provider> Receiver<P> {
                 ));
             }
         };
-        let deduplicated = ticket.is_some();
+        let deduplicated = held.is_some();
+        // From here on the claim is released if the delivery goes no further.
+        let claim = ClaimGuard::new(held, Arc::clone(&inner.provider_name), spawn);
 
         let event = match inner.provider.parse(headers, &body) {
             Ok(event) => event,
             Err(error) => {
-                if let Some(ticket) = ticket
-                    && let Err(store_error) = ticket.release().await
-                {
-                    tracing::warn!(%store_error, "could not release the claim of a malformed delivery");
-                }
+                claim.reject().await;
                 return Err(Rejection::new(RejectionKind::Malformed(error), None));
             }
         };
@@ -383,7 +407,7 @@ impl<P: Provider> Receiver<P> {
         };
         Ok(Accepted {
             delivery: Delivery { event, meta, body },
-            ticket: AcceptedTicket(ticket),
+            claim,
         })
     }
 }
@@ -406,6 +430,8 @@ impl<P: fmt::Debug> fmt::Debug for Receiver<P> {
             .field("lease", &inner.lease)
             .field("retention", &inner.retention)
             .field("fail_mode", &inner.fail_mode)
+            .field("body_limit", &inner.body_limit)
+            .field("body_timeout", &inner.body_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -455,11 +481,28 @@ impl<P: Provider> ReceiverBuilder<P> {
         self
     }
 
+    /// The largest accepted body, in bytes (default 5 MiB). A `Content-Length` over it is
+    /// answered 413 before the body is read; a body without one is answered 413 as soon as it
+    /// passes the limit, without reading the rest.
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// How long the whole body may take to arrive once the headers are in (default 30 s). A
+    /// slower sender gets 408, so a client trickling its body cannot hold a connection and a
+    /// buffer for long.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
     /// Checks the configuration.
     ///
     /// # Errors
     /// [`ConfigError::InvalidName`] for a provider or endpoint name with other characters
-    /// than letters, digits, `-`, `_` and `.` (they are parts of the store key); a zero lease.
+    /// than letters, digits, `-`, `_` and `.` (they are parts of the store key);
+    /// [`ConfigError::InvalidDuration`] for a zero lease or body timeout.
     pub fn build(self) -> Result<Receiver<P>, ConfigError> {
         let provider_name: Arc<str> = Arc::from(self.provider.name());
         for name in [&*provider_name, &self.endpoint] {
@@ -475,6 +518,11 @@ impl<P: Provider> ReceiverBuilder<P> {
         }
         if self.lease.is_zero() {
             return Err(ConfigError::InvalidDuration { what: "lease" });
+        }
+        if self.body_timeout.is_zero() {
+            return Err(ConfigError::InvalidDuration {
+                what: "body timeout",
+            });
         }
         let key_prefix = format!("{provider_name}:{}:", self.endpoint);
         Ok(Receiver {
@@ -495,6 +543,8 @@ impl<P: Provider> ReceiverBuilder<P> {
                 retention: self.retention,
                 retry_after: self.retry_after,
                 fail_mode: self.fail_mode,
+                body_limit: self.body_limit,
+                body_timeout: self.body_timeout,
             }),
         })
     }

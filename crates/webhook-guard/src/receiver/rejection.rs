@@ -2,6 +2,8 @@
 
 use std::{fmt, time::Duration};
 
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+
 use crate::{ParseError, VerifyError, dedup::StoreError};
 
 /// The header set on the answer to a duplicate of a completed delivery.
@@ -11,7 +13,8 @@ pub const DUPLICATE_HEADER: &str = "webhook-guard-duplicate";
 ///
 /// Every adapter answers with [`status`](Self::status), [`headers`](Self::headers) and
 /// [`public_message`](Self::public_message) as the body: the same answers on every framework.
-/// The precise reason ([`Display`](fmt::Display), [`kind`](Self::kind)) is for logs only.
+/// The precise reason ([`Display`](fmt::Display), [`kind`](Self::kind)) is for logs only; the
+/// receiver logs it (debug level) and counts it once, where the rejection is made.
 ///
 /// | kind | status | headers |
 /// |---|---|---|
@@ -65,24 +68,6 @@ impl Rejection {
         Self { kind, retry_after }
     }
 
-    /// A body that could not be read to its end.
-    #[must_use]
-    pub fn unreadable_body() -> Self {
-        Self::new(RejectionKind::UnreadableBody, None)
-    }
-
-    /// A body that did not arrive in full within `after` (adapters time the read).
-    #[must_use]
-    pub fn body_timeout(after: Duration) -> Self {
-        Self::new(RejectionKind::BodyTimeout { after }, None)
-    }
-
-    /// A body over `limit` bytes (adapters detect it while reading the body).
-    #[must_use]
-    pub fn payload_too_large(limit: u64) -> Self {
-        Self::new(RejectionKind::PayloadTooLarge { limit }, None)
-    }
-
     /// What happened.
     #[must_use]
     pub fn kind(&self) -> &RejectionKind {
@@ -91,27 +76,34 @@ impl Rejection {
 
     /// The HTTP status to answer with.
     #[must_use]
-    pub fn status(&self) -> u16 {
+    pub fn status(&self) -> StatusCode {
         match self.kind {
-            RejectionKind::Unauthorized(_) => 401,
-            RejectionKind::Malformed(_) | RejectionKind::UnreadableBody => 400,
-            RejectionKind::BodyTimeout { .. } => 408,
-            RejectionKind::PayloadTooLarge { .. } => 413,
-            RejectionKind::Duplicate => 200,
-            RejectionKind::InFlight => 409,
-            RejectionKind::StoreUnavailable(_) => 503,
+            RejectionKind::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            RejectionKind::Malformed(_) | RejectionKind::UnreadableBody => StatusCode::BAD_REQUEST,
+            RejectionKind::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            RejectionKind::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            RejectionKind::Duplicate => StatusCode::OK,
+            RejectionKind::InFlight => StatusCode::CONFLICT,
+            RejectionKind::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
-    /// The headers to answer with, besides `content-type: text/plain`.
+    /// The headers to answer with: `content-type: text/plain; charset=utf-8`, the duplicate
+    /// header on a [`Duplicate`](RejectionKind::Duplicate), `retry-after` (whole seconds) on
+    /// [`InFlight`](RejectionKind::InFlight) and
+    /// [`StoreUnavailable`](RejectionKind::StoreUnavailable).
     #[must_use]
-    pub fn headers(&self) -> Vec<(&'static str, String)> {
-        let mut headers = Vec::new();
+    pub fn headers(&self) -> HeaderMap {
+        let mut headers = HeaderMap::with_capacity(2);
+        headers.insert(header::CONTENT_TYPE, super::TEXT_PLAIN);
         if self.kind == RejectionKind::Duplicate {
-            headers.push((DUPLICATE_HEADER, "true".to_owned()));
+            headers.insert(
+                header::HeaderName::from_static(DUPLICATE_HEADER),
+                HeaderValue::from_static("true"),
+            );
         }
         if let Some(after) = self.retry_after {
-            headers.push(("retry-after", after.as_secs().max(1).to_string()));
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(after.as_secs().max(1)));
         }
         headers
     }
@@ -131,7 +123,14 @@ impl Rejection {
         }
     }
 
-    /// The outcome to log and count for this rejection.
+    /// Logs the precise reason (debug level) and counts the outcome: the one place every
+    /// rejection is recorded.
+    pub(crate) fn record(&self, provider: &str) {
+        tracing::debug!(reason = %self, "webhook rejected");
+        self.outcome().record(provider);
+    }
+
+    /// The outcome logged and counted for this rejection.
     #[must_use]
     pub fn outcome(&self) -> super::Outcome {
         use super::Outcome;

@@ -1,0 +1,123 @@
+//! For authors of framework adapters: what `webhook-guard-tower` and `webhook-guard-actix` are
+//! built from. Applications do not need this module; they use an adapter.
+//!
+//! The core owns the whole life of a delivery: the body limit and read timeout, the one body
+//! buffer, verification, deduplication, parsing, every rejection's answer, logging and
+//! metrics, and the claim that the handler's status finishes. An adapter translates, nothing
+//! more:
+//!
+//! | the framework's | becomes, for the core |
+//! |---|---|
+//! | request headers | a [`Headers`](crate::headers::Headers) (implemented for `http::HeaderMap`) |
+//! | request body | an [`http_body::Body`]: its data frames are copied into the core's buffer as they come |
+//! | timer | the `deadline` future of [`accept`] (`tokio::time::sleep(receiver.body_timeout())`) |
+//! | spawn | a [`Spawn`] for the store calls that outlive a dropped request |
+//!
+//! | the core's | becomes, for the framework |
+//! |---|---|
+//! | [`Rejection`] | a response: [`status`](Rejection::status), [`headers`](Rejection::headers), [`public_message`](Rejection::public_message) as the body |
+//! | [`Accepted::delivery`] | the [`Delivery`](crate::Delivery) and its [`DeliveryMeta`](crate::DeliveryMeta) in the request's extensions |
+//! | [`Accepted::claim`] | finished with the handler's status ([`ClaimGuard::finish`]), released on an error without one; dropped with the response future otherwise |
+//! | [`MissingDelivery`](crate::MissingDelivery) | the extractors' rejection, with its status and text |
+//!
+//! # Writing an adapter
+//!
+//! The whole middleware, here for a framework whose body is already whole (a serverless event,
+//! say: a `String` is an `http_body::Body`), is this; hyper, axum and every tower service
+//! already speak `http_body::Body`, and a framework with a body of its own wraps it in one.
+//!
+//! ```
+//! use http::{Request, Response, StatusCode};
+//! use webhook_guard::{Delivery, Provider, Receiver, adapter};
+//!
+//! /// Runs `handler` behind the guard: the handler gets the typed delivery and answers a status.
+//! async fn guarded<P: Provider>(
+//!     receiver: &Receiver<P>,
+//!     request: Request<String>,
+//!     handler: impl AsyncFnOnce(Delivery<P::Event>) -> StatusCode,
+//! ) -> Response<String> {
+//!     let (parts, body) = request.into_parts();
+//!     let deadline = std::future::pending(); // a real adapter: its runtime's sleep
+//!     let spawn: adapter::Spawn = |task| drop(task); // a real adapter: its runtime's spawn
+//!     match adapter::accept(receiver, &parts.headers, body, deadline, spawn).await {
+//!         Ok(accepted) => {
+//!             let status = handler(accepted.delivery).await;
+//!             accepted.claim.finish(status).await;
+//!             let mut response = Response::new(String::new());
+//!             *response.status_mut() = status;
+//!             response
+//!         }
+//!         Err(rejection) => {
+//!             let mut response = Response::new(rejection.public_message().to_owned());
+//!             *response.status_mut() = rejection.status();
+//!             *response.headers_mut() = rejection.headers();
+//!             response
+//!         }
+//!     }
+//! }
+//! # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+//! #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+//! #     let mut f = std::pin::pin!(f);
+//! #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+//! # }
+//! # let parallel = webhook_guard::parallel::Parallel::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+//! # let now = webhook_guard::scheme::unix_now();
+//! # let body = br#"{"type":"monitor.event.detected","timestamp":"2025-10-27T14:56:05.619331Z","data":{"monitor_id":"m","event":{"event_group_id":"g"}}}"#;
+//! # let mut request = Request::new(String::from_utf8(body.to_vec()).unwrap());
+//! # *request.headers_mut() = parallel.sign_headers("whevent_1", now, body).to_header_map();
+//! # let receiver = Receiver::new(parallel).unwrap();
+//! # let response = block_on(guarded(&receiver, request, async |delivery| {
+//! #     assert_eq!(delivery.meta.event_type, "monitor.event.detected");
+//! #     StatusCode::NO_CONTENT
+//! # }));
+//! # assert_eq!(response.status(), StatusCode::NO_CONTENT);
+//! ```
+//!
+//! A real adapter also runs the whole future in [`span`], and makes sure a dropped request
+//! drops the [`ClaimGuard`] (which releases the claim through the [`Spawn`]).
+
+use std::future::Future;
+
+pub use crate::receiver::{
+    Accepted,
+    body::{BodyBuffer, MAX_GROWTH_STEP},
+    claim::{ClaimGuard, Spawn, Task},
+};
+use crate::{
+    Provider, Receiver,
+    headers::Headers,
+    receiver::Rejection,
+};
+
+/// Runs one delivery up to its handler: reads `body` within the receiver's limit
+/// and before `deadline` (the adapter's timer, started at the receiver's
+/// [`body_timeout`](Receiver::body_timeout)), verifies, claims and parses it.
+///
+/// Every rejection is logged and counted here; the adapter answers it as it is. `spawn` runs
+/// the store calls of a claim whose request was dropped.
+///
+/// # Errors
+/// The [`Rejection`] to answer: see its table.
+pub async fn accept<P, H, B, D>(
+    receiver: &Receiver<P>,
+    headers: &H,
+    body: B,
+    deadline: D,
+    spawn: Spawn,
+) -> Result<Accepted<P::Event>, Rejection>
+where
+    P: Provider,
+    H: Headers,
+    B: http_body::Body,
+    D: Future<Output = ()>,
+{
+    receiver.accept(headers, body, deadline, spawn).await
+}
+
+/// A `tracing` span for one delivery of `receiver`, with the fields `provider`, `endpoint`,
+/// `delivery_id`, `event_type` and `outcome` (the last three filled in as they become known).
+/// Adapters run each delivery, handler included, in one.
+#[must_use]
+pub fn span<P: Provider>(receiver: &Receiver<P>) -> tracing::Span {
+    receiver.span()
+}
