@@ -10,7 +10,7 @@ use std::sync::{
 use actix_web::{
     App, HttpResponse,
     dev::{Service, ServiceResponse},
-    test::{TestRequest, call_service, init_service, read_body, try_call_service},
+    test::{TestRequest, call_service, init_service, read_body},
     web,
 };
 use webhook_guard::{
@@ -35,16 +35,13 @@ fn signed(id: &str) -> TestRequest {
     request
 }
 
-/// Calls `app`; a rejection (an `Err`, as actix middleware errors are) becomes its response,
-/// as the server would answer it.
+/// Calls `app` and returns the status and the duplicate header. Rejections are responses
+/// (not errors), so `call_service` sees them as the client would.
 async fn answer<S>(app: &S, request: actix_web::test::TestRequest) -> (u16, Option<String>)
 where
     S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
 {
-    let response = match try_call_service(app, request.to_request()).await {
-        Ok(response) => response.into_parts().1,
-        Err(error) => error.error_response(),
-    };
+    let response = call_service(app, request.to_request()).await;
     let duplicate = response
         .headers()
         .get("webhook-guard-duplicate")
@@ -164,4 +161,65 @@ async fn header_lookups_see_repeated_headers_without_copying() {
         headers.entry(&name("webhook-timestamp")),
         HeaderEntry::Absent
     );
+}
+
+/// Rejections are responses, not errors: an app-level middleware wrapped around the guard
+/// (`DefaultHeaders` here) sees and changes them like any other answer.
+#[actix_rt::test]
+async fn middleware_outside_the_guard_sees_its_rejections() {
+    let (release, released) = tokio::sync::watch::channel(false);
+    let started = Arc::new(tokio::sync::Notify::new());
+    let running = Arc::clone(&started);
+    let app = init_service(
+        App::new()
+            .wrap(actix_web::middleware::DefaultHeaders::new().add(("x-app", "outer")))
+            .service(
+                web::resource("/hook")
+                    .wrap(WebhookGuard::new(receiver()))
+                    .route(web::post().to(move |Webhook(_): Webhook<Event>| {
+                        let mut released = released.clone();
+                        let running = Arc::clone(&running);
+                        async move {
+                            // The run says it holds the claim, then waits for the test.
+                            running.notify_one();
+                            let _ = released.wait_for(|go| *go).await;
+                            HttpResponse::Ok().finish()
+                        }
+                    })),
+            ),
+    )
+    .await;
+    let app = std::rc::Rc::new(app);
+    let outer = |response: &ServiceResponse| {
+        response
+            .headers()
+            .get("x-app")
+            .map(|v| v.to_str().unwrap_or_default().to_owned())
+    };
+
+    let unsigned = TestRequest::post().uri("/hook").set_payload("{}");
+    let response = call_service(&*app, unsigned.to_request()).await;
+    assert_eq!(response.status(), 401);
+    assert_eq!(outer(&response).as_deref(), Some("outer"), "on a 401");
+
+    let first = actix_rt::spawn({
+        let app = std::rc::Rc::clone(&app);
+        async move { call_service(&*app, signed("outer-1").to_request()).await }
+    });
+    started.notified().await;
+    let in_flight = call_service(&*app, signed("outer-1").to_request()).await;
+    assert_eq!(in_flight.status(), 409);
+    assert_eq!(outer(&in_flight).as_deref(), Some("outer"), "on a 409");
+    assert!(in_flight.headers().contains_key("retry-after"));
+
+    release.send(true).expect("the handler waits");
+    let first = first.await.expect("the first copy");
+    assert_eq!(first.status(), 200);
+    let duplicate = call_service(&*app, signed("outer-1").to_request()).await;
+    assert_eq!(duplicate.status(), 200);
+    assert_eq!(
+        duplicate.headers().get("webhook-guard-duplicate").map(|v| v.as_bytes()),
+        Some(&b"true"[..])
+    );
+    assert_eq!(outer(&duplicate).as_deref(), Some("outer"), "on a 200 duplicate");
 }

@@ -1,7 +1,7 @@
 //! [`WebhookGuardLayer`].
 
 use tower_layer::Layer;
-use webhook_guard::{Provider, Receiver};
+use webhook_guard::Receiver;
 
 use crate::WebhookGuard;
 
@@ -13,7 +13,7 @@ pub struct WebhookGuardLayer<P> {
     receiver: Receiver<P>,
 }
 
-impl<P: Provider> WebhookGuardLayer<P> {
+impl<P> WebhookGuardLayer<P> {
     /// A layer for `receiver`.
     pub fn new(receiver: Receiver<P>) -> Self {
         Self { receiver }
@@ -32,6 +32,6 @@ impl<S, P> Layer<S> for WebhookGuardLayer<P> {
     type Service = WebhookGuard<S, P>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        WebhookGuard::from_parts(inner, self.receiver.clone())
+        WebhookGuard::new(inner, self.receiver.clone())
     }
 }

@@ -1,7 +1,6 @@
 //! [`WebhookGuard`].
 
 use std::{
-    fmt,
     future::Future,
     pin::Pin,
     task::{Context, Poll},
@@ -13,7 +12,7 @@ use http_body_util::{Either, Full};
 use tower_service::Service;
 use tracing::Instrument as _;
 use webhook_guard::{
-    Provider, Receiver, Rejection,
+    Receiver, Rejection,
     adapter::{self, Accepted, ClaimGuard, Task},
 };
 
@@ -30,21 +29,15 @@ pub struct WebhookGuard<S, P> {
     receiver: Receiver<P>,
 }
 
-impl<S, P: Provider> WebhookGuard<S, P> {
+impl<S, P> WebhookGuard<S, P> {
     /// Wraps `inner`.
     pub fn new(inner: S, receiver: Receiver<P>) -> Self {
-        Self::from_parts(inner, receiver)
+        Self { inner, receiver }
     }
 
     /// A [`WebhookGuardLayer`](crate::WebhookGuardLayer) for `receiver`.
     pub fn layer(receiver: Receiver<P>) -> crate::WebhookGuardLayer<P> {
         crate::WebhookGuardLayer::new(receiver)
-    }
-}
-
-impl<S, P> WebhookGuard<S, P> {
-    pub(crate) fn from_parts(inner: S, receiver: Receiver<P>) -> Self {
-        Self { inner, receiver }
     }
 
     /// The inner service.
@@ -65,26 +58,12 @@ impl<S, P> WebhookGuard<S, P> {
 
 impl<S: Clone, P> Clone for WebhookGuard<S, P> {
     fn clone(&self) -> Self {
-        Self::from_parts(self.inner.clone(), self.receiver.clone())
+        Self::new(self.inner.clone(), self.receiver.clone())
     }
 }
 
-/// The response future of [`WebhookGuard`]. Boxed: an `async` block cannot be named.
-pub struct ResponseFuture<T, E>(Pin<Box<dyn Future<Output = Result<T, E>> + Send>>);
-
-impl<T, E> Future for ResponseFuture<T, E> {
-    type Output = Result<T, E>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.0.as_mut().poll(cx)
-    }
-}
-
-impl<T, E> fmt::Debug for ResponseFuture<T, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResponseFuture").finish_non_exhaustive()
-    }
-}
+/// The response future of [`WebhookGuard`]: boxed, as an `async` block cannot be named.
+pub type ResponseFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
 
 fn answer<B>(rejection: &Rejection) -> Response<GuardBody<B>> {
     let text = Bytes::from_static(rejection.public_message().as_bytes());
@@ -118,7 +97,7 @@ fn spawn(task: Task) {
 
 impl<S, P, ReqBody, ResBody> Service<Request<ReqBody>> for WebhookGuard<S, P>
 where
-    P: Provider,
+    P: webhook_guard::Provider,
     P::Event: Clone,
     S: Service<Request<Full<Bytes>>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send + 'static,
@@ -162,6 +141,6 @@ where
                 }
             }
         };
-        ResponseFuture(Box::pin(future.instrument(span)))
+        Box::pin(future.instrument(span))
     }
 }
