@@ -40,10 +40,7 @@ impl Drop for Stop {
     }
 }
 
-pub(crate) fn serve(
-    receivers: Receivers,
-        calls: Calls,
-) -> (SocketAddr, Box<dyn Send + Sync>) {
+pub(crate) fn serve(receivers: Receivers, calls: Calls) -> (SocketAddr, Box<dyn Send + Sync>) {
     use webhook_guard::{fullenrich, parallel, parseflow, sixtyfour};
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");

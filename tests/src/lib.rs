@@ -218,10 +218,7 @@ pub async fn start(adapter: Adapter, options: Options) -> Server {
     let receivers = Receivers::new(&options);
     let calls = Calls::default();
     let (addr, stop) = match adapter {
-        Adapter::Axum => (
-            axum::serve(receivers, Arc::clone(&calls)).await,
-            None,
-        ),
+        Adapter::Axum => (axum::serve(receivers, Arc::clone(&calls)).await, None),
         Adapter::Actix => {
             let (addr, stop) = actix::serve(receivers, Arc::clone(&calls));
             (addr, Some(stop))
@@ -330,6 +327,30 @@ pub async fn post_signed(
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 struct WorkspaceReadme;
+
+/// Reads from `reader` until the end of the status line, within `within`, and returns it
+/// (`HTTP/1.1 200 OK`). For cases that write a request by hand.
+///
+/// # Panics
+/// If no whole line arrives in time or the connection closes first.
+pub async fn status_line<R: tokio::io::AsyncRead + Unpin>(
+    reader: &mut R,
+    within: Duration,
+) -> String {
+    use tokio::io::AsyncReadExt as _;
+    let mut answer = Vec::new();
+    let mut buffer = [0_u8; 512];
+    while !answer.windows(2).any(|w| w == b"\r\n") {
+        let n = tokio::time::timeout(within, reader.read(&mut buffer))
+            .await
+            .expect("an answer in time")
+            .expect("read");
+        assert!(n > 0, "connection closed without an answer");
+        answer.extend_from_slice(&buffer[..n]);
+    }
+    let line = String::from_utf8_lossy(&answer);
+    line.lines().next().unwrap_or_default().to_owned()
+}
 
 /// A client with a pool large enough for the concurrent cases.
 #[must_use]

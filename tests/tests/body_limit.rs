@@ -5,11 +5,8 @@
 use std::time::Duration;
 
 use peak_alloc::PeakAlloc;
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpStream,
-};
-use webhook_guard_conformance::{Adapter, Options, now, sign, start};
+use tokio::{io::AsyncWriteExt, net::TcpStream};
+use webhook_guard_conformance::{Adapter, Options, now, sign, start, status_line};
 
 #[global_allocator]
 static ALLOCATOR: PeakAlloc = PeakAlloc;
@@ -52,19 +49,9 @@ async fn send_huge(addr: std::net::SocketAddr, chunked: bool) -> String {
             let _ = writer.write_all(b"0\r\n\r\n").await;
         }
     });
-    let mut answer = Vec::new();
-    let mut buffer = [0_u8; 1024];
-    while !answer.windows(2).any(|w| w == b"\r\n") {
-        let n = tokio::time::timeout(Duration::from_secs(30), reader.read(&mut buffer))
-            .await
-            .expect("an answer in time")
-            .expect("read");
-        assert!(n > 0, "connection closed without an answer");
-        answer.extend_from_slice(&buffer[..n]);
-    }
+    let line = status_line(&mut reader, Duration::from_secs(30)).await;
     writing.abort();
-    let line = String::from_utf8_lossy(&answer);
-    line.lines().next().unwrap_or_default().to_owned()
+    line
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

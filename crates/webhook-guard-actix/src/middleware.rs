@@ -15,7 +15,7 @@ use actix_web::{
 use tracing::Instrument as _;
 use webhook_guard::{
     Provider, Receiver, Rejection,
-    adapter::{self, Accepted, Task},
+    adapter::{self, Accepted, ClaimGuard, Task},
 };
 
 use crate::{ActixHeaders, body};
@@ -89,6 +89,18 @@ fn answer(rejection: &Rejection) -> HttpResponse {
     response.body(rejection.public_message())
 }
 
+/// Puts the delivery in the request; a function of its own, so the accepted delivery does not
+/// stay in the response future.
+fn into_request<E: 'static>(request: &mut ServiceRequest, accepted: Accepted<E>) -> ClaimGuard {
+    let Accepted {
+        delivery, claim, ..
+    } = accepted;
+    request.set_payload(body::replay(delivery.body.clone()));
+    request.extensions_mut().insert(delivery.meta.clone());
+    request.extensions_mut().insert(delivery);
+    claim
+}
+
 /// Runs a store call that outlived its request on the worker's Tokio runtime.
 fn spawn(task: Task) {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
@@ -117,19 +129,17 @@ where
             let payload = body::Chunks(request.take_payload());
             let deadline = actix_web::rt::time::sleep(receiver.body_timeout());
             let headers = ActixHeaders(request.headers());
-            let accepted = adapter::accept(&receiver, &headers, payload, deadline, spawn).await;
-            let Accepted {
-                delivery, claim, ..
-            } = match accepted {
-                Ok(accepted) => accepted,
+            let accepted = match adapter::read_body(&receiver, &headers, payload, deadline).await {
+                Ok(body) => adapter::accept(&receiver, &headers, body, spawn).await,
+                Err(rejection) => Err(rejection),
+            };
+            let claim = match accepted {
+                Ok(accepted) => into_request(&mut request, accepted),
                 Err(rejection) => {
                     let response = request.into_response(answer(&rejection));
                     return Ok(response.map_into_right_body());
                 }
             };
-            request.set_payload(body::replay(delivery.body.clone()));
-            request.extensions_mut().insert(delivery.meta.clone());
-            request.extensions_mut().insert(delivery);
             match service.call(request).await {
                 Ok(response) => {
                     claim.finish(to_core(response.status())).await;
@@ -137,7 +147,9 @@ where
                 }
                 // An error that reaches this middleware is answered with its own status.
                 Err(error) => {
-                    claim.finish(to_core(error.as_response_error().status_code())).await;
+                    claim
+                        .finish(to_core(error.as_response_error().status_code()))
+                        .await;
                     Err(error)
                 }
             }

@@ -218,8 +218,15 @@ async fn middleware_outside_the_guard_sees_its_rejections() {
     let duplicate = call_service(&*app, signed("outer-1").to_request()).await;
     assert_eq!(duplicate.status(), 200);
     assert_eq!(
-        duplicate.headers().get("webhook-guard-duplicate").map(|v| v.as_bytes()),
+        duplicate
+            .headers()
+            .get("webhook-guard-duplicate")
+            .map(|v| v.as_bytes()),
         Some(&b"true"[..])
     );
-    assert_eq!(outer(&duplicate).as_deref(), Some("outer"), "on a 200 duplicate");
+    assert_eq!(
+        outer(&duplicate).as_deref(),
+        Some("outer"),
+        "on a 200 duplicate"
+    );
 }

@@ -16,7 +16,6 @@ use webhook_guard::{
     adapter::{self, Accepted, ClaimGuard, Task},
 };
 
-
 /// The body of a guarded service's responses: the inner service's, or a rejection's text.
 pub type GuardBody<B> = Either<B, Full<Bytes>>;
 
@@ -91,7 +90,9 @@ fn into_request<E: Clone + Send + Sync + 'static>(
 fn spawn(task: Task) {
     match tokio::runtime::Handle::try_current() {
         Ok(runtime) => drop(runtime.spawn(task)),
-        Err(_) => tracing::warn!("no Tokio runtime for a store call; the claim expires with its lease"),
+        Err(_) => {
+            tracing::warn!("no Tokio runtime for a store call; the claim expires with its lease")
+        }
     }
 }
 
@@ -120,16 +121,19 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let receiver = self.receiver.clone();
         let span = adapter::span(&receiver);
+        // Split here, not in the block: the block would keep the request and its parts.
+        let (parts, body) = request.into_parts();
         let future = async move {
-            let (parts, body) = request.into_parts();
             let deadline = tokio::time::sleep(receiver.body_timeout());
-            let accepted = match adapter::accept(&receiver, &parts.headers, body, deadline, spawn)
-                .await
+            let accepted = match adapter::read_body(&receiver, &parts.headers, body, deadline).await
             {
-                Ok(accepted) => accepted,
+                Ok(body) => adapter::accept(&receiver, &parts.headers, body, spawn).await,
+                Err(rejection) => Err(rejection),
+            };
+            let (request, claim) = match accepted.map(|accepted| into_request(parts, accepted)) {
+                Ok(ready) => ready,
                 Err(rejection) => return Ok(answer(&rejection)),
             };
-            let (request, claim) = into_request(parts, accepted);
             match inner.call(request).await {
                 Ok(response) => {
                     claim.finish(response.status()).await;

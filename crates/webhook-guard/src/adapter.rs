@@ -9,8 +9,8 @@
 //! | the framework's | becomes, for the core |
 //! |---|---|
 //! | request headers | a [`Headers`](crate::headers::Headers) (implemented for `http::HeaderMap`) |
-//! | request body | an [`http_body::Body`]: its data frames are copied into the core's buffer as they come |
-//! | timer | the `deadline` future of [`accept`] (`tokio::time::sleep(receiver.body_timeout())`) |
+//! | request body | an [`http_body::Body`], read by [`read_body`] into the core's buffer |
+//! | timer | the `deadline` future of [`read_body`] (`tokio::time::sleep(receiver.body_timeout())`) |
 //! | spawn | a [`Spawn`] for the store calls that outlive a dropped request |
 //!
 //! | the core's | becomes, for the framework |
@@ -39,7 +39,11 @@
 //!     let (parts, body) = request.into_parts();
 //!     let deadline = std::future::pending(); // a real adapter: its runtime's sleep
 //!     let spawn: adapter::Spawn = |task| drop(task); // a real adapter: its runtime's spawn
-//!     match adapter::accept(receiver, &parts.headers, body, deadline, spawn).await {
+//!     let accepted = match adapter::read_body(receiver, &parts.headers, body, deadline).await {
+//!         Ok(body) => adapter::accept(receiver, &parts.headers, body, spawn).await,
+//!         Err(rejection) => Err(rejection),
+//!     };
+//!     match accepted {
 //!         Ok(accepted) => {
 //!             let status = handler(accepted.delivery).await;
 //!             accepted.claim.finish(status).await;
@@ -80,38 +84,47 @@ use std::future::Future;
 
 pub use crate::receiver::{
     Accepted,
-    body::{BodyBuffer, MAX_GROWTH_STEP},
-    claim::{ClaimGuard, Spawn, Task},
+    body::{BodyBuffer, MAX_GROWTH_STEP, ReadBody},
+    claim::{ClaimGuard, Settle, Spawn, Task},
 };
-use crate::{
-    Provider, Receiver,
-    headers::Headers,
-    receiver::Rejection,
-};
+use crate::{Provider, Receiver, headers::Headers, receiver::Rejection};
 
-/// Runs one delivery up to its handler: reads `body` within the receiver's limit
-/// and before `deadline` (the adapter's timer, started at the receiver's
-/// [`body_timeout`](Receiver::body_timeout)), verifies, claims and parses it.
+/// Reads a request's `body` into one buffer, within the receiver's
+/// [`body_limit`](Receiver::body_limit) and before `deadline` (the adapter's timer, set to the
+/// receiver's [`body_timeout`](Receiver::body_timeout)).
 ///
-/// Every rejection is logged and counted here; the adapter answers it as it is. `spawn` runs
-/// the store calls of a claim whose request was dropped.
-///
-/// # Errors
-/// The [`Rejection`] to answer: see its table.
-pub async fn accept<P, H, B, D>(
+/// A `Content-Length` over the limit is refused before a byte is read; a body without one as
+/// soon as it passes the limit. The rejection (413, 408, or 400 for a body that broke off) is
+/// logged and counted here; the adapter answers it as it is.
+pub fn read_body<P, H, B, D>(
     receiver: &Receiver<P>,
     headers: &H,
     body: B,
     deadline: D,
-    spawn: Spawn,
-) -> Result<Accepted<P::Event>, Rejection>
+) -> ReadBody<B, D>
 where
     P: Provider,
     H: Headers,
     B: http_body::Body,
     D: Future<Output = ()>,
 {
-    receiver.accept(headers, body, deadline, spawn).await
+    receiver.read_body(headers, body, deadline)
+}
+
+/// Runs a delivery whose body [`read_body`] read: verifies, claims and parses it.
+///
+/// Every rejection is logged and counted here; the adapter answers it as it is. `spawn` runs
+/// the store calls of a claim whose request was dropped.
+///
+/// # Errors
+/// The [`Rejection`] to answer: see its table.
+pub async fn accept<P: Provider, H: Headers>(
+    receiver: &Receiver<P>,
+    headers: &H,
+    body: bytes::Bytes,
+    spawn: Spawn,
+) -> Result<Accepted<P::Event>, Rejection> {
+    receiver.run(headers, body, spawn).await
 }
 
 /// A `tracing` span for one delivery of `receiver`, with the fields `provider`, `endpoint`,

@@ -1,9 +1,9 @@
 //! The request body: read once, within the limit and the read timeout, into one buffer.
 
 use std::{
-    future::{Future, poll_fn},
-    pin::pin,
-    task::Poll,
+    future::Future,
+    pin::Pin,
+    task::{Context, Poll},
 };
 
 use bytes::{Buf, Bytes};
@@ -30,6 +30,10 @@ const FIRST_CAPACITY: usize = 4 * 1024;
 pub struct BodyBuffer {
     bytes: Vec<u8>,
     limit: usize,
+    announced: Option<usize>,
+    /// The first chunk, kept as it is while it is the whole announced body: most bodies
+    /// arrive in one chunk, and this saves a copy and an allocation.
+    whole: Option<Bytes>,
 }
 
 impl BodyBuffer {
@@ -39,13 +43,40 @@ impl BodyBuffer {
     /// A [`PayloadTooLarge`](RejectionKind::PayloadTooLarge) rejection if `announced` is over
     /// the limit.
     pub fn new(limit: usize, announced: Option<u64>) -> Result<Self, Rejection> {
-        let bytes = match announced {
+        let announced = match announced {
             Some(length) if length > limit as u64 => return Err(too_large(limit)),
             // Within the limit, so it fits in a usize.
-            Some(length) => Vec::with_capacity(usize::try_from(length).unwrap_or(limit)),
-            None => Vec::new(),
+            Some(length) => Some(usize::try_from(length).unwrap_or(limit)),
+            None => None,
         };
-        Ok(Self { bytes, limit })
+        Ok(Self {
+            bytes: Vec::new(),
+            limit,
+            announced,
+            whole: None,
+        })
+    }
+
+    /// Appends the chunk `data`. A first chunk that is the whole announced body is kept as
+    /// it is (for [`Bytes`], without a copy); every other chunk is copied and dropped.
+    ///
+    /// # Errors
+    /// As [`push`](Self::push).
+    pub fn push_buf(&mut self, mut data: impl Buf) -> Result<(), Rejection> {
+        if self.bytes.capacity() == 0
+            && self.whole.is_none()
+            && self.announced == Some(data.remaining())
+        {
+            self.whole = Some(data.copy_to_bytes(data.remaining()));
+            return Ok(());
+        }
+        while data.has_remaining() {
+            let part = data.chunk();
+            let length = part.len();
+            self.push(part)?;
+            data.advance(length);
+        }
+        Ok(())
     }
 
     /// Appends `chunk`.
@@ -54,9 +85,19 @@ impl BodyBuffer {
     /// A [`PayloadTooLarge`](RejectionKind::PayloadTooLarge) rejection as soon as the body
     /// passes the limit; the chunk is not kept.
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), Rejection> {
+        if let Some(whole) = self.whole.take() {
+            // More than announced (a server that does not enforce Content-Length).
+            self.bytes.reserve_exact(whole.len() + chunk.len());
+            self.bytes.extend_from_slice(&whole);
+        }
         let needed = self.bytes.len() + chunk.len();
         if needed > self.limit {
             return Err(too_large(self.limit));
+        }
+        if self.bytes.capacity() == 0
+            && let Some(announced) = self.announced
+        {
+            self.bytes.reserve_exact(announced.max(needed));
         }
         if needed > self.bytes.capacity() {
             let capacity = self.bytes.capacity();
@@ -71,25 +112,28 @@ impl BodyBuffer {
     /// The bytes so far.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.bytes.len()
+        self.whole.as_ref().map_or(self.bytes.len(), Bytes::len)
     }
 
     /// `true` before the first byte.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
+        self.len() == 0
     }
 
-    /// The memory the buffer holds, in bytes.
+    /// The memory the buffer itself holds, in bytes (a whole first chunk kept as it is
+    /// counts as its length).
     #[must_use]
     pub fn capacity(&self) -> usize {
-        self.bytes.capacity()
+        self.whole
+            .as_ref()
+            .map_or(self.bytes.capacity(), Bytes::len)
     }
 
     /// The whole body. No copy is made: the buffer becomes the [`Bytes`].
     #[must_use]
     pub fn finish(self) -> Bytes {
-        Bytes::from(self.bytes)
+        self.whole.unwrap_or_else(|| Bytes::from(self.bytes))
     }
 }
 
@@ -114,52 +158,102 @@ pub(crate) fn announced_length<H: Headers + ?Sized>(headers: &H) -> Option<u64> 
     }
 }
 
-/// Reads `body`'s data frames to its end into one buffer, unless `deadline` comes first.
-/// Trailers are skipped.
-pub(crate) async fn read<B, D>(
-    mut buffer: BodyBuffer,
-    body: B,
-    deadline: D,
+pin_project_lite::pin_project! {
+    /// The future of [`adapter::read_body`](crate::adapter::read_body): reads a body's data
+    /// frames to its end into one [`BodyBuffer`], unless the deadline comes first (trailers
+    /// are skipped), and records a rejection where it makes one.
+    #[must_use = "futures do nothing unless polled"]
+    pub struct ReadBody<B, D> {
+        #[pin]
+        body: B,
+        #[pin]
+        deadline: D,
+        buffer: Result<BodyBuffer, Option<Rejection>>,
+        timeout: std::time::Duration,
+        provider: std::sync::Arc<str>,
+    }
+}
+
+impl<B, D> ReadBody<B, D> {
+    pub(crate) fn new(
+        buffer: Result<BodyBuffer, Rejection>,
+        body: B,
+        deadline: D,
+        timeout: std::time::Duration,
+        provider: std::sync::Arc<str>,
+    ) -> Self {
+        Self {
+            body,
+            deadline,
+            buffer: buffer.map_err(Some),
+            timeout,
+            provider,
+        }
+    }
+}
+
+impl<B, D> std::fmt::Debug for ReadBody<B, D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadBody")
+            .field("buffer", &self.buffer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B: Body, D: Future<Output = ()>> Future for ReadBody<B, D> {
+    type Output = Result<Bytes, Rejection>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let result = match poll_read(this.body, this.deadline, this.buffer, *this.timeout, cx) {
+            Poll::Ready(result) => result,
+            Poll::Pending => return Poll::Pending,
+        };
+        if let Err(rejection) = &result {
+            rejection.record(this.provider);
+        }
+        Poll::Ready(result)
+    }
+}
+
+fn poll_read<B: Body, D: Future<Output = ()>>(
+    mut body: Pin<&mut B>,
+    deadline: Pin<&mut D>,
+    state: &mut Result<BodyBuffer, Option<Rejection>>,
     timeout: std::time::Duration,
-) -> Result<Bytes, Rejection>
-where
-    B: Body,
-    D: Future<Output = ()>,
-{
-    let mut body = pin!(body);
-    let mut deadline = pin!(deadline);
-    poll_fn(|cx| {
-        if deadline.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(Err(Rejection::new(
-                RejectionKind::BodyTimeout { after: timeout },
-                None,
-            )));
+    cx: &mut Context<'_>,
+) -> Poll<Result<Bytes, Rejection>> {
+    let buffer = match state {
+        Ok(buffer) => buffer,
+        Err(refused) => {
+            return refused
+                .take()
+                .map_or(Poll::Pending, |r| Poll::Ready(Err(r)));
         }
-        loop {
-            match body.as_mut().poll_frame(cx) {
-                Poll::Ready(Some(Ok(frame))) => {
-                    let Ok(mut chunk) = frame.into_data() else {
-                        continue;
-                    };
-                    while chunk.has_remaining() {
-                        let part = chunk.chunk();
-                        let length = part.len();
-                        if let Err(rejection) = buffer.push(part) {
-                            return Poll::Ready(Err(rejection));
-                        }
-                        chunk.advance(length);
-                    }
+    };
+    if deadline.poll(cx).is_ready() {
+        let kind = RejectionKind::BodyTimeout { after: timeout };
+        return Poll::Ready(Err(Rejection::new(kind, None)));
+    }
+    loop {
+        match body.as_mut().poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Ok(data) = frame.into_data()
+                    && let Err(rejection) = buffer.push_buf(data)
+                {
+                    return Poll::Ready(Err(rejection));
                 }
-                Poll::Ready(Some(Err(_))) => {
-                    return Poll::Ready(Err(Rejection::new(RejectionKind::UnreadableBody, None)));
-                }
-                Poll::Ready(None) => return Poll::Ready(Ok(())),
-                Poll::Pending => return Poll::Pending,
             }
+            Poll::Ready(Some(Err(_))) => {
+                return Poll::Ready(Err(Rejection::new(RejectionKind::UnreadableBody, None)));
+            }
+            Poll::Ready(None) => {
+                let finished = std::mem::replace(state, Err(None));
+                return Poll::Ready(Ok(finished.map(BodyBuffer::finish).unwrap_or_default()));
+            }
+            Poll::Pending => return Poll::Pending,
         }
-    })
-    .await?;
-    Ok(buffer.finish())
+    }
 }
 
 #[cfg(test)]
@@ -169,11 +263,16 @@ mod tests {
     #[test]
     fn an_announced_length_is_reserved_once_and_checked_against_the_limit() {
         let mut buffer = BodyBuffer::new(1000, Some(600)).expect("within the limit");
+        buffer.push(b"x").expect("fits");
         assert_eq!(buffer.capacity(), 600);
-        for _ in 0..600 {
+        for _ in 1..600 {
             buffer.push(b"x").expect("fits");
         }
-        assert_eq!(buffer.capacity(), 600, "no growth past the announced length");
+        assert_eq!(
+            buffer.capacity(),
+            600,
+            "no growth past the announced length"
+        );
         assert_eq!(buffer.finish().len(), 600);
         let refused = BodyBuffer::new(1000, Some(1001)).expect_err("over the limit");
         assert_eq!(refused.status(), http::StatusCode::PAYLOAD_TOO_LARGE);
@@ -206,6 +305,26 @@ mod tests {
             refused.kind(),
             &RejectionKind::PayloadTooLarge { limit: 10 }
         );
+    }
+
+    #[test]
+    fn a_whole_first_chunk_is_kept_without_a_copy_and_joined_if_more_comes() {
+        let whole = Bytes::from_static(b"0123456789");
+        let mut buffer = BodyBuffer::new(100, Some(10)).expect("within the limit");
+        buffer.push_buf(whole.clone()).expect("fits");
+        let body = buffer.finish();
+        assert_eq!(body.as_ptr(), whole.as_ptr(), "the same bytes, not a copy");
+
+        let mut buffer = BodyBuffer::new(100, Some(10)).expect("within the limit");
+        buffer.push_buf(whole.clone()).expect("fits");
+        buffer.push_buf(&b"!"[..]).expect("fits the limit");
+        assert_eq!(buffer.finish(), &b"0123456789!"[..]);
+
+        let mut buffer = BodyBuffer::new(100, Some(10)).expect("within the limit");
+        buffer.push_buf(&b"01234"[..]).expect("fits");
+        buffer.push_buf(&b"56789"[..]).expect("fits");
+        assert_eq!(buffer.capacity(), 10);
+        assert_eq!(buffer.finish(), &b"0123456789"[..]);
     }
 
     #[test]

@@ -87,34 +87,46 @@ impl ClaimGuard {
 
     /// Settles the claim with the handler's `status`: completes it after a 2xx (outcome
     /// `processed`), releases it otherwise (`handler_failed`). A store error is logged; the
-    /// claim then expires with its lease.
-    pub async fn finish(mut self, status: StatusCode) {
+    /// claim then expires with its lease. The returned future is small; dropped before its
+    /// end, it finishes the store call in the background.
+    pub fn finish(mut self, status: StatusCode) -> Settle {
         let processed = status.is_success();
         self.disarm(if processed {
             Outcome::Processed
         } else {
             Outcome::HandlerFailed
         });
-        if let Some(held) = self.held.take() {
-            Detached::new(held.settle(processed), self.spawn).await;
-        }
+        Settle(
+            self.held
+                .take()
+                .map(|held| Detached::new(held.settle(processed), self.spawn)),
+        )
     }
 
     /// Releases the claim of a handler that failed without answering (outcome
     /// `handler_failed`), so the provider's retry is processed.
-    pub async fn release(mut self) {
+    pub fn release(mut self) -> Settle {
         self.disarm(Outcome::HandlerFailed);
-        if let Some(held) = self.held.take() {
-            Detached::new(held.settle(false), self.spawn).await;
-        }
+        Settle(
+            self.held
+                .take()
+                .map(|held| Detached::new(held.settle(false), self.spawn)),
+        )
     }
 
-    /// Releases the claim of a delivery refused after its claim (a malformed body); the
-    /// rejection records the outcome.
-    pub(crate) async fn reject(mut self) {
+    /// Releases the claim of a delivery refused after its claim (a malformed body), at once
+    /// or in the background; the rejection records the outcome.
+    pub(crate) fn reject(mut self) {
         self.armed = false;
+        self.release_in_background();
+    }
+
+    fn release_in_background(&mut self) {
         if let Some(held) = self.held.take() {
-            Detached::new(held.settle(false), self.spawn).await;
+            let mut release = Detached::new(held.settle(false), self.spawn);
+            // Polled once here: a store that answers at once is done before this returns; the
+            // rest is spawned when `release` drops.
+            let _ = Pin::new(&mut release).poll(&mut Context::from_waker(Waker::noop()));
         }
     }
 
@@ -136,12 +148,7 @@ impl Drop for ClaimGuard {
         };
         tracing::debug!(%outcome, "delivery not finished; releasing its claim");
         outcome.record(&self.provider);
-        if let Some(held) = self.held.take() {
-            let mut release = Detached::new(held.settle(false), self.spawn);
-            // Polled once here: a store that answers at once is done before the drop returns;
-            // the rest is spawned when `release` drops.
-            let _ = Pin::new(&mut release).poll(&mut Context::from_waker(Waker::noop()));
-        }
+        self.release_in_background();
     }
 }
 
@@ -155,11 +162,36 @@ impl fmt::Debug for ClaimGuard {
     }
 }
 
+/// The store call of [`ClaimGuard::finish`] or [`ClaimGuard::release`]; if dropped before its
+/// end, the call finishes on the adapter's runtime.
+#[derive(Debug)]
+#[must_use = "the claim is settled when this future is awaited or dropped"]
+pub struct Settle(Option<Detached>);
+
+impl Future for Settle {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match self.0.as_mut() {
+            Some(detached) => Pin::new(detached).poll(cx),
+            None => Poll::Ready(()),
+        }
+    }
+}
+
 /// A task awaited in place that, if dropped before its end, finishes on the adapter's
 /// runtime: a store call is never cut off half-way.
 struct Detached {
     task: Option<Task>,
     spawn: Spawn,
+}
+
+impl fmt::Debug for Detached {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Detached")
+            .field("done", &self.task.is_none())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Detached {

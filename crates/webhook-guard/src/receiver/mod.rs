@@ -14,7 +14,8 @@
 //!
 //! Every rejection and every outcome is logged and counted here, once. A framework adapter
 //! (`webhook-guard-tower`, `webhook-guard-actix`) only translates: it hands the core its
-//! request's headers and body chunks through [`adapter::accept`](crate::adapter::accept), turns
+//! request's headers and body through [`adapter::read_body`](crate::adapter::read_body) and
+//! [`adapter::accept`](crate::adapter::accept), turns
 //! a [`Rejection`] into its framework's response, runs the handler with the [`Delivery`], and
 //! finishes the claim with the handler's status.
 //!
@@ -33,14 +34,14 @@
 //!   "data":{"monitor_id":"monitor_1","event":{"event_group_id":"mevtgrp_1"}}}"#);
 //! let headers = parallel.sign_headers("whevent_1", 1_761_577_000, body.as_bytes()).to_header_map();
 //! let receiver = Receiver::builder(parallel).clock(ManualClock::at_unix_seconds(1_761_577_000)).build()?;
-//! let no_deadline = std::future::pending::<()>;
 //! let no_runtime: adapter::Spawn = |_task| {};
 //!
-//! let accepted = adapter::accept(&receiver, &headers, body.clone(), no_deadline(), no_runtime).await?;
+//! let read = adapter::read_body(&receiver, &headers, body, std::future::pending()).await?;
+//! let accepted = adapter::accept(&receiver, &headers, read.clone(), no_runtime).await?;
 //! assert!(matches!(accepted.delivery.event, Event::MonitorEventDetected(_)));
 //! accepted.claim.finish(http::StatusCode::OK).await; // the handler answered 200
 //!
-//! let again = adapter::accept(&receiver, &headers, body, no_deadline(), no_runtime).await;
+//! let again = adapter::accept(&receiver, &headers, read, no_runtime).await;
 //! let rejection = again.expect_err("a duplicate");
 //! assert_eq!(rejection.kind(), &RejectionKind::Duplicate);
 //! assert_eq!(rejection.status(), http::StatusCode::OK);
@@ -54,7 +55,7 @@ pub(crate) mod claim;
 mod missing;
 mod rejection;
 
-use std::{fmt, future::Future, sync::Arc, time::Duration};
+use std::{fmt, sync::Arc, time::Duration};
 
 use bytes::Bytes;
 use http::HeaderValue;
@@ -311,88 +312,68 @@ impl<P: Provider> Receiver<P> {
         )
     }
 
-    /// The whole flow up to the handler; see [`adapter::accept`](crate::adapter::accept).
-    pub(crate) async fn accept<H, B, D>(
+    /// Verify, claim, parse, for [`adapter::accept`](crate::adapter::accept). Every
+    /// rejection is recorded where it is made. (One `async fn` whose awaits hold little: its
+    /// future stays well under 1 KiB.)
+    pub(crate) async fn run(
         &self,
-        headers: &H,
-        body: B,
-        deadline: D,
+        headers: &impl Headers,
+        body: Bytes,
         spawn: Spawn,
-    ) -> Result<Accepted<P::Event>, Rejection>
-    where
-        H: Headers,
-        B: http_body::Body,
-        D: Future<Output = ()>,
-    {
-        let result = self.run(headers, body, deadline, spawn).await;
-        if let Err(rejection) = &result {
-            rejection.record(&self.inner.provider_name);
-        }
-        result
-    }
-
-    async fn run<H, B, D>(
-        &self,
-        headers: &H,
-        body: B,
-        deadline: D,
-        spawn: Spawn,
-    ) -> Result<Accepted<P::Event>, Rejection>
-    where
-        H: Headers,
-        B: http_body::Body,
-        D: Future<Output = ()>,
-    {
+    ) -> Result<Accepted<P::Event>, Rejection> {
         let inner = &*self.inner;
-        let buffer = BodyBuffer::new(inner.body_limit, body::announced_length(headers))?;
-        let body = body::read(buffer, body, deadline, inner.body_timeout).await?;
+        let rejected = |rejection: Rejection| {
+            rejection.record(&inner.provider_name);
+            rejection
+        };
         let now = inner.clock.unix_seconds();
         let authenticity = inner
             .provider
             .authenticate(headers, &body, now)
-            .map_err(|e| Rejection::new(RejectionKind::Unauthorized(e), None))?;
+            .map_err(|e| rejected(Rejection::new(RejectionKind::Unauthorized(e), None)))?;
         let delivery_id = inner
             .provider
             .delivery_id(headers, &body)
-            .map_err(|e| Rejection::new(RejectionKind::Malformed(e), None))?;
+            .map_err(|e| rejected(Rejection::new(RejectionKind::Malformed(e), None)))?;
         let span = tracing::Span::current();
         span.record("delivery_id", tracing::field::display(delivery_id.as_str()));
 
         let key = format!("{}{}", inner.key_prefix, delivery_id.as_str());
-        let held = match inner.store.claim(&key, inner.lease).await {
+        let claimed = inner.store.claim(&key, inner.lease).await;
+        let held = match claimed {
             Ok(Claim::Claimed(token)) => Some(Held {
                 store: Arc::clone(&inner.store),
                 key,
                 token,
                 retention: inner.retention,
             }),
-            Ok(Claim::Done) => return Err(Rejection::new(RejectionKind::Duplicate, None)),
+            Ok(Claim::Done) => {
+                return Err(rejected(Rejection::new(RejectionKind::Duplicate, None)));
+            }
             Ok(Claim::InFlight) => {
-                return Err(Rejection::new(
-                    RejectionKind::InFlight,
-                    Some(inner.retry_after),
-                ));
+                let after = Some(inner.retry_after);
+                return Err(rejected(Rejection::new(RejectionKind::InFlight, after)));
             }
             Err(error) if inner.fail_mode == FailMode::Open => {
                 tracing::warn!(%error, "dedup store failed; processing without deduplication (fail-open)");
                 None
             }
             Err(error) => {
-                return Err(Rejection::new(
-                    RejectionKind::StoreUnavailable(error),
-                    Some(inner.retry_after),
-                ));
+                let kind = RejectionKind::StoreUnavailable(error);
+                return Err(rejected(Rejection::new(kind, Some(inner.retry_after))));
             }
         };
         let deduplicated = held.is_some();
         // From here on the claim is released if the delivery goes no further.
         let claim = ClaimGuard::new(held, Arc::clone(&inner.provider_name), spawn);
-
         let event = match inner.provider.parse(headers, &body) {
             Ok(event) => event,
             Err(error) => {
-                claim.reject().await;
-                return Err(Rejection::new(RejectionKind::Malformed(error), None));
+                claim.reject();
+                return Err(rejected(Rejection::new(
+                    RejectionKind::Malformed(error),
+                    None,
+                )));
             }
         };
         span.record("event_type", tracing::field::display(event.event_type()));
@@ -409,6 +390,19 @@ impl<P: Provider> Receiver<P> {
             delivery: Delivery { event, meta, body },
             claim,
         })
+    }
+
+    /// The body reader of one request, with this receiver's limit and read timeout.
+    pub(crate) fn read_body<B, D>(
+        &self,
+        headers: &impl Headers,
+        body: B,
+        deadline: D,
+    ) -> body::ReadBody<B, D> {
+        let inner = &*self.inner;
+        let buffer = BodyBuffer::new(inner.body_limit, body::announced_length(headers));
+        let provider = Arc::clone(&inner.provider_name);
+        body::ReadBody::new(buffer, body, deadline, inner.body_timeout, provider)
     }
 }
 
