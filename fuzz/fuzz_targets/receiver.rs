@@ -20,7 +20,8 @@ fn accept<H: webhook_guard::headers::Headers>(
 ) -> Result<adapter::Accepted<webhook_guard::parseflow::Event>, webhook_guard::Rejection> {
     let no_runtime: adapter::Spawn = |_| {};
     let body = Full::new(body.clone());
-    let body = block_on(adapter::read_body(receiver, headers, body, std::future::pending()))?;
+    let no_timer = |_| std::future::pending::<()>();
+    let body = block_on(adapter::read_body(receiver, headers, body, no_timer))?;
     block_on(adapter::accept(receiver, headers, body, no_runtime))
 }
 

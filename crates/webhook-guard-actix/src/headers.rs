@@ -1,6 +1,8 @@
 //! [`ActixHeaders`].
 
-use actix_web::http::header::HeaderMap;
+use std::cell::RefCell;
+
+use actix_web::http::header::{HeaderMap, HeaderName as ActixName};
 use webhook_guard::headers::{HeaderEntry, HeaderName, Headers};
 
 /// actix-web's header map seen through the core's [`Headers`] lookup, borrowed: nothing is
@@ -23,17 +25,30 @@ pub struct ActixHeaders<'a>(pub &'a HeaderMap);
 
 impl Headers for ActixHeaders<'_> {
     fn entry(&self, name: &HeaderName) -> HeaderEntry<'_> {
-        // actix keeps names in lowercase, as `HeaderName::as_str` gives them. A scan of the
-        // few headers of a request costs less than building an actix name for each lookup.
-        let mut found = HeaderEntry::Absent;
-        for (key, value) in self.0.iter() {
-            if key.as_str() == name.as_str() {
-                if found != HeaderEntry::Absent {
-                    return HeaderEntry::Repeated;
-                }
-                found = HeaderEntry::Single(value.as_bytes());
-            }
+        // actix-web 4 names are `http` 0.2 names: converting one per lookup would parse it (and
+        // allocate, for a custom name), and scanning the map costs more than a hash lookup. A
+        // receiver asks for the same few names on every request, so each thread converts each
+        // name once.
+        thread_local! {
+            static NAMES: RefCell<Vec<(HeaderName, ActixName)>> = const { RefCell::new(Vec::new()) };
         }
-        found
+        let Some(actix_name) = NAMES.with_borrow_mut(|names| {
+            if let Some((_, known)) = names.iter().find(|(core, _)| core == name) {
+                return Some(known.clone());
+            }
+            let converted = ActixName::from_bytes(name.as_str().as_bytes()).ok()?;
+            if names.len() < 64 {
+                names.push((name.clone(), converted.clone()));
+            }
+            Some(converted)
+        }) else {
+            return HeaderEntry::Absent;
+        };
+        let mut values = self.0.get_all(actix_name);
+        match (values.next(), values.next()) {
+            (None, _) => HeaderEntry::Absent,
+            (Some(value), None) => HeaderEntry::Single(value.as_bytes()),
+            (Some(_), Some(_)) => HeaderEntry::Repeated,
+        }
     }
 }

@@ -127,14 +127,14 @@ where
         let span = adapter::span(&receiver);
         let future = async move {
             let payload = body::Chunks(request.take_payload());
-            let deadline = actix_web::rt::time::sleep(receiver.body_timeout());
+            let sleep = actix_web::rt::time::sleep;
             let headers = ActixHeaders(request.headers());
-            let accepted = match adapter::read_body(&receiver, &headers, payload, deadline).await {
+            let accepted = match adapter::read_body(&receiver, &headers, payload, sleep).await {
                 Ok(body) => adapter::accept(&receiver, &headers, body, spawn).await,
                 Err(rejection) => Err(rejection),
             };
-            let claim = match accepted {
-                Ok(accepted) => into_request(&mut request, accepted),
+            let claim = match accepted.map(|accepted| into_request(&mut request, accepted)) {
+                Ok(claim) => claim,
                 Err(rejection) => {
                     let response = request.into_response(answer(&rejection));
                     return Ok(response.map_into_right_body());

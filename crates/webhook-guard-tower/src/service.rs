@@ -124,9 +124,8 @@ where
         // Split here, not in the block: the block would keep the request and its parts.
         let (parts, body) = request.into_parts();
         let future = async move {
-            let deadline = tokio::time::sleep(receiver.body_timeout());
-            let accepted = match adapter::read_body(&receiver, &parts.headers, body, deadline).await
-            {
+            let sleep = tokio::time::sleep;
+            let accepted = match adapter::read_body(&receiver, &parts.headers, body, sleep).await {
                 Ok(body) => adapter::accept(&receiver, &parts.headers, body, spawn).await,
                 Err(rejection) => Err(rejection),
             };

@@ -8,9 +8,9 @@
 //!
 //! | the framework's | becomes, for the core |
 //! |---|---|
-//! | request headers | a [`Headers`](crate::headers::Headers) (implemented for `http::HeaderMap`) |
+//! | request headers | a [`Headers`] (implemented for `http::HeaderMap`) |
 //! | request body | an [`http_body::Body`], read by [`read_body`] into the core's buffer |
-//! | timer | the `deadline` future of [`read_body`] (`tokio::time::sleep(receiver.body_timeout())`) |
+//! | timer | the `sleep` function of [`read_body`] (`tokio::time::sleep`) |
 //! | spawn | a [`Spawn`] for the store calls that outlive a dropped request |
 //!
 //! | the core's | becomes, for the framework |
@@ -37,9 +37,9 @@
 //!     handler: impl AsyncFnOnce(Delivery<P::Event>) -> StatusCode,
 //! ) -> Response<String> {
 //!     let (parts, body) = request.into_parts();
-//!     let deadline = std::future::pending(); // a real adapter: its runtime's sleep
+//!     let sleep = |_| std::future::pending(); // a real adapter: its runtime's sleep
 //!     let spawn: adapter::Spawn = |task| drop(task); // a real adapter: its runtime's spawn
-//!     let accepted = match adapter::read_body(receiver, &parts.headers, body, deadline).await {
+//!     let accepted = match adapter::read_body(receiver, &parts.headers, body, sleep).await {
 //!         Ok(body) => adapter::accept(receiver, &parts.headers, body, spawn).await,
 //!         Err(rejection) => Err(rejection),
 //!     };
@@ -90,25 +90,27 @@ pub use crate::receiver::{
 use crate::{Provider, Receiver, headers::Headers, receiver::Rejection};
 
 /// Reads a request's `body` into one buffer, within the receiver's
-/// [`body_limit`](Receiver::body_limit) and before `deadline` (the adapter's timer, set to the
-/// receiver's [`body_timeout`](Receiver::body_timeout)).
+/// [`body_limit`](Receiver::body_limit) and [`body_timeout`](Receiver::body_timeout).
 ///
-/// A `Content-Length` over the limit is refused before a byte is read; a body without one as
-/// soon as it passes the limit. The rejection (413, 408, or 400 for a body that broke off) is
-/// logged and counted here; the adapter answers it as it is.
-pub fn read_body<P, H, B, D>(
+/// `sleep` is the adapter's timer (`tokio::time::sleep`, say); it is called with the timeout
+/// the first time the body is not all there, so a body that arrives with its headers costs no
+/// timer at all. A `Content-Length` over the limit is refused before a byte is read; a body
+/// without one as soon as it passes the limit. The rejection (413, 408, or 400 for a body that
+/// broke off) is logged and counted here; the adapter answers it as it is.
+pub fn read_body<P, H, B, S, D>(
     receiver: &Receiver<P>,
     headers: &H,
     body: B,
-    deadline: D,
-) -> ReadBody<B, D>
+    sleep: S,
+) -> ReadBody<B, S, D>
 where
     P: Provider,
     H: Headers,
     B: http_body::Body,
+    S: Fn(std::time::Duration) -> D,
     D: Future<Output = ()>,
 {
-    receiver.read_body(headers, body, deadline)
+    receiver.read_body(headers, body, sleep)
 }
 
 /// Runs a delivery whose body [`read_body`] read: verifies, claims and parses it.

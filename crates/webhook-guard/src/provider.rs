@@ -49,7 +49,7 @@ impl Authenticity {
 ///
 /// Always non-empty UTF-8 of at most [`MAX_DELIVERY_ID_LEN`] bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct DeliveryId(String);
+pub struct DeliveryId(std::sync::Arc<str>);
 
 impl DeliveryId {
     /// Checks an id taken from `source` (a header name or a body field, for error messages).
@@ -68,7 +68,8 @@ impl DeliveryId {
         if text.chars().any(char::is_control) {
             return Err(invalid("it contains control characters"));
         }
-        Ok(Self(text.to_owned()))
+        // Shared: the metadata is cloned into the request for the handler's extractors.
+        Ok(Self(std::sync::Arc::from(text)))
     }
 
     /// The id as text.

@@ -163,28 +163,32 @@ pin_project_lite::pin_project! {
     /// frames to its end into one [`BodyBuffer`], unless the deadline comes first (trailers
     /// are skipped), and records a rejection where it makes one.
     #[must_use = "futures do nothing unless polled"]
-    pub struct ReadBody<B, D> {
+    pub struct ReadBody<B, S, D> {
         #[pin]
         body: B,
+        // Started the first time the body is not there yet: a body that arrives with its
+        // headers never reads the clock or registers a timer.
         #[pin]
-        deadline: D,
+        deadline: Option<D>,
+        sleep: S,
         buffer: Result<BodyBuffer, Option<Rejection>>,
         timeout: std::time::Duration,
         provider: std::sync::Arc<str>,
     }
 }
 
-impl<B, D> ReadBody<B, D> {
+impl<B, S, D> ReadBody<B, S, D> {
     pub(crate) fn new(
         buffer: Result<BodyBuffer, Rejection>,
         body: B,
-        deadline: D,
+        sleep: S,
         timeout: std::time::Duration,
         provider: std::sync::Arc<str>,
     ) -> Self {
         Self {
             body,
-            deadline,
+            deadline: None,
+            sleep,
             buffer: buffer.map_err(Some),
             timeout,
             provider,
@@ -192,7 +196,7 @@ impl<B, D> ReadBody<B, D> {
     }
 }
 
-impl<B, D> std::fmt::Debug for ReadBody<B, D> {
+impl<B, S, D> std::fmt::Debug for ReadBody<B, S, D> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ReadBody")
             .field("buffer", &self.buffer)
@@ -200,14 +204,33 @@ impl<B, D> std::fmt::Debug for ReadBody<B, D> {
     }
 }
 
-impl<B: Body, D: Future<Output = ()>> Future for ReadBody<B, D> {
+impl<B, S, D> Future for ReadBody<B, S, D>
+where
+    B: Body,
+    S: Fn(std::time::Duration) -> D,
+    D: Future<Output = ()>,
+{
     type Output = Result<Bytes, Rejection>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let result = match poll_read(this.body, this.deadline, this.buffer, *this.timeout, cx) {
+        let result = match poll_read(this.body, this.buffer, cx) {
+            Poll::Pending => {
+                let mut deadline = this.deadline;
+                if deadline.is_none() {
+                    deadline.set(Some((this.sleep)(*this.timeout)));
+                }
+                match deadline.as_pin_mut().map(|deadline| deadline.poll(cx)) {
+                    Some(Poll::Ready(())) => {
+                        let kind = RejectionKind::BodyTimeout {
+                            after: *this.timeout,
+                        };
+                        Err(Rejection::new(kind, None))
+                    }
+                    _ => return Poll::Pending,
+                }
+            }
             Poll::Ready(result) => result,
-            Poll::Pending => return Poll::Pending,
         };
         if let Err(rejection) = &result {
             rejection.record(this.provider);
@@ -216,11 +239,10 @@ impl<B: Body, D: Future<Output = ()>> Future for ReadBody<B, D> {
     }
 }
 
-fn poll_read<B: Body, D: Future<Output = ()>>(
+/// Reads what the body has now; `Pending` when it needs to wait.
+fn poll_read<B: Body>(
     mut body: Pin<&mut B>,
-    deadline: Pin<&mut D>,
     state: &mut Result<BodyBuffer, Option<Rejection>>,
-    timeout: std::time::Duration,
     cx: &mut Context<'_>,
 ) -> Poll<Result<Bytes, Rejection>> {
     let buffer = match state {
@@ -231,10 +253,6 @@ fn poll_read<B: Body, D: Future<Output = ()>>(
                 .map_or(Poll::Pending, |r| Poll::Ready(Err(r)));
         }
     };
-    if deadline.poll(cx).is_ready() {
-        let kind = RejectionKind::BodyTimeout { after: timeout };
-        return Poll::Ready(Err(Rejection::new(kind, None)));
-    }
     loop {
         match body.as_mut().poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {

@@ -36,7 +36,8 @@
 //! let receiver = Receiver::builder(parallel).clock(ManualClock::at_unix_seconds(1_761_577_000)).build()?;
 //! let no_runtime: adapter::Spawn = |_task| {};
 //!
-//! let read = adapter::read_body(&receiver, &headers, body, std::future::pending()).await?;
+//! let no_timer = |_| std::future::pending::<()>();
+//! let read = adapter::read_body(&receiver, &headers, body, no_timer).await?;
 //! let accepted = adapter::accept(&receiver, &headers, read.clone(), no_runtime).await?;
 //! assert!(matches!(accepted.delivery.event, Event::MonitorEventDetected(_)));
 //! accepted.claim.finish(http::StatusCode::OK).await; // the handler answered 200
@@ -393,16 +394,16 @@ impl<P: Provider> Receiver<P> {
     }
 
     /// The body reader of one request, with this receiver's limit and read timeout.
-    pub(crate) fn read_body<B, D>(
+    pub(crate) fn read_body<B, S, D>(
         &self,
         headers: &impl Headers,
         body: B,
-        deadline: D,
-    ) -> body::ReadBody<B, D> {
+        sleep: S,
+    ) -> body::ReadBody<B, S, D> {
         let inner = &*self.inner;
         let buffer = BodyBuffer::new(inner.body_limit, body::announced_length(headers));
         let provider = Arc::clone(&inner.provider_name);
-        body::ReadBody::new(buffer, body, deadline, inner.body_timeout, provider)
+        body::ReadBody::new(buffer, body, sleep, inner.body_timeout, provider)
     }
 }
 

@@ -1,0 +1,83 @@
+//! What a user would write instead of the guard: read the body, verify Standard Webhooks v1
+//! with `hmac` + `base64` + `subtle` (tolerance included), claim the id in a
+//! `Mutex<HashMap>`, parse the typed Parallel event, mark the id done. Shared by the
+//! benchmarks that compare the guard with it.
+
+use webhook_guard::scheme::unix_now;
+
+/// The demo secret both benchmarks sign with.
+pub(crate) const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// What a user would write instead of the guard, shared by the axum and actix rows.
+pub(crate) struct HandWritten {
+    key: Vec<u8>,
+    /// Delivery id -> done (`false` while in flight).
+    seen: std::sync::Mutex<std::collections::HashMap<String, bool>>,
+}
+
+impl HandWritten {
+    pub(crate) fn new() -> Self {
+        use base64::Engine as _;
+        let key = base64::engine::general_purpose::STANDARD
+            .decode(SECRET.trim_start_matches("whsec_"))
+            .expect("secret");
+        Self {
+            key,
+            seen: std::sync::Mutex::default(),
+        }
+    }
+
+    /// The whole job, from the three headers and the body to a status.
+    pub(crate) fn handle(
+        &self,
+        id: Option<&[u8]>,
+        timestamp: Option<&[u8]>,
+        signature: Option<&[u8]>,
+        body: &[u8],
+    ) -> u16 {
+        use base64::Engine as _;
+        use hmac::{KeyInit as _, Mac as _};
+        use subtle::ConstantTimeEq as _;
+        let (Some(id), Some(timestamp), Some(signature)) = (id, timestamp, signature) else {
+            return 401;
+        };
+        let Some(sent) = std::str::from_utf8(timestamp)
+            .ok()
+            .and_then(|t| t.parse::<i64>().ok())
+        else {
+            return 401;
+        };
+        if (unix_now() - sent).abs() > 300 {
+            return 401;
+        }
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.key).expect("key");
+        mac.update(id);
+        mac.update(b".");
+        mac.update(timestamp);
+        mac.update(b".");
+        mac.update(body);
+        let expected = mac.finalize().into_bytes();
+        let verified = signature.split(|b| *b == b' ').any(|part| {
+            part.strip_prefix(b"v1,")
+                .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+                .is_some_and(|tag| bool::from(tag.ct_eq(&expected)))
+        });
+        let Some(id) = verified.then(|| String::from_utf8_lossy(id).into_owned()) else {
+            return 401;
+        };
+        {
+            let mut seen = self.seen.lock().expect("lock");
+            if let Some(done) = seen.get(&id) {
+                return if *done { 200 } else { 409 };
+            }
+            seen.insert(id.clone(), false);
+        }
+        let Ok(event) = webhook_guard::parallel::Event::from_json(body) else {
+            self.seen.lock().expect("lock").remove(&id);
+            return 400;
+        };
+        std::hint::black_box(&event);
+        self.seen.lock().expect("lock").insert(id, true);
+        200
+    }
+}
