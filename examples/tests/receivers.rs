@@ -139,7 +139,8 @@ async fn script(running: &Running) -> Vec<String> {
     // 20 concurrent copies of one new delivery: one is processed; whether each other copy
     // finds it in flight (409) or completed (200 duplicate) depends on timing, so the step
     // records how many were processed and that every other answer is one of those two.
-    let body = fixtures::of("parseflow").next().expect("fixture").body;
+    // A body not sent before: ParseFlow deliveries are deduplicated by their signed body.
+    let body = fixtures::of("parseflow").nth(1).expect("a second fixture").body;
     let headers = sign("parseflow", "script-burst", body);
     let url = format!("{base}/parseflow");
     let copies: Vec<_> = (0..20)

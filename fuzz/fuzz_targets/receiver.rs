@@ -18,7 +18,10 @@ fn accept<H: webhook_guard::headers::Headers>(
     headers: &H,
     body: &Bytes,
 ) -> Result<adapter::Accepted<webhook_guard::parseflow::Event>, webhook_guard::Rejection> {
-    let no_runtime: adapter::Spawn = |_| {};
+    let no_runtime = adapter::Runtime {
+        spawn: drop,
+        sleep: |_| Box::pin(std::future::pending()),
+    };
     let body = Full::new(body.clone());
     let no_timer = |_| std::future::pending::<()>();
     let body = block_on(adapter::read_body(receiver, headers, body, no_timer))?;

@@ -39,7 +39,7 @@ use hyper_util::rt::TokioIo;
 use serde::de::IgnoredAny;
 use webhook_guard::{
     Authenticity, DeliveryId, ParseError, Provider, Receiver, StandardWebhooks, VerifyError,
-    dedup::{Claim, ClaimToken, DedupStore, StoreFuture},
+    dedup::{Claim, ClaimToken, DedupKey, DedupStore, StoreFuture},
     generic::{GenericEvent, GenericStandard},
     headers::Headers,
     parallel::Parallel,
@@ -158,17 +158,19 @@ impl Provider for Unchecked {
 struct NoStore;
 
 impl DedupStore for NoStore {
-    fn claim<'a>(&'a self, _: &'a str, _: Duration) -> StoreFuture<'a, Claim> {
-        Box::pin(std::future::ready(Ok(Claim::Claimed(
-            ClaimToken::from_u128(1),
-        ))))
+    fn claim<'a>(&'a self, _: &'a DedupKey, _: &'a ClaimToken, _: Duration) -> StoreFuture<'a, Claim> {
+        Box::pin(std::future::ready(Ok(Claim::Claimed)))
     }
 
-    fn complete<'a>(&'a self, _: &'a str, _: &'a ClaimToken, _: Duration) -> StoreFuture<'a, ()> {
+    fn renew<'a>(&'a self, _: &'a DedupKey, _: &'a ClaimToken, _: Duration) -> StoreFuture<'a, bool> {
+        Box::pin(std::future::ready(Ok(true)))
+    }
+
+    fn complete<'a>(&'a self, _: &'a DedupKey, _: &'a ClaimToken, _: Duration) -> StoreFuture<'a, ()> {
         Box::pin(std::future::ready(Ok(())))
     }
 
-    fn release<'a>(&'a self, _: &'a str, _: &'a ClaimToken) -> StoreFuture<'a, ()> {
+    fn release<'a>(&'a self, _: &'a DedupKey, _: &'a ClaimToken) -> StoreFuture<'a, ()> {
         Box::pin(std::future::ready(Ok(())))
     }
 }

@@ -6,7 +6,8 @@ use std::{
 };
 
 use webhook_guard::dedup::{
-    Claim, ClaimToken, DedupStore, MemoryStore, StoreError, StoreErrorKind, StoreFuture,
+    Claim, ClaimToken, DedupKey, DedupStore, MemoryStore, StoreError, StoreErrorKind,
+    StoreFuture,
 };
 
 /// A store whose every call fails.
@@ -32,21 +33,35 @@ fn refused<'a, T: Send + 'a>() -> StoreFuture<'a, T> {
 }
 
 impl DedupStore for BrokenStore {
-    fn claim<'a>(&'a self, _key: &'a str, _lease: Duration) -> StoreFuture<'a, Claim> {
+    fn claim<'a>(
+        &'a self,
+        _key: &'a DedupKey,
+        _token: &'a ClaimToken,
+        _lease: Duration,
+    ) -> StoreFuture<'a, Claim> {
         self.calls.fetch_add(1, Ordering::SeqCst);
+        refused()
+    }
+
+    fn renew<'a>(
+        &'a self,
+        _key: &'a DedupKey,
+        _token: &'a ClaimToken,
+        _lease: Duration,
+    ) -> StoreFuture<'a, bool> {
         refused()
     }
 
     fn complete<'a>(
         &'a self,
-        _key: &'a str,
+        _key: &'a DedupKey,
         _token: &'a ClaimToken,
         _retention: Duration,
     ) -> StoreFuture<'a, ()> {
         refused()
     }
 
-    fn release<'a>(&'a self, _key: &'a str, _token: &'a ClaimToken) -> StoreFuture<'a, ()> {
+    fn release<'a>(&'a self, _key: &'a DedupKey, _token: &'a ClaimToken) -> StoreFuture<'a, ()> {
         refused()
     }
 }
@@ -66,21 +81,35 @@ impl CountingStore {
 }
 
 impl DedupStore for CountingStore {
-    fn claim<'a>(&'a self, key: &'a str, lease: Duration) -> StoreFuture<'a, Claim> {
+    fn claim<'a>(
+        &'a self,
+        key: &'a DedupKey,
+        token: &'a ClaimToken,
+        lease: Duration,
+    ) -> StoreFuture<'a, Claim> {
         self.claims.fetch_add(1, Ordering::SeqCst);
-        self.inner.claim(key, lease)
+        self.inner.claim(key, token, lease)
+    }
+
+    fn renew<'a>(
+        &'a self,
+        key: &'a DedupKey,
+        token: &'a ClaimToken,
+        lease: Duration,
+    ) -> StoreFuture<'a, bool> {
+        self.inner.renew(key, token, lease)
     }
 
     fn complete<'a>(
         &'a self,
-        key: &'a str,
+        key: &'a DedupKey,
         token: &'a ClaimToken,
         retention: Duration,
     ) -> StoreFuture<'a, ()> {
         self.inner.complete(key, token, retention)
     }
 
-    fn release<'a>(&'a self, key: &'a str, token: &'a ClaimToken) -> StoreFuture<'a, ()> {
+    fn release<'a>(&'a self, key: &'a DedupKey, token: &'a ClaimToken) -> StoreFuture<'a, ()> {
         self.inner.release(key, token)
     }
 }

@@ -15,7 +15,7 @@ use actix_web::{
 use tracing::Instrument as _;
 use webhook_guard::{
     Provider, Receiver, Rejection,
-    adapter::{self, Accepted, ClaimGuard, Task},
+    adapter::{self, Accepted, ClaimGuard, Runtime, Task},
 };
 
 use crate::{ActixHeaders, body};
@@ -101,13 +101,17 @@ fn into_request<E: 'static>(request: &mut ServiceRequest, accepted: Accepted<E>)
     claim
 }
 
-/// Runs a store call that outlived its request on the worker's Tokio runtime.
-fn spawn(task: Task) {
-    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-        return tracing::warn!("no runtime for a store call; the claim expires with its lease");
-    };
-    drop(runtime.spawn(task));
-}
+/// The worker's runtime (actix-web's workers run on Tokio), for the store calls that outlive
+/// a request and the renewals.
+const WORKER: Runtime = Runtime {
+    spawn: |task: Task| {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return tracing::warn!("no runtime for a store call; the claim expires with its lease");
+        };
+        drop(runtime.spawn(task));
+    },
+    sleep: |after| Box::pin(actix_web::rt::time::sleep(after)),
+};
 
 impl<S, B, P> Service<ServiceRequest> for WebhookGuardMiddleware<S, P>
 where
@@ -130,7 +134,7 @@ where
             let sleep = actix_web::rt::time::sleep;
             let headers = ActixHeaders(request.headers());
             let accepted = match adapter::read_body(&receiver, &headers, payload, sleep).await {
-                Ok(body) => adapter::accept(&receiver, &headers, body, spawn).await,
+                Ok(body) => adapter::accept(&receiver, &headers, body, WORKER).await,
                 Err(rejection) => Err(rejection),
             };
             let claim = match accepted.map(|accepted| into_request(&mut request, accepted)) {
@@ -140,7 +144,7 @@ where
                     return Ok(response.map_into_right_body());
                 }
             };
-            match service.call(request).await {
+            match claim.renewing(service.call(request)).await {
                 Ok(response) => {
                     claim.finish(to_core(response.status())).await;
                     Ok(response.map_into_left_body())

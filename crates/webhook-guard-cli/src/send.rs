@@ -37,7 +37,9 @@ pub(crate) struct Args {
     /// The delivery id (default: a fresh one; with --count, `<id>-<n>` for each request).
     #[arg(long, value_name = "ID")]
     id: Option<String>,
-    /// How many requests to send.
+    /// How many requests to send. Each is a distinct delivery: its own id, and a JSON body
+    /// made distinct by trailing white space (the same event), since FullEnrich and ParseFlow
+    /// deliveries are deduplicated by their body.
     #[arg(long, value_name = "N", default_value_t = 1)]
     count: usize,
     /// How many requests in flight at once (with --count).
@@ -167,6 +169,21 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
     runtime.block_on(load(args, &client, url.as_str(), &secret, &id, body))
 }
 
+/// `body` made the `n`th distinct delivery of a load: a JSON body gets `n` written in binary
+/// as trailing JSON white space (space for 0, tab for 1), which changes its bytes (and so the
+/// digest FullEnrich and ParseFlow deliveries are deduplicated by) but not its meaning. Other
+/// bodies are sent as they are.
+fn distinct_body(body: &[u8], n: usize) -> Vec<u8> {
+    let mut distinct = body.to_vec();
+    if serde_json::from_slice::<&serde_json::value::RawValue>(body).is_err() {
+        return distinct;
+    }
+    let bits = usize::BITS - n.leading_zeros();
+    distinct.push(b'\n');
+    distinct.extend((0..bits).map(|bit| if n >> bit & 1 == 1 { b'\t' } else { b' ' }));
+    distinct
+}
+
 /// `--count N`: N requests, `--concurrency` at a time, with a progress bar and a summary.
 async fn load(
     args: &Args,
@@ -203,7 +220,8 @@ async fn load(
                         break;
                     }
                     let one = format!("{id}-{n}");
-                    let sent = send_one(&client, &url, provider, &secret, &one, &body).await;
+                    let distinct = distinct_body(&body, n);
+                    let sent = send_one(&client, &url, provider, &secret, &one, &distinct).await;
                     bar.inc(1);
                     results.push(sent);
                 }

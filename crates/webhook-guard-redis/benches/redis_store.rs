@@ -14,7 +14,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use webhook_guard::dedup::{Claim, DedupStore};
+use webhook_guard::dedup::{Claim, ClaimToken, DedupKey, DedupStore};
 use webhook_guard_redis::{RedisStore, test_server::RedisServer};
 
 const LEASE: Duration = Duration::from_secs(60);
@@ -68,9 +68,10 @@ async fn store_pairs(
             let store = Arc::clone(&store);
             tokio::spawn(async move {
                 for i in (task..pairs).step_by(concurrency) {
-                    let key = format!("bench:{round}:{concurrency}:{i}");
-                    match store.claim(&key, LEASE).await.expect("claim") {
-                        Claim::Claimed(token) => store
+                    let key = DedupKey::new("bench", &format!("{round}:{concurrency}:{i}"));
+                    let token = ClaimToken::random();
+                    match store.claim(&key, &token, LEASE).await.expect("claim") {
+                        Claim::Claimed => store
                             .complete(&key, &token, RETENTION)
                             .await
                             .expect("complete"),

@@ -14,7 +14,7 @@ use redis::{
     aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig},
 };
 use webhook_guard::dedup::{
-    Claim, ClaimToken, DedupStore, StoreError, StoreErrorKind, StoreFuture,
+    Claim, ClaimToken, DedupKey, DedupStore, StoreError, StoreErrorKind, StoreFuture,
 };
 
 /// The default key prefix: keys are `webhook-guard:{<provider>:<endpoint>:<delivery id>}`.
@@ -28,8 +28,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
 const DONE: &str = "done";
 
 /// Claim on servers older than Redis 7.0 (which refuse `SET ... NX GET`): record the owner
-/// with a lease unless the key exists; answer 0 (claimed), 1 (in flight) or 2 (done). One
-/// round trip.
+/// with a lease unless the key exists; answer 0 (claimed, or already this owner's), 1 (in
+/// flight) or 2 (done). One round trip.
 static CLAIM: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
@@ -41,7 +41,23 @@ end
 if value == ARGV[3] then
   return 2
 end
+if value == ARGV[1] then
+  return 0
+end
 return 1
+",
+    )
+});
+
+/// Renew: if the owner still holds the claim, set its lease again.
+static RENEW: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
 ",
     )
 });
@@ -323,6 +339,8 @@ where
         match tokio::time::timeout(self.timeout, call).await {
             Ok(Ok(None)) => Ok(Some(Found::Nothing)),
             Ok(Ok(Some(found))) if found == DONE.as_bytes() => Ok(Some(Found::Done)),
+            // This owner's own claim, recorded by a try whose answer was lost.
+            Ok(Ok(Some(found))) if found == owner.as_bytes() => Ok(Some(Found::Nothing)),
             Ok(Ok(Some(_))) => Ok(Some(Found::InFlight)),
             Ok(Err(error))
                 if error.kind()
@@ -380,14 +398,19 @@ impl<C> DedupStore for RedisStore<C>
 where
     C: ConnectionLike + Clone + Send + Sync + 'static,
 {
-    fn claim<'a>(&'a self, key: &'a str, lease: Duration) -> StoreFuture<'a, Claim> {
+    fn claim<'a>(
+        &'a self,
+        key: &'a DedupKey,
+        token: &'a ClaimToken,
+        lease: Duration,
+    ) -> StoreFuture<'a, Claim> {
         Box::pin(async move {
-            let token = ClaimToken::random();
-            let owner = owner(&token);
+            let key = key.as_str();
+            let owner = owner(token);
             let lease = millis(lease);
             if !self.legacy_claim.load(Ordering::Relaxed) {
                 match self.claim_with_set(key, &owner, &lease).await? {
-                    Some(Found::Nothing) => return Ok(Claim::Claimed(token)),
+                    Some(Found::Nothing) => return Ok(Claim::Claimed),
                     Some(Found::InFlight) => return Ok(Claim::InFlight),
                     Some(Found::Done) => return Ok(Claim::Done),
                     None => {
@@ -402,16 +425,31 @@ where
                 .run(&CLAIM, key, &[owner.as_bytes(), &lease, DONE.as_bytes()])
                 .await?;
             match answer {
-                0 => Ok(Claim::Claimed(token)),
+                0 => Ok(Claim::Claimed),
                 2 => Ok(Claim::Done),
                 _ => Ok(Claim::InFlight),
             }
         })
     }
 
+    fn renew<'a>(
+        &'a self,
+        key: &'a DedupKey,
+        token: &'a ClaimToken,
+        lease: Duration,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let owner = owner(token);
+            let answer = self
+                .run(&RENEW, key.as_str(), &[owner.as_bytes(), &millis(lease)])
+                .await?;
+            Ok(answer == 1)
+        })
+    }
+
     fn complete<'a>(
         &'a self,
-        key: &'a str,
+        key: &'a DedupKey,
         token: &'a ClaimToken,
         retention: Duration,
     ) -> StoreFuture<'a, ()> {
@@ -420,13 +458,13 @@ where
             let answer = self
                 .run(
                     &COMPLETE,
-                    key,
+                    key.as_str(),
                     &[owner.as_bytes(), &millis(retention), DONE.as_bytes()],
                 )
                 .await?;
             if answer == 0 {
                 tracing::warn!(
-                    key,
+                    key = key.as_str(),
                     "claim lost before completion (its lease expired); the record was left to its new owner"
                 );
             }
@@ -434,10 +472,10 @@ where
         })
     }
 
-    fn release<'a>(&'a self, key: &'a str, token: &'a ClaimToken) -> StoreFuture<'a, ()> {
+    fn release<'a>(&'a self, key: &'a DedupKey, token: &'a ClaimToken) -> StoreFuture<'a, ()> {
         Box::pin(async move {
             let owner = owner(token);
-            self.run(&RELEASE, key, &[owner.as_bytes()]).await?;
+            self.run(&RELEASE, key.as_str(), &[owner.as_bytes()]).await?;
             Ok(())
         })
     }
@@ -466,17 +504,18 @@ mod tests {
         for legacy in [false, true] {
             let store = RedisStore::connect(server.url()).await.expect("connected");
             store.legacy_claim.store(legacy, Ordering::Relaxed);
-            let key = format!("legacy-{legacy}");
+            let key = DedupKey::new("test", &format!("legacy-{legacy}"));
             let lease = Duration::from_secs(60);
-            let Ok(Claim::Claimed(token)) = store.claim(&key, lease).await else {
+            let token = ClaimToken::random();
+        let Ok(Claim::Claimed) = store.claim(&key, &token, lease).await else {
                 panic!("legacy={legacy}: not claimed");
             };
-            assert_eq!(store.claim(&key, lease).await, Ok(Claim::InFlight));
+            assert_eq!(store.claim(&key, &ClaimToken::random(), lease).await, Ok(Claim::InFlight));
             store
                 .complete(&key, &token, Duration::from_secs(60))
                 .await
                 .expect("complete");
-            assert_eq!(store.claim(&key, lease).await, Ok(Claim::Done));
+            assert_eq!(store.claim(&key, &ClaimToken::random(), lease).await, Ok(Claim::Done));
             assert_eq!(store.legacy_claim.load(Ordering::Relaxed), legacy);
         }
     }

@@ -4,7 +4,7 @@
 
 use std::{collections::HashSet, time::Duration};
 
-use webhook_guard::dedup::{Claim, DedupStore};
+use webhook_guard::dedup::{Claim, ClaimToken, DedupKey, DedupStore};
 use webhook_guard_redis::{RedisStore, test_server::RedisCluster};
 
 #[tokio::test]
@@ -20,23 +20,24 @@ async fn the_store_works_on_a_redis_cluster() {
     let lease = Duration::from_secs(60);
     let mut slots = HashSet::new();
     for i in 0..60 {
-        let key = format!("parallel:default:msg_{i}");
-        slots.insert(slot(&store.redis_key(&key)));
-        let Ok(Claim::Claimed(token)) = store.claim(&key, lease).await else {
+        let key = DedupKey::new("parallel:default", &format!("msg_{i}"));
+        slots.insert(slot(&store.redis_key(key.as_str())));
+        let token = ClaimToken::random();
+        let Ok(Claim::Claimed) = store.claim(&key, &token, lease).await else {
             panic!("{key}: not claimed");
         };
-        assert_eq!(store.claim(&key, lease).await, Ok(Claim::InFlight));
+        assert_eq!(store.claim(&key, &ClaimToken::random(), lease).await, Ok(Claim::InFlight));
         if i % 2 == 0 {
             store
                 .complete(&key, &token, Duration::from_secs(60))
                 .await
                 .expect("complete");
-            assert_eq!(store.claim(&key, lease).await, Ok(Claim::Done));
+            assert_eq!(store.claim(&key, &ClaimToken::random(), lease).await, Ok(Claim::Done));
         } else {
             store.release(&key, &token).await.expect("release");
             assert!(matches!(
-                store.claim(&key, lease).await,
-                Ok(Claim::Claimed(_))
+                store.claim(&key, &ClaimToken::random(), lease).await,
+                Ok(Claim::Claimed)
             ));
         }
     }

@@ -3,7 +3,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use webhook_guard::dedup::{Claim, ClaimToken, DedupStore, StoreErrorKind};
+use webhook_guard::dedup::{Claim, ClaimToken, DedupKey, DedupStore, StoreErrorKind};
 use webhook_guard_redis::{ConnectError, RedisStore, test_server::RedisServer};
 
 const LEASE: Duration = Duration::from_secs(60);
@@ -18,10 +18,18 @@ async fn store(server: &RedisServer) -> RedisStore {
         .expect("connected")
 }
 
-fn claimed(claim: Claim) -> ClaimToken {
-    match claim {
-        Claim::Claimed(token) => token,
-        other => panic!("expected a claim, got {other:?}"),
+/// `namespace:id` as a key.
+fn k(key: &str) -> DedupKey {
+    let (namespace, id) = key.rsplit_once(':').unwrap_or(("test", key));
+    DedupKey::new(namespace, id)
+}
+
+/// Claims `key` with a new token and returns it.
+async fn claimed(store: &RedisStore, key: &str, lease: Duration) -> ClaimToken {
+    let token = ClaimToken::random();
+    match store.claim(&k(key), &token, lease).await {
+        Ok(Claim::Claimed) => token,
+        other => panic!("expected a claim of {key}, got {other:?}"),
     }
 }
 
@@ -44,22 +52,17 @@ async fn claim_complete_release_and_duplicates() {
         return;
     };
     let store = store(&server).await;
-    let token = claimed(store.claim("p:e:a", LEASE).await.expect("claim"));
-    assert_eq!(store.claim("p:e:a", LEASE).await, Ok(Claim::InFlight));
+    let token = claimed(&store, "p:e:a", LEASE).await;
+    assert_eq!(store.claim(&k("p:e:a"), &ClaimToken::random(), LEASE).await, Ok(Claim::InFlight));
     store
-        .complete("p:e:a", &token, RETENTION)
+        .complete(&k("p:e:a"), &token, RETENTION)
         .await
         .expect("complete");
-    assert_eq!(store.claim("p:e:a", LEASE).await, Ok(Claim::Done));
+    assert_eq!(store.claim(&k("p:e:a"), &ClaimToken::random(), LEASE).await, Ok(Claim::Done));
 
-    let token = claimed(store.claim("p:e:b", LEASE).await.expect("claim"));
-    store.release("p:e:b", &token).await.expect("release");
-    claimed(
-        store
-            .claim("p:e:b", LEASE)
-            .await
-            .expect("claim after release"),
-    );
+    let token = claimed(&store, "p:e:b", LEASE).await;
+    store.release(&k("p:e:b"), &token).await.expect("release");
+    claimed(&store, "p:e:b", LEASE).await;
 
     // Keys carry the prefix and the hash tag; a completed record has the retention as TTL.
     assert_eq!(
@@ -78,32 +81,22 @@ async fn a_late_owner_never_touches_the_new_owners_claim() {
         return;
     };
     let store = store(&server).await;
-    let a = claimed(
-        store
-            .claim("p:e:late", Duration::from_millis(100))
-            .await
-            .expect("claim A"),
-    );
+    let a = claimed(&store, "p:e:late", Duration::from_millis(100)).await;
     tokio::time::sleep(Duration::from_millis(250)).await;
-    let b = claimed(
-        store
-            .claim("p:e:late", LEASE)
-            .await
-            .expect("claim B after A's lease"),
-    );
+    let b = claimed(&store, "p:e:late", LEASE).await;
     assert_ne!(a, b);
     // A comes back late: its complete and release leave B's claim alone.
     store
-        .complete("p:e:late", &a, RETENTION)
+        .complete(&k("p:e:late"), &a, RETENTION)
         .await
         .expect("late complete");
-    store.release("p:e:late", &a).await.expect("late release");
-    assert_eq!(store.claim("p:e:late", LEASE).await, Ok(Claim::InFlight));
+    store.release(&k("p:e:late"), &a).await.expect("late release");
+    assert_eq!(store.claim(&k("p:e:late"), &ClaimToken::random(), LEASE).await, Ok(Claim::InFlight));
     store
-        .complete("p:e:late", &b, RETENTION)
+        .complete(&k("p:e:late"), &b, RETENTION)
         .await
         .expect("B completes");
-    assert_eq!(store.claim("p:e:late", LEASE).await, Ok(Claim::Done));
+    assert_eq!(store.claim(&k("p:e:late"), &ClaimToken::random(), LEASE).await, Ok(Claim::Done));
 }
 
 #[tokio::test]
@@ -112,19 +105,14 @@ async fn completed_records_expire_after_the_retention() {
         return;
     };
     let store = store(&server).await;
-    let token = claimed(store.claim("p:e:ret", LEASE).await.expect("claim"));
+    let token = claimed(&store, "p:e:ret", LEASE).await;
     store
-        .complete("p:e:ret", &token, Duration::from_millis(200))
+        .complete(&k("p:e:ret"), &token, Duration::from_millis(200))
         .await
         .expect("complete");
-    assert_eq!(store.claim("p:e:ret", LEASE).await, Ok(Claim::Done));
+    assert_eq!(store.claim(&k("p:e:ret"), &ClaimToken::random(), LEASE).await, Ok(Claim::Done));
     tokio::time::sleep(Duration::from_millis(400)).await;
-    claimed(
-        store
-            .claim("p:e:ret", LEASE)
-            .await
-            .expect("claimed again after the retention"),
-    );
+    claimed(&store, "p:e:ret", LEASE).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -137,13 +125,13 @@ async fn concurrent_claims_of_one_key_make_one_owner() {
     for _ in 0..500 {
         let store = Arc::clone(&store);
         tasks.push(tokio::spawn(async move {
-            store.claim("p:e:burst", LEASE).await.expect("claim")
+            store.claim(&k("p:e:burst"), &ClaimToken::random(), LEASE).await.expect("claim")
         }));
     }
     let mut owners = 0;
     for task in tasks {
         match task.await.expect("task") {
-            Claim::Claimed(_) => owners += 1,
+            Claim::Claimed => owners += 1,
             Claim::InFlight => {}
             other => panic!("unexpected {other:?}"),
         }
@@ -157,15 +145,15 @@ async fn a_dead_server_fails_calls_in_time_and_a_restarted_one_serves_again() {
         return;
     };
     let store = store(&server).await;
-    let token = claimed(store.claim("p:e:kill", LEASE).await.expect("claim"));
+    let token = claimed(&store, "p:e:kill", LEASE).await;
     store
-        .complete("p:e:kill", &token, RETENTION)
+        .complete(&k("p:e:kill"), &token, RETENTION)
         .await
         .expect("complete");
     server.kill();
     let started = std::time::Instant::now();
     let error = store
-        .claim("p:e:other", LEASE)
+        .claim(&k("p:e:other"), &ClaimToken::random(), LEASE)
         .await
         .expect_err("no server");
     assert!(
@@ -182,13 +170,13 @@ async fn a_dead_server_fails_calls_in_time_and_a_restarted_one_serves_again() {
     );
     server.restart();
     // The connection manager reconnects; the completed record survived (append-only file).
-    let mut answer = store.claim("p:e:kill", LEASE).await;
+    let mut answer = store.claim(&k("p:e:kill"), &ClaimToken::random(), LEASE).await;
     for _ in 0..50 {
         if answer.is_ok() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
-        answer = store.claim("p:e:kill", LEASE).await;
+        answer = store.claim(&k("p:e:kill"), &ClaimToken::random(), LEASE).await;
     }
     assert_eq!(answer, Ok(Claim::Done));
 }
@@ -226,6 +214,6 @@ async fn bad_configuration_and_unreachable_servers_are_clear_errors() {
         .timeout(Duration::from_millis(300))
         .build()
         .expect("built");
-    assert!(lazy.claim("k", LEASE).await.is_err());
+    assert!(lazy.claim(&k("k"), &ClaimToken::random(), LEASE).await.is_err());
     assert!(!format!("{lazy:?}").contains("127.0.0.1"));
 }

@@ -13,7 +13,7 @@ use tower_service::Service;
 use tracing::Instrument as _;
 use webhook_guard::{
     Receiver, Rejection,
-    adapter::{self, Accepted, ClaimGuard, Task},
+    adapter::{self, Accepted, ClaimGuard, Runtime, Task},
 };
 
 /// The body of a guarded service's responses: the inner service's, or a rejection's text.
@@ -86,15 +86,14 @@ fn into_request<E: Clone + Send + Sync + 'static>(
     (request, claim)
 }
 
-/// Runs a store call that outlived its request on the current Tokio runtime.
-fn spawn(task: Task) {
-    match tokio::runtime::Handle::try_current() {
+/// The current Tokio runtime, for the store calls that outlive a request and the renewals.
+const TOKIO: Runtime = Runtime {
+    spawn: |task: Task| match tokio::runtime::Handle::try_current() {
         Ok(runtime) => drop(runtime.spawn(task)),
-        Err(_) => {
-            tracing::warn!("no Tokio runtime for a store call; the claim expires with its lease")
-        }
-    }
-}
+        Err(_) => tracing::warn!("no Tokio runtime for a store call; the claim expires with its lease"),
+    },
+    sleep: |after| Box::pin(tokio::time::sleep(after)),
+};
 
 impl<S, P, ReqBody, ResBody> Service<Request<ReqBody>> for WebhookGuard<S, P>
 where
@@ -121,19 +120,22 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let receiver = self.receiver.clone();
         let span = adapter::span(&receiver);
-        // Split here, not in the block: the block would keep the request and its parts.
+        // Split here, not in the block, which would keep both the request and its parts; and
+        // the parts boxed, as a captured value stays in every state of the future (keeping it
+        // under 1 KiB: see `tests/sizes.rs`).
         let (parts, body) = request.into_parts();
+        let parts = Box::new(parts);
         let future = async move {
             let sleep = tokio::time::sleep;
             let accepted = match adapter::read_body(&receiver, &parts.headers, body, sleep).await {
-                Ok(body) => adapter::accept(&receiver, &parts.headers, body, spawn).await,
+                Ok(body) => adapter::accept(&receiver, &parts.headers, body, TOKIO).await,
                 Err(rejection) => Err(rejection),
             };
-            let (request, claim) = match accepted.map(|accepted| into_request(parts, accepted)) {
+            let (request, claim) = match accepted.map(|accepted| into_request(*parts, accepted)) {
                 Ok(ready) => ready,
                 Err(rejection) => return Ok(answer(&rejection)),
             };
-            match inner.call(request).await {
+            match claim.renewing(inner.call(request)).await {
                 Ok(response) => {
                     claim.finish(response.status()).await;
                     Ok(response.map(Either::Left))

@@ -9,7 +9,7 @@ use std::{
 };
 
 use peak_alloc::PeakAlloc;
-use webhook_guard::dedup::{Claim, DedupStore, MemoryStore};
+use webhook_guard::dedup::{Claim, ClaimToken, DedupKey, DedupStore, MemoryStore};
 
 #[global_allocator]
 static ALLOCATOR: PeakAlloc = PeakAlloc;
@@ -27,16 +27,15 @@ fn now<F: std::future::Future>(future: F) -> F::Output {
     }
 }
 
-fn key(thread: usize, i: usize) -> String {
-    format!("parallel:default:whevent_{thread:02}{i:014}")
+fn key(thread: usize, i: usize) -> DedupKey {
+    DedupKey::new("parallel:default", &format!("whevent_{thread:02}{i:014}"))
 }
 
-fn claim_complete(store: &MemoryStore, keys: &[String]) {
+fn claim_complete(store: &MemoryStore, keys: &[DedupKey]) {
     for key in keys {
-        match now(store.claim(key, LEASE)) {
-            Ok(Claim::Claimed(token)) => {
-                now(store.complete(key, &token, RETENTION)).expect("complete")
-            }
+        let token = ClaimToken::random();
+        match now(store.claim(key, &token, LEASE)) {
+            Ok(Claim::Claimed) => now(store.complete(key, &token, RETENTION)).expect("complete"),
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -48,7 +47,7 @@ fn pairs_per_second(threads: usize, per_thread: usize) -> f64 {
             .capacity(threads * per_thread * 2)
             .build(),
     );
-    let keys: Vec<Vec<String>> = (0..threads)
+    let keys: Vec<Vec<DedupKey>> = (0..threads)
         .map(|t| (0..per_thread).map(|i| key(t, i)).collect())
         .collect();
     let started = Instant::now();
@@ -76,8 +75,8 @@ fn main() {
     }
 
     let records = 1_000_000;
-    let keys: Vec<String> = (0..records).map(|i| key(0, i)).collect();
-    let key_bytes = keys[0].len();
+    let keys: Vec<DedupKey> = (0..records).map(|i| key(0, i)).collect();
+    let key_bytes = keys[0].as_str().len();
     let before = ALLOCATOR.current_usage();
     // Capacity is split over 64 shards; leave room so no shard evicts.
     let store = MemoryStore::builder().capacity(records * 2).build();

@@ -11,13 +11,13 @@
 //! | request headers | a [`Headers`] (implemented for `http::HeaderMap`) |
 //! | request body | an [`http_body::Body`], read by [`read_body`] into the core's buffer |
 //! | timer | the `sleep` function of [`read_body`] (`tokio::time::sleep`) |
-//! | spawn | a [`Spawn`] for the store calls that outlive a dropped request |
+//! | spawn and timer | a [`Runtime`]: the store calls that outlive a request, the claim's renewals |
 //!
 //! | the core's | becomes, for the framework |
 //! |---|---|
 //! | [`Rejection`] | a response: [`status`](Rejection::status), [`headers`](Rejection::headers), [`public_message`](Rejection::public_message) as the body |
 //! | [`Accepted::delivery`] | the [`Delivery`](crate::Delivery) and its [`DeliveryMeta`](crate::DeliveryMeta) in the request's extensions |
-//! | [`Accepted::claim`] | finished with the handler's status ([`ClaimGuard::finish`]), released on an error without one; dropped with the response future otherwise |
+//! | [`Accepted::claim`] | renewed while the handler runs ([`ClaimGuard::renewing`]), finished with the handler's status ([`ClaimGuard::finish`]), released on an error without one; dropped with the response future otherwise |
 //! | [`MissingDelivery`](crate::MissingDelivery) | the extractors' rejection, with its status and text |
 //!
 //! # Writing an adapter
@@ -37,15 +37,20 @@
 //!     handler: impl AsyncFnOnce(Delivery<P::Event>) -> StatusCode,
 //! ) -> Response<String> {
 //!     let (parts, body) = request.into_parts();
-//!     let sleep = |_| std::future::pending(); // a real adapter: its runtime's sleep
-//!     let spawn: adapter::Spawn = |task| drop(task); // a real adapter: its runtime's spawn
+//!     // A real adapter passes its runtime's timer and spawn (see `Runtime`).
+//!     let sleep = |_| std::future::pending();
+//!     let runtime = adapter::Runtime {
+//!         spawn: |task| drop(task),
+//!         sleep: |_| Box::pin(std::future::pending()),
+//!     };
 //!     let accepted = match adapter::read_body(receiver, &parts.headers, body, sleep).await {
-//!         Ok(body) => adapter::accept(receiver, &parts.headers, body, spawn).await,
+//!         Ok(body) => adapter::accept(receiver, &parts.headers, body, runtime).await,
 //!         Err(rejection) => Err(rejection),
 //!     };
 //!     match accepted {
 //!         Ok(accepted) => {
-//!             let status = handler(accepted.delivery).await;
+//!             // The claim is renewed while the handler runs.
+//!             let status = accepted.claim.renewing(handler(accepted.delivery)).await;
 //!             accepted.claim.finish(status).await;
 //!             let mut response = Response::new(String::new());
 //!             *response.status_mut() = status;
@@ -78,14 +83,14 @@
 //! ```
 //!
 //! A real adapter also runs the whole future in [`span`], and makes sure a dropped request
-//! drops the [`ClaimGuard`] (which releases the claim through the [`Spawn`]).
+//! drops the [`ClaimGuard`] (which releases the claim through the [`Runtime`]).
 
 use std::future::Future;
 
 pub use crate::receiver::{
     Accepted,
     body::{BodyBuffer, MAX_GROWTH_STEP, ReadBody},
-    claim::{ClaimGuard, Settle, Spawn, Task},
+    claim::{ClaimGuard, Renewing, Runtime, Settle, Spawn, Task, Timer},
 };
 use crate::{Provider, Receiver, headers::Headers, receiver::Rejection};
 
@@ -115,8 +120,9 @@ where
 
 /// Runs a delivery whose body [`read_body`] read: verifies, claims and parses it.
 ///
-/// Every rejection is logged and counted here; the adapter answers it as it is. `spawn` runs
-/// the store calls of a claim whose request was dropped.
+/// Every rejection is logged and counted here; the adapter answers it as it is. `runtime`
+/// runs the store calls that outlive the request (a dropped request's release, retries of a
+/// failed call) and times the claim's renewals.
 ///
 /// # Errors
 /// The [`Rejection`] to answer: see its table.
@@ -124,9 +130,9 @@ pub async fn accept<P: Provider, H: Headers>(
     receiver: &Receiver<P>,
     headers: &H,
     body: bytes::Bytes,
-    spawn: Spawn,
+    runtime: Runtime,
 ) -> Result<Accepted<P::Event>, Rejection> {
-    receiver.run(headers, body, spawn).await
+    receiver.run(headers, body, runtime).await
 }
 
 /// A `tracing` span for one delivery of `receiver`, with the fields `provider`, `endpoint`,

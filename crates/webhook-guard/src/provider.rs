@@ -183,6 +183,15 @@ pub trait Provider: fmt::Debug + Send + Sync + 'static {
     /// A [`ParseError`] if the id is absent or unusable.
     fn delivery_id(&self, headers: &dyn Headers, body: &[u8]) -> Result<DeliveryId, ParseError>;
 
+    /// The id the receiver deduplicates by, given the delivery id: the delivery id itself by
+    /// default. A provider whose delivery id is outside the signature (anyone holding one
+    /// captured delivery could replay it under fresh ids, or under an id guessed ahead of a
+    /// real delivery) derives it from signed content instead, such as a digest of the body.
+    fn dedup_id(&self, headers: &dyn Headers, body: &[u8], delivery_id: &DeliveryId) -> DeliveryId {
+        let _ = (headers, body);
+        delivery_id.clone()
+    }
+
     /// Parses the body into the typed event. Never fails on content the model does not know
     /// (see [`crate::event`]); fails only on a body that is not JSON.
     ///

@@ -1,31 +1,37 @@
 //! The in-memory store: bounded, sharded, with leases and retention.
 
 use std::{
-    collections::VecDeque,
+    collections::{HashMap, VecDeque},
     fmt,
     hash::BuildHasher,
-    sync::{Arc, Mutex, MutexGuard},
+    sync::{Arc, Mutex, MutexGuard, RwLock},
     time::Duration,
 };
 
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 
-use super::{Claim, ClaimToken, DedupStore, StoreError, StoreErrorKind, StoreFuture};
+use super::{Claim, ClaimToken, DedupKey, DedupStore, StoreError, StoreErrorKind, StoreFuture};
 use crate::clock::{self, Clock, SystemClock};
 
-/// The default number of records kept: in-flight claims plus completed deliveries.
+/// The default number of records kept per namespace (one provider endpoint, signed or
+/// unsigned): in-flight claims plus completed deliveries.
 pub const DEFAULT_CAPACITY: usize = 250_000;
 const DEFAULT_SHARDS: usize = 64;
+/// Namespaces come from the receivers' configuration, not from requests; the bound only stops
+/// a program that makes keys of its own from growing the store without end.
+const MAX_NAMESPACES: usize = 1024;
 
 /// A [`DedupStore`] in this process's memory: the default, for an application running as one
 /// replica (run several behind a load balancer and a retry can land on a replica that never saw
 /// the first delivery: use a shared store such as Redis there).
 ///
-/// - **Bounded**: at most `capacity` records. When full, the oldest completed records are
-///   evicted first; in-flight claims are never evicted: if the store is full of them, a new
-///   claim fails with [`StoreErrorKind::Full`] and the receiver answers 503, so the provider
-///   retries later. Nothing is dropped silently.
+/// - **Bounded per namespace**: at most `capacity` records for each namespace (a provider
+///   endpoint, signed or unsigned), so a flood of deliveries through one provider can only
+///   evict that provider's own records. When a namespace is full, its oldest completed records
+///   are evicted first; in-flight claims are never evicted: if it is full of them, a new claim
+///   fails with [`StoreErrorKind::Full`] and the receiver answers 503, so the provider retries
+///   later. Nothing is dropped silently.
 /// - **Retention** of completed records is given by the receiver on each
 ///   [`complete`](DedupStore::complete) (72 h by default, Parallel retries for 48 h); expired
 ///   records are removed as the store is used.
@@ -43,15 +49,17 @@ const DEFAULT_SHARDS: usize = 64;
 /// ```
 /// # futures_lite_block_on(async {
 /// use std::time::Duration;
-/// use webhook_guard::dedup::{Claim, DedupStore, MemoryStore};
+/// use webhook_guard::dedup::{Claim, ClaimToken, DedupKey, DedupStore, MemoryStore};
 ///
 /// let store = MemoryStore::new();
-/// let Claim::Claimed(token) = store.claim("parallel:main:whevent_1", Duration::from_secs(60)).await? else {
-///     panic!("first claim");
-/// };
-/// assert_eq!(store.claim("parallel:main:whevent_1", Duration::from_secs(60)).await?, Claim::InFlight);
-/// store.complete("parallel:main:whevent_1", &token, Duration::from_secs(72 * 3600)).await?;
-/// assert_eq!(store.claim("parallel:main:whevent_1", Duration::from_secs(60)).await?, Claim::Done);
+/// let key = DedupKey::new("parallel:main", "whevent_1");
+/// let (token, other) = (ClaimToken::random(), ClaimToken::random());
+/// let lease = Duration::from_secs(10);
+/// assert_eq!(store.claim(&key, &token, lease).await?, Claim::Claimed);
+/// assert_eq!(store.claim(&key, &other, lease).await?, Claim::InFlight);
+/// assert!(store.renew(&key, &token, lease).await?);
+/// store.complete(&key, &token, Duration::from_secs(72 * 3600)).await?;
+/// assert_eq!(store.claim(&key, &other, lease).await?, Claim::Done);
 /// # Ok::<(), webhook_guard::dedup::StoreError>(())
 /// # });
 /// # fn futures_lite_block_on<F: std::future::Future>(f: F) -> F::Output {
@@ -62,10 +70,16 @@ const DEFAULT_SHARDS: usize = 64;
 /// # }
 /// ```
 pub struct MemoryStore {
-    shards: Box<[Mutex<Shard>]>,
+    partitions: RwLock<HashMap<Box<str>, Partition, RandomState>>,
+    shards: usize,
     per_shard_capacity: usize,
     hasher: RandomState,
     clock: Arc<dyn Clock>,
+}
+
+/// The records of one namespace.
+struct Partition {
+    shards: Box<[Mutex<Shard>]>,
 }
 
 /// Configuration of a [`MemoryStore`].
@@ -111,7 +125,12 @@ impl MemoryStore {
     /// The number of records held (in flight, completed, and expired ones not yet removed).
     #[must_use]
     pub fn len(&self) -> usize {
-        self.shards.iter().map(|s| lock(s).records.len()).sum()
+        let partitions = self.partitions.read().unwrap_or_else(|e| e.into_inner());
+        partitions
+            .values()
+            .flat_map(|p| p.shards.iter())
+            .map(|s| lock(s).records.len())
+            .sum()
     }
 
     /// Whether the store holds no record.
@@ -120,77 +139,137 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    /// The locked shard of `key`, and the key's hash.
-    fn shard(&self, key: &str) -> (MutexGuard<'_, Shard>, u64) {
-        let hash = self.hasher.hash_one(key);
+    /// Runs `f` on the locked shard of `key` (creating its namespace's partition if need be),
+    /// with the key's hash.
+    fn with_shard<T>(
+        &self,
+        key: &DedupKey,
+        f: impl FnOnce(&mut Shard, u64) -> T,
+    ) -> Result<T, StoreError> {
+        let hash = self.hasher.hash_one(key.as_str());
         // The table uses the low bits and the top 7; the shard takes bits from the middle.
         // The shard count is a power of two.
-        let index = ((hash >> 32) as usize) & (self.shards.len() - 1);
-        (lock(&self.shards[index]), hash)
+        let run = |partition: &Partition| {
+            let index = ((hash >> 32) as usize) & (partition.shards.len() - 1);
+            f(&mut lock(&partition.shards[index]), hash)
+        };
+        {
+            let partitions = self.partitions.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(partition) = partitions.get(key.namespace()) {
+                return Ok(run(partition));
+            }
+        }
+        let mut partitions = self.partitions.write().unwrap_or_else(|e| e.into_inner());
+        if !partitions.contains_key(key.namespace()) && partitions.len() >= MAX_NAMESPACES {
+            return Err(StoreError::new(
+                StoreErrorKind::Full,
+                format!("more than {MAX_NAMESPACES} namespaces"),
+            ));
+        }
+        let partition = partitions
+            .entry(key.namespace().into())
+            .or_insert_with(|| Partition {
+                shards: (0..self.shards).map(|_| Mutex::default()).collect(),
+            });
+        Ok(run(partition))
     }
 
-    fn claim_now(&self, key: &str, lease: Duration) -> Result<Claim, StoreError> {
+    fn claim_now(
+        &self,
+        key: &DedupKey,
+        token: &ClaimToken,
+        lease: Duration,
+    ) -> Result<Claim, StoreError> {
         let now = self.clock.unix_millis();
-        let (mut shard, hash) = self.shard(key);
         let lease_until = now.saturating_add(clock::millis(lease));
-        let token = ClaimToken::random();
         let claimed = Record::InFlight {
             owner: token.as_u128(),
             lease_until,
         };
-        match shard.records.find_mut(hash, |(k, _)| **k == *key) {
-            Some((_, Record::Done { until })) if *until > now => return Ok(Claim::Done),
-            Some((_, Record::InFlight { lease_until, .. })) if *lease_until > now => {
-                return Ok(Claim::InFlight);
-            }
-            Some((_, expired)) => {
-                *expired = claimed;
-                return Ok(Claim::Claimed(token));
-            }
-            None => {}
-        }
-        shard.purge_expired(now, &self.hasher);
-        if shard.records.len() >= self.per_shard_capacity
-            && !shard.evict_oldest_completed(&self.hasher)
-        {
-            return Err(StoreError::new(
-                StoreErrorKind::Full,
-                "every record is an in-flight claim",
-            ));
-        }
+        let capacity = self.per_shard_capacity;
         let hasher = &self.hasher;
-        shard
-            .records
-            .insert_unique(hash, (Arc::from(key), claimed), |(k, _)| {
-                hasher.hash_one(&**k)
-            });
-        Ok(Claim::Claimed(token))
-    }
-
-    fn complete_now(&self, key: &str, token: &ClaimToken, retention: Duration) {
-        let now = self.clock.unix_millis();
-        let (mut shard, hash) = self.shard(key);
-        let until = now.saturating_add(clock::millis(retention));
-        let owned = match shard.records.find_mut(hash, |(k, _)| **k == *key) {
-            Some((key, record)) if record.is_owned_by(token) => {
-                *record = Record::Done { until };
-                Some(Arc::clone(key))
+        self.with_shard(key, |shard, hash| {
+            let key = key.as_str();
+            match shard.records.find_mut(hash, |(k, _)| **k == *key) {
+                Some((_, Record::Done { until })) if *until > now => return Ok(Claim::Done),
+                Some((_, Record::InFlight { owner, lease_until })) if *lease_until > now => {
+                    // The same owner claiming again (a retried call whose first try was
+                    // recorded) holds the claim.
+                    if *owner == token.as_u128() {
+                        *lease_until = now.saturating_add(clock::millis(lease));
+                        return Ok(Claim::Claimed);
+                    }
+                    return Ok(Claim::InFlight);
+                }
+                Some((_, expired)) => {
+                    *expired = claimed;
+                    return Ok(Claim::Claimed);
+                }
+                None => {}
             }
-            _ => None,
-        };
-        if let Some(key) = owned {
-            shard.completed.push_back((key, until));
-        }
-        shard.purge_expired(now, &self.hasher);
+            shard.purge_expired(now, hasher);
+            if shard.records.len() >= capacity && !shard.evict_oldest_completed(hasher) {
+                return Err(StoreError::new(
+                    StoreErrorKind::Full,
+                    "every record of this namespace is an in-flight claim",
+                ));
+            }
+            shard
+                .records
+                .insert_unique(hash, (Arc::from(key), claimed), |(k, _)| {
+                    hasher.hash_one(&**k)
+                });
+            Ok(Claim::Claimed)
+        })?
     }
 
-    fn release_now(&self, key: &str, token: &ClaimToken) {
-        let (mut shard, hash) = self.shard(key);
-        if let Ok(entry) = shard.records.find_entry(hash, |(k, _)| **k == *key)
-            && entry.get().1.is_owned_by(token)
-        {
-            entry.remove();
-        }
+    fn renew_now(&self, key: &DedupKey, token: &ClaimToken, lease: Duration) -> Result<bool, StoreError> {
+        let now = self.clock.unix_millis();
+        self.with_shard(key, |shard, hash| {
+            match shard.records.find_mut(hash, |(k, _)| **k == *key.as_str()) {
+                Some((_, Record::InFlight { owner, lease_until }))
+                    if *owner == token.as_u128() && *lease_until > now =>
+                {
+                    *lease_until = now.saturating_add(clock::millis(lease));
+                    true
+                }
+                _ => false,
+            }
+        })
+    }
+
+    fn complete_now(
+        &self,
+        key: &DedupKey,
+        token: &ClaimToken,
+        retention: Duration,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.unix_millis();
+        let until = now.saturating_add(clock::millis(retention));
+        let hasher = &self.hasher;
+        self.with_shard(key, |shard, hash| {
+            let owned = match shard.records.find_mut(hash, |(k, _)| **k == *key.as_str()) {
+                Some((key, record)) if record.is_owned_by(token) => {
+                    *record = Record::Done { until };
+                    Some(Arc::clone(key))
+                }
+                _ => None,
+            };
+            if let Some(key) = owned {
+                shard.completed.push_back((key, until));
+            }
+            shard.purge_expired(now, hasher);
+        })
+    }
+
+    fn release_now(&self, key: &DedupKey, token: &ClaimToken) -> Result<(), StoreError> {
+        self.with_shard(key, |shard, hash| {
+            if let Ok(entry) = shard.records.find_entry(hash, |(k, _)| **k == *key.as_str())
+                && entry.get().1.is_owned_by(token)
+            {
+                entry.remove();
+            }
+        })
     }
 }
 
@@ -253,38 +332,49 @@ impl Default for MemoryStore {
 impl fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MemoryStore")
-            .field("shards", &self.shards.len())
-            .field("capacity", &(self.per_shard_capacity * self.shards.len()))
+            .field("shards", &self.shards)
+            .field("capacity_per_namespace", &(self.per_shard_capacity * self.shards))
             .field("clock", &self.clock)
             .finish_non_exhaustive()
     }
 }
 
 impl DedupStore for MemoryStore {
-    fn claim<'a>(&'a self, key: &'a str, lease: Duration) -> StoreFuture<'a, Claim> {
-        let result = self.claim_now(key, lease);
-        Box::pin(std::future::ready(result))
+    fn claim<'a>(
+        &'a self,
+        key: &'a DedupKey,
+        token: &'a ClaimToken,
+        lease: Duration,
+    ) -> StoreFuture<'a, Claim> {
+        Box::pin(std::future::ready(self.claim_now(key, token, lease)))
+    }
+
+    fn renew<'a>(
+        &'a self,
+        key: &'a DedupKey,
+        token: &'a ClaimToken,
+        lease: Duration,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(std::future::ready(self.renew_now(key, token, lease)))
     }
 
     fn complete<'a>(
         &'a self,
-        key: &'a str,
+        key: &'a DedupKey,
         token: &'a ClaimToken,
         retention: Duration,
     ) -> StoreFuture<'a, ()> {
-        self.complete_now(key, token, retention);
-        Box::pin(std::future::ready(Ok(())))
+        Box::pin(std::future::ready(self.complete_now(key, token, retention)))
     }
 
-    fn release<'a>(&'a self, key: &'a str, token: &'a ClaimToken) -> StoreFuture<'a, ()> {
-        self.release_now(key, token);
-        Box::pin(std::future::ready(Ok(())))
+    fn release<'a>(&'a self, key: &'a DedupKey, token: &'a ClaimToken) -> StoreFuture<'a, ()> {
+        Box::pin(std::future::ready(self.release_now(key, token)))
     }
 }
 
 impl MemoryStoreBuilder {
-    /// The most records kept, in flight and completed (default 250,000). Spread evenly over the
-    /// shards, rounded up.
+    /// The most records kept per namespace, in flight and completed (default 250,000). Spread
+    /// evenly over the shards, rounded up.
     pub fn capacity(mut self, records: usize) -> Self {
         self.capacity = records;
         self
@@ -308,7 +398,8 @@ impl MemoryStoreBuilder {
     pub fn build(self) -> MemoryStore {
         let shards = self.shards.max(1).next_power_of_two();
         MemoryStore {
-            shards: (0..shards).map(|_| Mutex::new(Shard::default())).collect(),
+            partitions: RwLock::default(),
+            shards,
             per_shard_capacity: self.capacity.div_ceil(shards).max(1),
             hasher: RandomState::default(),
             clock: self.clock,
@@ -321,7 +412,7 @@ mod tests {
     use super::*;
     use crate::clock::ManualClock;
 
-    const LEASE: Duration = Duration::from_secs(60);
+    const LEASE: Duration = Duration::from_secs(10);
     const KEEP: Duration = Duration::from_secs(3600);
 
     fn store(capacity: usize, clock: &ManualClock) -> MemoryStore {
@@ -332,59 +423,83 @@ mod tests {
             .build()
     }
 
-    fn claimed(claim: Result<Claim, StoreError>) -> ClaimToken {
-        match claim {
-            Ok(Claim::Claimed(token)) => token,
-            other => panic!("not claimed: {other:?}"),
-        }
+    fn key(id: &str) -> DedupKey {
+        DedupKey::new("parallel:main", id)
+    }
+
+    fn claim(store: &MemoryStore, id: &str, token: &ClaimToken) -> Claim {
+        store.claim_now(&key(id), token, LEASE).expect("no store error")
     }
 
     #[test]
     fn claim_complete_release() {
         let clock = ManualClock::at_unix_seconds(1_000);
         let store = store(10, &clock);
-        let token = claimed(store.claim_now("a", LEASE));
-        assert_eq!(store.claim_now("a", LEASE), Ok(Claim::InFlight));
-        store.release_now("a", &token);
-        let token = claimed(store.claim_now("a", LEASE));
-        store.complete_now("a", &token, KEEP);
-        assert_eq!(store.claim_now("a", LEASE), Ok(Claim::Done));
+        let (a, b) = (ClaimToken::random(), ClaimToken::random());
+        assert_eq!(claim(&store, "x", &a), Claim::Claimed);
+        assert_eq!(claim(&store, "x", &b), Claim::InFlight);
+        assert_eq!(claim(&store, "x", &a), Claim::Claimed, "the owner's retried claim");
+        store.release_now(&key("x"), &a).expect("release");
+        assert_eq!(claim(&store, "x", &b), Claim::Claimed);
+        store.complete_now(&key("x"), &b, KEEP).expect("complete");
+        assert_eq!(claim(&store, "x", &a), Claim::Done);
         // Releasing a completed record does nothing.
-        store.release_now("a", &token);
-        assert_eq!(store.claim_now("a", LEASE), Ok(Claim::Done));
+        store.release_now(&key("x"), &b).expect("release");
+        assert_eq!(claim(&store, "x", &a), Claim::Done);
     }
 
     #[test]
     fn an_expired_lease_can_be_taken_over_and_the_old_owner_cannot_touch_it() {
         let clock = ManualClock::at_unix_seconds(1_000);
         let store = store(10, &clock);
-        let first = claimed(store.claim_now("a", LEASE));
+        let (first, second) = (ClaimToken::random(), ClaimToken::random());
+        assert_eq!(claim(&store, "x", &first), Claim::Claimed);
         clock.advance(LEASE);
-        let second = claimed(store.claim_now("a", LEASE));
+        assert_eq!(claim(&store, "x", &second), Claim::Claimed);
         // The first owner's late calls change nothing.
-        store.complete_now("a", &first, KEEP);
-        store.release_now("a", &first);
-        assert_eq!(store.claim_now("a", LEASE), Ok(Claim::InFlight));
-        store.complete_now("a", &second, KEEP);
-        assert_eq!(store.claim_now("a", LEASE), Ok(Claim::Done));
+        assert!(!store.renew_now(&key("x"), &first, LEASE).expect("renew"));
+        store.complete_now(&key("x"), &first, KEEP).expect("complete");
+        store.release_now(&key("x"), &first).expect("release");
+        assert_eq!(claim(&store, "x", &first), Claim::InFlight);
+        store.complete_now(&key("x"), &second, KEEP).expect("complete");
+        assert_eq!(claim(&store, "x", &first), Claim::Done);
+    }
+
+    #[test]
+    fn a_renewed_lease_holds_past_its_first_expiry_and_only_for_its_owner() {
+        let clock = ManualClock::at_unix_seconds(1_000);
+        let store = store(10, &clock);
+        let (owner, retry) = (ClaimToken::random(), ClaimToken::random());
+        assert_eq!(claim(&store, "x", &owner), Claim::Claimed);
+        for _ in 0..9 {
+            clock.advance(LEASE / 3);
+            assert!(store.renew_now(&key("x"), &owner, LEASE).expect("renew"));
+            assert_eq!(claim(&store, "x", &retry), Claim::InFlight);
+        }
+        assert!(!store.renew_now(&key("x"), &retry, LEASE).expect("renew"), "not its owner");
+        // Without renewals the lease runs out, and a renewal that comes too late fails.
+        clock.advance(LEASE);
+        assert!(!store.renew_now(&key("x"), &owner, LEASE).expect("renew"));
+        assert_eq!(claim(&store, "x", &retry), Claim::Claimed);
     }
 
     #[test]
     fn completed_records_expire_after_retention() {
         let clock = ManualClock::at_unix_seconds(1_000);
         let store = store(10, &clock);
-        let token = claimed(store.claim_now("a", LEASE));
-        store.complete_now("a", &token, KEEP);
+        let t = ClaimToken::random();
+        assert_eq!(claim(&store, "a", &t), Claim::Claimed);
+        store.complete_now(&key("a"), &t, KEEP).expect("complete");
         clock.advance(KEEP - Duration::from_millis(1));
-        assert_eq!(store.claim_now("a", LEASE), Ok(Claim::Done));
+        assert_eq!(claim(&store, "a", &ClaimToken::random()), Claim::Done);
         clock.advance(Duration::from_millis(1));
-        claimed(store.claim_now("a", LEASE));
+        assert_eq!(claim(&store, "a", &t), Claim::Claimed);
         // Expired records are purged as the store is used.
-        let token = claimed(store.claim_now("b", LEASE));
-        store.complete_now("b", &token, Duration::from_secs(1));
+        assert_eq!(claim(&store, "b", &t), Claim::Claimed);
+        store.complete_now(&key("b"), &t, Duration::from_secs(1)).expect("complete");
         clock.advance(Duration::from_secs(2));
-        let token = claimed(store.claim_now("c", LEASE));
-        store.complete_now("c", &token, KEEP);
+        assert_eq!(claim(&store, "c", &t), Claim::Claimed);
+        store.complete_now(&key("c"), &t, KEEP).expect("complete");
         assert_eq!(store.len(), 2, "a (in flight) and c");
     }
 
@@ -392,34 +507,55 @@ mod tests {
     fn full_store_evicts_oldest_completed_first_and_never_in_flight_claims() {
         let clock = ManualClock::at_unix_seconds(1_000);
         let store = store(3, &clock);
-        let in_flight = claimed(store.claim_now("in-flight", LEASE));
-        for key in ["old", "new"] {
-            let token = claimed(store.claim_now(key, LEASE));
-            store.complete_now(key, &token, KEEP);
+        let t = ClaimToken::random();
+        let other = ClaimToken::random();
+        assert_eq!(claim(&store, "in-flight", &t), Claim::Claimed);
+        for id in ["old", "new"] {
+            assert_eq!(claim(&store, id, &t), Claim::Claimed);
+            store.complete_now(&key(id), &t, KEEP).expect("complete");
             clock.advance(Duration::from_secs(1));
         }
         // Full: the next claim evicts "old", not "new" and not the in-flight claim.
-        let x = claimed(store.claim_now("x", LEASE));
+        assert_eq!(claim(&store, "x", &t), Claim::Claimed);
         assert_eq!(store.len(), 3);
-        assert_eq!(store.claim_now("new", LEASE), Ok(Claim::Done));
-        assert_eq!(store.claim_now("in-flight", LEASE), Ok(Claim::InFlight));
-        // "old" was evicted, so it is new again: claiming it evicts "new", the only completed
-        // record left.
-        claimed(store.claim_now("old", LEASE));
+        assert_eq!(claim(&store, "new", &other), Claim::Done);
+        assert_eq!(claim(&store, "in-flight", &other), Claim::InFlight);
+        // "old" was evicted, so it is new again: claiming it evicts "new".
+        assert_eq!(claim(&store, "old", &t), Claim::Claimed);
         assert_eq!(store.len(), 3);
         // Now every record is in flight: a new claim fails instead of evicting one.
-        let error = store.claim_now("y", LEASE).expect_err("full");
+        let error = store.claim_now(&key("y"), &t, LEASE).expect_err("full");
         assert_eq!(error.kind(), StoreErrorKind::Full);
-        store.release_now("x", &x);
-        claimed(store.claim_now("y", LEASE));
-        store.release_now("in-flight", &in_flight);
+        store.release_now(&key("x"), &t).expect("release");
+        assert_eq!(claim(&store, "y", &t), Claim::Claimed);
+    }
+
+    #[test]
+    fn a_flood_in_one_namespace_never_evicts_another_namespaces_records() {
+        let clock = ManualClock::at_unix_seconds(1_000);
+        let store = store(100, &clock);
+        let t = ClaimToken::random();
+        let kept = DedupKey::new("fullenrich:default", "digest-1");
+        assert_eq!(store.claim_now(&kept, &t, LEASE), Ok(Claim::Claimed));
+        store.complete_now(&kept, &t, KEEP).expect("complete");
+        for i in 0..10_000 {
+            let flood = DedupKey::new("parseflow:default", &format!("replay-{i}"));
+            assert_eq!(store.claim_now(&flood, &t, LEASE), Ok(Claim::Claimed));
+            store.complete_now(&flood, &t, KEEP).expect("complete");
+        }
+        assert_eq!(
+            store.claim_now(&kept, &ClaimToken::random(), LEASE),
+            Ok(Claim::Done),
+            "the other namespace's record survived the flood"
+        );
+        assert_eq!(store.len(), 101, "the flooded namespace stayed at its capacity");
     }
 
     #[test]
     fn capacity_is_spread_over_shards() {
         let store = MemoryStore::builder().capacity(1000).shards(60).build();
-        assert_eq!(store.shards.len(), 64);
+        assert_eq!(store.shards, 64);
         assert_eq!(store.per_shard_capacity, 16);
-        assert!(format!("{store:?}").contains("capacity: 1024"));
+        assert!(format!("{store:?}").contains("capacity_per_namespace: 1024"));
     }
 }

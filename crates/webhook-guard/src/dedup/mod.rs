@@ -7,12 +7,19 @@
 //!
 //! | call | effect |
 //! |---|---|
-//! | [`claim`](DedupStore::claim) | new id, or expired lease: record it in flight, answer [`Claim::Claimed`] with an owner token; in flight: [`Claim::InFlight`]; completed: [`Claim::Done`] |
-//! | [`complete`](DedupStore::complete) | if the token still owns the claim: keep the id as done for the retention period |
-//! | [`release`](DedupStore::release) | if the token still owns the claim: forget the id |
+//! | [`claim`](DedupStore::claim) | new key, or expired lease: record it in flight for the caller's owner token, answer [`Claim::Claimed`]; in flight: [`Claim::InFlight`]; completed: [`Claim::Done`] |
+//! | [`renew`](DedupStore::renew) | if the token still owns the claim: extend its lease (the receiver renews while the handler runs) |
+//! | [`complete`](DedupStore::complete) | if the token still owns the claim: keep the key as done for the retention period |
+//! | [`release`](DedupStore::release) | if the token still owns the claim: forget the key |
 //!
-//! Complete and release compare the owner token, so a late call from a claim whose lease
-//! expired and was taken over never touches the new owner's record.
+//! Renew, complete and release compare the owner token, so a late call from a claim whose lease
+//! expired and was taken over never touches the new owner's record. The caller chooses the
+//! token before it claims: a claim whose call timed out may still have been recorded, and the
+//! receiver then releases it with that token once the store answers again.
+//!
+//! Keys are [`DedupKey`]s: a namespace (provider, endpoint, and whether the delivery was signed)
+//! and an id. A store bounds its records per namespace, so a flood through one provider cannot
+//! evict another's.
 
 mod memory;
 
@@ -25,29 +32,102 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 
 /// A place to record delivery ids. Object safe: the receiver holds an `Arc<dyn DedupStore>`.
 pub trait DedupStore: Send + Sync + fmt::Debug + 'static {
-    /// Claims `key` for `lease`.
-    fn claim<'a>(&'a self, key: &'a str, lease: Duration) -> StoreFuture<'a, Claim>;
+    /// Claims `key` for `token`, for `lease`.
+    fn claim<'a>(
+        &'a self,
+        key: &'a DedupKey,
+        token: &'a ClaimToken,
+        lease: Duration,
+    ) -> StoreFuture<'a, Claim>;
+
+    /// Extends the lease of `token`'s claim on `key` to `lease` from now. `false` if `token`
+    /// no longer owns the claim (it expired and was taken, or was settled).
+    fn renew<'a>(
+        &'a self,
+        key: &'a DedupKey,
+        token: &'a ClaimToken,
+        lease: Duration,
+    ) -> StoreFuture<'a, bool>;
 
     /// Marks the claim of `token` on `key` done, to be remembered for `retention`. Does
     /// nothing if `token` no longer owns the claim.
     fn complete<'a>(
         &'a self,
-        key: &'a str,
+        key: &'a DedupKey,
         token: &'a ClaimToken,
         retention: Duration,
     ) -> StoreFuture<'a, ()>;
 
     /// Forgets the claim of `token` on `key`, so the next delivery of `key` is processed. Does
-    /// nothing if `token` no longer owns the claim.
-    fn release<'a>(&'a self, key: &'a str, token: &'a ClaimToken) -> StoreFuture<'a, ()>;
+    /// nothing if `token` no longer owns the claim (or there is none).
+    fn release<'a>(&'a self, key: &'a DedupKey, token: &'a ClaimToken) -> StoreFuture<'a, ()>;
+}
+
+/// The key of a delivery in a store: a namespace and an id, written `namespace:id`.
+///
+/// The receiver's namespaces are `<provider>:<endpoint>` for signed deliveries and
+/// `<provider>:<endpoint>/unsigned` for unsigned ones (names cannot contain `/`), so an
+/// unsigned delivery never shares a key with a signed one.
+///
+/// ```
+/// use webhook_guard::dedup::DedupKey;
+///
+/// let key = DedupKey::new("parallel:main", "whevent_1");
+/// assert_eq!(key.as_str(), "parallel:main:whevent_1");
+/// assert_eq!(key.namespace(), "parallel:main");
+/// assert_eq!(key.id(), "whevent_1");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DedupKey {
+    text: String,
+    namespace: usize,
+}
+
+impl DedupKey {
+    /// The key of `id` in `namespace`.
+    #[must_use]
+    pub fn new(namespace: &str, id: &str) -> Self {
+        let mut text = String::with_capacity(namespace.len() + 1 + id.len());
+        text.push_str(namespace);
+        text.push(':');
+        text.push_str(id);
+        Self {
+            text,
+            namespace: namespace.len(),
+        }
+    }
+
+    /// `namespace:id`.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The namespace.
+    #[must_use]
+    pub fn namespace(&self) -> &str {
+        &self.text[..self.namespace]
+    }
+
+    /// The id.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        &self.text[self.namespace + 1..]
+    }
+}
+
+impl fmt::Display for DedupKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
 }
 
 /// What a claim found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Claim {
-    /// The id is now claimed by this caller.
-    Claimed(ClaimToken),
+    /// The key is now claimed by the caller's token.
+    Claimed,
     /// Another claim on the id is in flight, its lease not expired.
     InFlight,
     /// The id was processed.
@@ -121,7 +201,8 @@ pub enum StoreErrorKind {
     Unavailable,
     /// The store did not answer in time.
     Timeout,
-    /// The store is full of in-flight claims and cannot record another.
+    /// The store (or the key's namespace) is full of in-flight claims and cannot record
+    /// another.
     Full,
 }
 

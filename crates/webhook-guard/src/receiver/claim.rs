@@ -12,17 +12,56 @@ use std::{
 use http::StatusCode;
 
 use super::Outcome;
-use crate::dedup::{ClaimToken, DedupStore};
+use crate::dedup::{ClaimToken, DedupKey, DedupStore, StoreError, StoreFuture};
 
 /// A background task: a store call that must finish after its request is gone.
 pub type Task = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
-/// How an adapter runs a [`Task`] on its framework's runtime (for instance
-/// `tokio::spawn`). The core has no runtime of its own.
+/// A timer of the adapter's runtime.
+pub type Timer = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// How an adapter runs a [`Task`] on its framework's runtime (for instance `tokio::spawn`).
 pub type Spawn = fn(Task);
+
+/// What the core needs of the adapter's async runtime, which it does not have itself: a way to
+/// run a task in the background, and a timer.
+///
+/// ```
+/// use webhook_guard::adapter::Runtime;
+///
+/// // With Tokio:
+/// // const TOKIO: Runtime = Runtime {
+/// //     spawn: |task| drop(tokio::spawn(task)),
+/// //     sleep: |after| Box::pin(tokio::time::sleep(after)),
+/// // };
+/// const NONE: Runtime = Runtime { spawn: |task| drop(task), sleep: |_| Box::pin(std::future::pending()) };
+/// # let _ = NONE;
+/// ```
+#[derive(Clone, Copy)]
+pub struct Runtime {
+    /// Runs a task to its end in the background.
+    pub spawn: Spawn,
+    /// A future that is ready after the duration.
+    pub sleep: fn(Duration) -> Timer,
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime").finish_non_exhaustive()
+    }
+}
+
+/// The first wait before a failed store call is tried again; it doubles up to
+/// [`MAX_RETRY_DELAY`].
+const FIRST_RETRY_DELAY: Duration = Duration::from_millis(100);
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(1);
 
 /// The claim on an accepted delivery, held by the adapter while the handler runs.
 ///
+/// - [`renewing`](Self::renewing) the handler's future: while it runs, the claim's lease is
+///   renewed every third of the lease, so a retry can never take over a delivery whose handler
+///   is still at work, however slow; and a crashed process stops renewing, so its claim is
+///   free again within one lease.
 /// - [`finish`](Self::finish) with the handler's status: a 2xx completes the claim (the
 ///   delivery id is kept for the retention period, a retry is a duplicate), anything else
 ///   releases it (the provider's retry is processed).
@@ -31,50 +70,85 @@ pub type Spawn = fn(Task);
 ///   was dropped): the claim is released.
 ///
 /// Each of the three records the delivery's [`Outcome`]. A store call that cannot finish at
-/// once, or whose future is dropped half-way, is handed to the adapter's [`Spawn`] and
-/// finishes in the background; a [`MemoryStore`](crate::dedup::MemoryStore) finishes at once,
-/// so a retry right after sees the claim gone. In fail-open mode, after a store failure, the
+/// once goes on in the background through the adapter's [`Runtime`], and one that fails is
+/// tried again there (from 100 ms, doubling to 1 s) until it succeeds or the lease is over —
+/// after which the claim has expired anyway. In fail-open mode, after a store failure, the
 /// guard holds no claim and only records the outcome.
 #[must_use = "a dropped guard releases the claim: finish it with the handler's status"]
 pub struct ClaimGuard {
     held: Option<Held>,
     provider: Arc<str>,
-    spawn: Spawn,
+    runtime: Runtime,
     armed: bool,
 }
 
 /// A claim in a store.
 pub(crate) struct Held {
     pub(crate) store: Arc<dyn DedupStore>,
-    pub(crate) key: String,
+    pub(crate) key: DedupKey,
     pub(crate) token: ClaimToken,
+    pub(crate) lease: Duration,
     pub(crate) retention: Duration,
 }
 
+/// What a settling call does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Settling {
+    Complete,
+    Release,
+}
+
 impl Held {
-    fn settle(self, complete: bool) -> Task {
-        Box::pin(async move {
-            let result = if complete {
+    async fn call(&self, settling: Settling) -> Result<(), StoreError> {
+        match settling {
+            Settling::Complete => {
                 self.store
                     .complete(&self.key, &self.token, self.retention)
                     .await
-            } else {
-                self.store.release(&self.key, &self.token).await
-            };
-            if let Err(error) = result {
-                let call = if complete { "complete" } else { "release" };
-                tracing::warn!(%error, call, "dedup store call failed; the claim expires with its lease");
+            }
+            Settling::Release => self.store.release(&self.key, &self.token).await,
+        }
+    }
+
+    /// Settles the claim: one try in place, and on failure more tries in the background.
+    fn settle(self, settling: Settling, runtime: Runtime) -> Task {
+        Box::pin(async move {
+            if let Err(error) = self.call(settling).await {
+                tracing::warn!(%error, key = %self.key, "dedup store call failed; trying again in the background");
+                (runtime.spawn)(Box::pin(self.retry(settling, runtime)));
             }
         })
+    }
+
+    /// Tries `settling` again until it succeeds or the lease is over.
+    async fn retry(self, settling: Settling, runtime: Runtime) {
+        let mut waited = Duration::ZERO;
+        let mut delay = FIRST_RETRY_DELAY;
+        while waited < self.lease {
+            (runtime.sleep)(delay).await;
+            waited += delay;
+            delay = (delay * 2).min(MAX_RETRY_DELAY);
+            match self.call(settling).await {
+                Ok(()) => return,
+                Err(error) => tracing::debug!(%error, key = %self.key, "dedup store still failing"),
+            }
+        }
+        tracing::warn!(key = %self.key, "dedup store unreachable for the whole lease; the claim has expired");
+    }
+
+    /// Releases, in the background, a claim whose `claim` call failed: it may have been
+    /// recorded all the same (a time-out after the store applied it).
+    pub(crate) fn release_orphan(self, runtime: Runtime) {
+        (runtime.spawn)(Box::pin(self.retry(Settling::Release, runtime)));
     }
 }
 
 impl ClaimGuard {
-    pub(crate) fn new(held: Option<Held>, provider: Arc<str>, spawn: Spawn) -> Self {
+    pub(crate) fn new(held: Option<Held>, provider: Arc<str>, runtime: Runtime) -> Self {
         Self {
             held,
             provider,
-            spawn,
+            runtime,
             armed: true,
         }
     }
@@ -85,33 +159,38 @@ impl ClaimGuard {
         self.held.is_some()
     }
 
+    /// Runs `handler` (the framework's future for the handler's answer) and renews the
+    /// claim's lease while it runs. A handler that answers at once costs nothing more; the
+    /// first timer starts when it first waits.
+    pub fn renewing<F: Future>(&self, handler: F) -> Renewing<'_, F> {
+        Renewing {
+            handler,
+            held: self.held.as_ref(),
+            sleep: self.runtime.sleep,
+            timer: None,
+            renewal: None,
+        }
+    }
+
     /// Settles the claim with the handler's `status`: completes it after a 2xx (outcome
-    /// `processed`), releases it otherwise (`handler_failed`). A store error is logged; the
-    /// claim then expires with its lease. The returned future is small; dropped before its
-    /// end, it finishes the store call in the background.
+    /// `processed`), releases it otherwise (`handler_failed`). The returned future is small;
+    /// dropped before its end, it finishes the store call in the background.
     pub fn finish(mut self, status: StatusCode) -> Settle {
-        let processed = status.is_success();
-        self.disarm(if processed {
-            Outcome::Processed
+        let settling = if status.is_success() {
+            self.disarm(Outcome::Processed);
+            Settling::Complete
         } else {
-            Outcome::HandlerFailed
-        });
-        Settle(
-            self.held
-                .take()
-                .map(|held| Detached::new(held.settle(processed), self.spawn)),
-        )
+            self.disarm(Outcome::HandlerFailed);
+            Settling::Release
+        };
+        self.settle(settling)
     }
 
     /// Releases the claim of a handler that failed without answering (outcome
     /// `handler_failed`), so the provider's retry is processed.
     pub fn release(mut self) -> Settle {
         self.disarm(Outcome::HandlerFailed);
-        Settle(
-            self.held
-                .take()
-                .map(|held| Detached::new(held.settle(false), self.spawn)),
-        )
+        self.settle(Settling::Release)
     }
 
     /// Releases the claim of a delivery refused after its claim (a malformed body), at once
@@ -121,13 +200,20 @@ impl ClaimGuard {
         self.release_in_background();
     }
 
+    fn settle(&mut self, settling: Settling) -> Settle {
+        let runtime = self.runtime;
+        Settle(
+            self.held
+                .take()
+                .map(|held| Detached::new(held.settle(settling, runtime), runtime.spawn)),
+        )
+    }
+
     fn release_in_background(&mut self) {
-        if let Some(held) = self.held.take() {
-            let mut release = Detached::new(held.settle(false), self.spawn);
-            // Polled once here: a store that answers at once is done before this returns; the
-            // rest is spawned when `release` drops.
-            let _ = Pin::new(&mut release).poll(&mut Context::from_waker(Waker::noop()));
-        }
+        let mut release = self.settle(Settling::Release);
+        // Polled once here: a store that answers at once is done before this returns; the
+        // rest is spawned when `release` drops.
+        let _ = Pin::new(&mut release).poll(&mut Context::from_waker(Waker::noop()));
     }
 
     fn disarm(&mut self, outcome: Outcome) {
@@ -159,6 +245,70 @@ impl fmt::Debug for ClaimGuard {
             .field("key", &self.held.as_ref().map(|held| &held.key))
             .field("token", &self.held.as_ref().map(|held| &held.token))
             .finish_non_exhaustive()
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`ClaimGuard::renewing`]: the handler's, with the claim renewed every
+    /// third of its lease while it runs.
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Renewing<'a, F> {
+        #[pin]
+        handler: F,
+        held: Option<&'a Held>,
+        sleep: fn(Duration) -> Timer,
+        timer: Option<Timer>,
+        renewal: Option<StoreFuture<'a, bool>>,
+    }
+}
+
+impl<F> fmt::Debug for Renewing<'_, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Renewing")
+            .field("renewing", &self.held.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F: Future> Future for Renewing<'_, F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        if let Poll::Ready(output) = this.handler.poll(cx) {
+            return Poll::Ready(output);
+        }
+        let Some(held) = *this.held else {
+            return Poll::Pending;
+        };
+        loop {
+            if let Some(renewal) = this.renewal.as_mut()
+                && let Poll::Ready(renewed) = renewal.as_mut().poll(cx)
+            {
+                *this.renewal = None;
+                match renewed {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(key = %held.key, "claim lost while the handler runs (its lease ran out); no longer renewed");
+                        *this.held = None;
+                        return Poll::Pending;
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, key = %held.key, "could not renew the claim; trying again at the next interval");
+                    }
+                }
+            }
+            let timer = this
+                .timer
+                .get_or_insert_with(|| (this.sleep)(held.lease / 3));
+            if timer.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            *this.timer = None;
+            if this.renewal.is_none() {
+                *this.renewal = Some(held.store.renew(&held.key, &held.token, held.lease));
+            }
+        }
     }
 }
 

@@ -34,7 +34,7 @@
 //!   "data":{"monitor_id":"monitor_1","event":{"event_group_id":"mevtgrp_1"}}}"#);
 //! let headers = parallel.sign_headers("whevent_1", 1_761_577_000, body.as_bytes()).to_header_map();
 //! let receiver = Receiver::builder(parallel).clock(ManualClock::at_unix_seconds(1_761_577_000)).build()?;
-//! let no_runtime: adapter::Spawn = |_task| {};
+//! let no_runtime = adapter::Runtime { spawn: drop, sleep: |_| Box::pin(std::future::pending()) };
 //!
 //! let no_timer = |_| std::future::pending::<()>();
 //! let read = adapter::read_body(&receiver, &headers, body, no_timer).await?;
@@ -66,12 +66,12 @@ pub use rejection::{DUPLICATE_HEADER, Rejection, RejectionKind};
 
 use self::{
     body::BodyBuffer,
-    claim::{ClaimGuard, Held, Spawn},
+    claim::{ClaimGuard, Held, Runtime},
 };
 use crate::{
     Authenticity, ConfigError, DeliveryId, Event, Provider,
     clock::{Clock, SystemClock},
-    dedup::{Claim, DedupStore, MemoryStore},
+    dedup::{Claim, ClaimToken, DedupKey, DedupStore, MemoryStore},
     headers::Headers,
 };
 
@@ -83,8 +83,25 @@ pub const DEFAULT_BODY_LIMIT: usize = 5 * 1024 * 1024;
 /// The default time for a whole body to arrive once the headers are in: 30 s. A slower
 /// sender gets 408.
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long a claim protects a delivery in flight before a retry may take it over (60 s).
-pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
+/// How long a claim protects a delivery in flight without being renewed: 10 s.
+///
+/// While the handler runs, the claim is renewed every third of the lease, so a slow handler
+/// keeps it however long it takes. When the process dies, the renewals stop and the claim is
+/// free again at most one lease after the last one. The lease must end well before each
+/// provider's last retry, which comes (after the first attempt that failed by the crash):
+///
+/// | provider | retries after a failed attempt | last retry | a crashed claim is free after ≤ 10 s, so the first retry processed is |
+/// |---|---|---|---|
+/// | Parallel | 5 s, then doubling, for 48 h | ~48 h | the one at +15 s (5 + 10) |
+/// | Sixtyfour | 1, 2, 4, 8, 16 s (5 retries) | +31 s | the one at +15 s (1 + 2 + 4 + 8) |
+/// | FullEnrich | every minute, 5 times | +5 min | the one at +60 s |
+/// | ParseFlow | 30 s, 2 min, 15 min, 1 h, 4 h | +5 h 17 min 30 s | the one at +30 s |
+///
+/// Sixtyfour's schedule is the tight one: with a lease over 31 s, every retry of a delivery
+/// whose handler crashed would find its claim still held (409), and the delivery would be lost.
+/// The renewal interval (3.3 s) leaves a store two missed renewals before a live claim could
+/// lapse.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(10);
 /// How long a processed delivery is remembered (72 h: Parallel retries for 48 h).
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(72 * 3600);
 /// The `retry-after` of 409 and 503 answers (10 s).
@@ -224,7 +241,9 @@ struct Inner<P> {
     provider: P,
     provider_name: Arc<str>,
     endpoint: Arc<str>,
-    key_prefix: String,
+    /// The store namespaces of signed and of unsigned deliveries.
+    signed_namespace: Box<str>,
+    unsigned_namespace: Box<str>,
     store: Arc<dyn DedupStore>,
     clock: Arc<dyn Clock>,
     lease: Duration,
@@ -320,7 +339,7 @@ impl<P: Provider> Receiver<P> {
         &self,
         headers: &impl Headers,
         body: Bytes,
-        spawn: Spawn,
+        runtime: Runtime,
     ) -> Result<Accepted<P::Event>, Rejection> {
         let inner = &*self.inner;
         let rejected = |rejection: Rejection| {
@@ -339,34 +358,43 @@ impl<P: Provider> Receiver<P> {
         let span = tracing::Span::current();
         span.record("delivery_id", tracing::field::display(delivery_id.as_str()));
 
-        let key = format!("{}{}", inner.key_prefix, delivery_id.as_str());
-        let claimed = inner.store.claim(&key, inner.lease).await;
+        // Unsigned deliveries (allowed by a provider's configuration) never share keys with
+        // signed ones: an unsigned sender cannot pre-claim a signed delivery.
+        let namespace = match authenticity {
+            Authenticity::Signed(_) => &inner.signed_namespace,
+            Authenticity::UnsignedAllowed => &inner.unsigned_namespace,
+        };
+        let dedup_id = inner.provider.dedup_id(headers, &body, &delivery_id);
+        let held = Held {
+            store: Arc::clone(&inner.store),
+            key: DedupKey::new(namespace, dedup_id.as_str()),
+            token: ClaimToken::random(),
+            lease: inner.lease,
+            retention: inner.retention,
+        };
+        let claimed = held.store.claim(&held.key, &held.token, held.lease).await;
         let held = match claimed {
-            Ok(Claim::Claimed(token)) => Some(Held {
-                store: Arc::clone(&inner.store),
-                key,
-                token,
-                retention: inner.retention,
-            }),
-            Ok(Claim::Done) => {
-                return Err(rejected(Rejection::new(RejectionKind::Duplicate, None)));
-            }
+            Ok(Claim::Claimed) => Some(held),
+            Ok(Claim::Done) => return Err(rejected(Rejection::new(RejectionKind::Duplicate, None))),
             Ok(Claim::InFlight) => {
                 let after = Some(inner.retry_after);
                 return Err(rejected(Rejection::new(RejectionKind::InFlight, after)));
             }
-            Err(error) if inner.fail_mode == FailMode::Open => {
+            Err(error) => {
+                // The claim may have been recorded all the same (a time-out after the store
+                // applied it): released with its token once the store answers again.
+                held.release_orphan(runtime);
+                if inner.fail_mode == FailMode::Closed {
+                    let kind = RejectionKind::StoreUnavailable(error);
+                    return Err(rejected(Rejection::new(kind, Some(inner.retry_after))));
+                }
                 tracing::warn!(%error, "dedup store failed; processing without deduplication (fail-open)");
                 None
-            }
-            Err(error) => {
-                let kind = RejectionKind::StoreUnavailable(error);
-                return Err(rejected(Rejection::new(kind, Some(inner.retry_after))));
             }
         };
         let deduplicated = held.is_some();
         // From here on the claim is released if the delivery goes no further.
-        let claim = ClaimGuard::new(held, Arc::clone(&inner.provider_name), spawn);
+        let claim = ClaimGuard::new(held, Arc::clone(&inner.provider_name), runtime);
         let event = match inner.provider.parse(headers, &body) {
             Ok(event) => event,
             Err(error) => {
@@ -452,7 +480,9 @@ impl<P: Provider> ReceiverBuilder<P> {
         self
     }
 
-    /// How long a claim protects a delivery in flight (default 60 s).
+    /// How long a claim protects a delivery in flight without being renewed (default 10 s:
+    /// see [`DEFAULT_LEASE`] for why). The claim is renewed every third of it while the
+    /// handler runs.
     pub fn lease(mut self, lease: Duration) -> Self {
         self.lease = lease;
         self
@@ -519,13 +549,15 @@ impl<P: Provider> ReceiverBuilder<P> {
                 what: "body timeout",
             });
         }
-        let key_prefix = format!("{provider_name}:{}:", self.endpoint);
+        let signed_namespace = format!("{provider_name}:{}", self.endpoint).into_boxed_str();
+        let unsigned_namespace = format!("{signed_namespace}/unsigned").into_boxed_str();
         Ok(Receiver {
             inner: Arc::new(Inner {
                 provider: self.provider,
                 provider_name,
                 endpoint: Arc::from(self.endpoint),
-                key_prefix,
+                signed_namespace,
+                unsigned_namespace,
                 store: self.store.unwrap_or_else(|| {
                     Arc::new(
                         MemoryStore::builder()
