@@ -32,7 +32,7 @@ proptest! {
 
     #[test]
     fn theirs_signs_ours_verifies(
-        key in prop::collection::vec(any::<u8>(), 1..80),
+        key in prop::collection::vec(any::<u8>(), 16..80),
         id in id_strategy(),
         ts in 0i64..4_000_000_000,
         body in ".{0,600}",
@@ -47,7 +47,7 @@ proptest! {
 
     #[test]
     fn ours_signs_theirs_verifies(
-        key in prop::collection::vec(any::<u8>(), 1..80),
+        key in prop::collection::vec(any::<u8>(), 16..80),
         id in id_strategy(),
         offset in -200i64..200,
         body in ".{0,600}",
@@ -66,7 +66,7 @@ proptest! {
 
     #[test]
     fn both_produce_the_same_signature_at_any_timestamp(
-        key in prop::collection::vec(any::<u8>(), 1..80),
+        key in prop::collection::vec(any::<u8>(), 16..80),
         id in id_strategy(),
         ts in 0i64..i64::MAX,
         body in ".{0,300}",
@@ -82,7 +82,7 @@ proptest! {
 
     #[test]
     fn any_single_byte_change_is_rejected(
-        key in prop::collection::vec(any::<u8>(), 1..80),
+        key in prop::collection::vec(any::<u8>(), 16..80),
         id in id_strategy(),
         ts in 1_000_000_000i64..2_000_000_000,
         body in prop::collection::vec(any::<u8>(), 1..600),

@@ -2,7 +2,7 @@
 //! delivery id by its own rule.
 
 use webhook_guard::{
-    Authenticity, OpenError, ParseError, Provider, StandardWebhooks, VerifyError,
+    Authenticity, ConfigError, OpenError, ParseError, Provider, StandardWebhooks, VerifyError,
     event::Event as _,
     fixtures,
     fullenrich::FullEnrich,
@@ -185,9 +185,29 @@ fn parallel_rotation_reports_the_secret_index() {
 fn parallel_config_errors() {
     assert!(Parallel::builder().build().is_err());
     assert!(Parallel::new("").is_err());
-    // Not base64 after `whsec_`: legacy form only, or an error when the current form is pinned.
-    let odd = "whsec_not*base64!";
-    let provider = Parallel::new(odd).expect("legacy form");
+    // Only the prefix, base64 of nothing, base64 of too few bytes, not base64: refused, in the
+    // default (both key forms) and in the current form, never used in the legacy form alone.
+    let short = format!("whsec_{}", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [7_u8; 15]));
+    for secret in ["whsec_", "whsec_====", short.as_str(), "whsec_not*base64*but*long*enough!"] {
+        for forms in [KeyForms::Both, KeyForms::Current] {
+            let built = Parallel::builder().secret(secret).key_forms(forms).build();
+            assert!(
+                matches!(
+                    built,
+                    Err(ConfigError::EmptySecret | ConfigError::InvalidSecret { .. })
+                ),
+                "{secret:?} with {forms:?}: {built:?}"
+            );
+        }
+        assert!(StandardWebhooks::new(secret).is_err(), "{secret:?}");
+    }
+    // A raw legacy key is used as it is only when asked for, and must not be short either.
+    let odd = "whsec_not*base64*but*long*enough!";
+    let provider = Parallel::builder()
+        .secret(odd)
+        .key_forms(KeyForms::Legacy)
+        .build()
+        .expect("legacy form");
     let body = b"{}";
     let headers = provider.sign_headers("id", NOW, body);
     assert_eq!(
@@ -196,13 +216,21 @@ fn parallel_config_errors() {
             .map(|a| a.verified().map(|v| v.key_form)),
         Ok(Some(KeyForm::Raw))
     );
-    assert!(
-        Parallel::builder()
-            .secret(odd)
-            .key_forms(KeyForms::Current)
-            .build()
-            .is_err()
-    );
+    for secret in ["whsec_", "whsec_short"] {
+        let built = Parallel::builder()
+            .secret(secret)
+            .key_forms(KeyForms::Legacy)
+            .build();
+        assert!(built.is_err(), "legacy {secret:?}: {built:?}");
+    }
+    // A forgery signed with the key `whsec_` is refused by a receiver configured with a real
+    // secret (the case the silent fallback let through for a secret that was only `whsec_`).
+    let forger = StandardWebhooks::builder()
+        .raw_secret("whsec_")
+        .build()
+        .err()
+        .is_some();
+    assert!(forger, "a 6-byte raw key is refused as well");
 }
 
 #[test]

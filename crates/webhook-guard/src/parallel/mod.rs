@@ -126,12 +126,16 @@ impl ParallelBuilder {
 
     /// Checks the configuration.
     ///
-    /// With [`KeyForms::Both`], a secret whose base64 does not decode is used in its legacy
-    /// form only (it cannot have a current form).
+    /// With [`KeyForms::Both`] (the default) and [`KeyForms::Current`], every secret must be
+    /// `whsec_` followed by base64 of at least 16 bytes: one that is not is refused, never
+    /// used in the legacy form alone (that fallback would accept deliveries signed with the
+    /// key `whsec_`, say, for a secret pasted without its base64). A secret meant as a raw
+    /// legacy key is configured with [`KeyForms::Legacy`].
     ///
     /// # Errors
     /// [`ConfigError::NoKeys`] without a secret; [`ConfigError::EmptySecret`] for an empty
-    /// one; [`ConfigError::InvalidSecret`] for an undecodable one with [`KeyForms::Current`].
+    /// one, or one that is only the prefix; [`ConfigError::InvalidSecret`] for one that does
+    /// not decode or is shorter than 16 bytes.
     pub fn build(self) -> Result<Parallel, ConfigError> {
         if self.secrets.is_empty() {
             return Err(ConfigError::NoKeys);
@@ -143,15 +147,13 @@ impl ParallelBuilder {
             if secret.is_empty() {
                 return Err(ConfigError::EmptySecret);
             }
-            let decodes = StandardWebhooks::new(secret.clone()).is_ok();
             let current = match self.key_forms {
                 KeyForms::Legacy => false,
-                KeyForms::Current if !decodes => {
-                    return Err(ConfigError::InvalidSecret {
-                        reason: "not `whsec_` followed by base64",
-                    });
+                KeyForms::Current | KeyForms::Both => {
+                    // Refused rather than used in the legacy form only: no silent fallback.
+                    StandardWebhooks::new(secret.clone())?;
+                    true
                 }
-                KeyForms::Current | KeyForms::Both => decodes,
             };
             let legacy = self.key_forms != KeyForms::Current;
             if current {

@@ -26,7 +26,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub use body_hmac::{BodyHmac, BodyHmacBuilder, Digest, Encoding};
 pub use ed25519::Ed25519SigningKey;
 pub use signed_headers::SignedHeaders;
-pub use standard::{StandardWebhooks, StandardWebhooksBuilder};
+pub use standard::{MIN_SECRET_BYTES, StandardWebhooks, StandardWebhooksBuilder};
 pub use timestamped::{TimestampedHmac, TimestampedHmacBuilder};
 
 use crate::{VerifyError, headers::Headers};

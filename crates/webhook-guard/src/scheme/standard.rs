@@ -19,6 +19,13 @@ use crate::{
 
 const WHSEC_PREFIX: &str = "whsec_";
 
+/// The shortest HMAC key accepted: 16 bytes (128 bits). Standard Webhooks senders make 24 to
+/// 64 random bytes; a shorter key is a typo or a placeholder, and would be guessable.
+pub const MIN_SECRET_BYTES: usize = 16;
+
+/// The most distinct `v1a` (Ed25519) signatures checked per delivery.
+const MAX_V1A_CHECKED: usize = 4;
+
 /// Verifier (and signer) for [Standard Webhooks](https://www.standardwebhooks.com/) deliveries.
 ///
 /// Reads `webhook-id`, `webhook-timestamp` and `webhook-signature` (names configurable), checks the
@@ -211,6 +218,11 @@ impl StandardWebhooks {
         if self.public_keys.is_empty() {
             return outcome;
         }
+        // Each check hashes the whole body with SHA-512: identical entries are checked once,
+        // and at most MAX_V1A_CHECKED distinct ones per delivery (a sender signs with a few
+        // keys at most; a header of many entries is an attempt to make verification costly).
+        let mut checked: [[u8; 64]; MAX_V1A_CHECKED] = [[0; 64]; MAX_V1A_CHECKED];
+        let mut count = 0;
         for (version, encoded) in Self::entries(header) {
             if version != b"v1a" {
                 continue;
@@ -219,6 +231,14 @@ impl StandardWebhooks {
             let Some(bytes) = mac::decode_base64::<64>(encoded) else {
                 continue;
             };
+            if checked[..count].contains(&bytes) {
+                continue;
+            }
+            if count == MAX_V1A_CHECKED {
+                break;
+            }
+            checked[count] = bytes;
+            count += 1;
             let signature = ed25519_dalek::Signature::from_bytes(&bytes);
             if let Some((_, index)) = self
                 .public_keys
@@ -339,11 +359,23 @@ impl StandardWebhooksBuilder {
             match key {
                 PendingKey::Whsec(secret) => {
                     let decoded = decode_whsec(&secret)?;
+                    if decoded.len() < MIN_SECRET_BYTES {
+                        return Err(ConfigError::InvalidSecret {
+                            reason: "shorter than 16 bytes once decoded (Standard Webhooks secrets are 24 to 64 bytes)",
+                        });
+                    }
                     hmac_keys.push((MacKey::new(Digest::Sha256, &decoded), KeyForm::Whsec, index));
                 }
                 PendingKey::Raw(secret) => {
                     if secret.is_empty() {
                         return Err(ConfigError::EmptySecret);
+                    }
+                    let raw = secret.expose();
+                    let key = raw.strip_prefix(WHSEC_PREFIX.as_bytes()).unwrap_or(raw);
+                    if key.len() < MIN_SECRET_BYTES {
+                        return Err(ConfigError::InvalidSecret {
+                            reason: "shorter than 16 bytes (besides a whsec_ prefix)",
+                        });
                     }
                     hmac_keys.push((
                         MacKey::new(Digest::Sha256, secret.expose()),
