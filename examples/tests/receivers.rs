@@ -140,7 +140,10 @@ async fn script(running: &Running) -> Vec<String> {
     // finds it in flight (409) or completed (200 duplicate) depends on timing, so the step
     // records how many were processed and that every other answer is one of those two.
     // A body not sent before: ParseFlow deliveries are deduplicated by their signed body.
-    let body = fixtures::of("parseflow").nth(1).expect("a second fixture").body;
+    let body = fixtures::of("parseflow")
+        .nth(1)
+        .expect("a second fixture")
+        .body;
     let headers = sign("parseflow", "script-burst", body);
     let url = format!("{base}/parseflow");
     let copies: Vec<_> = (0..20)

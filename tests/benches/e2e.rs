@@ -158,15 +158,30 @@ impl Provider for Unchecked {
 struct NoStore;
 
 impl DedupStore for NoStore {
-    fn claim<'a>(&'a self, _: &'a DedupKey, _: &'a ClaimToken, _: Duration) -> StoreFuture<'a, Claim> {
+    fn claim<'a>(
+        &'a self,
+        _: &'a DedupKey,
+        _: &'a ClaimToken,
+        _: Duration,
+    ) -> StoreFuture<'a, Claim> {
         Box::pin(std::future::ready(Ok(Claim::Claimed)))
     }
 
-    fn renew<'a>(&'a self, _: &'a DedupKey, _: &'a ClaimToken, _: Duration) -> StoreFuture<'a, bool> {
+    fn renew<'a>(
+        &'a self,
+        _: &'a DedupKey,
+        _: &'a ClaimToken,
+        _: Duration,
+    ) -> StoreFuture<'a, bool> {
         Box::pin(std::future::ready(Ok(true)))
     }
 
-    fn complete<'a>(&'a self, _: &'a DedupKey, _: &'a ClaimToken, _: Duration) -> StoreFuture<'a, ()> {
+    fn complete<'a>(
+        &'a self,
+        _: &'a DedupKey,
+        _: &'a ClaimToken,
+        _: Duration,
+    ) -> StoreFuture<'a, ()> {
         Box::pin(std::future::ready(Ok(())))
     }
 

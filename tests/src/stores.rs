@@ -6,8 +6,7 @@ use std::{
 };
 
 use webhook_guard::dedup::{
-    Claim, ClaimToken, DedupKey, DedupStore, MemoryStore, StoreError, StoreErrorKind,
-    StoreFuture,
+    Claim, ClaimToken, DedupKey, DedupStore, MemoryStore, StoreError, StoreErrorKind, StoreFuture,
 };
 
 /// A store whose every call fails.

@@ -475,7 +475,8 @@ where
     fn release<'a>(&'a self, key: &'a DedupKey, token: &'a ClaimToken) -> StoreFuture<'a, ()> {
         Box::pin(async move {
             let owner = owner(token);
-            self.run(&RELEASE, key.as_str(), &[owner.as_bytes()]).await?;
+            self.run(&RELEASE, key.as_str(), &[owner.as_bytes()])
+                .await?;
             Ok(())
         })
     }
@@ -507,15 +508,21 @@ mod tests {
             let key = DedupKey::new("test", &format!("legacy-{legacy}"));
             let lease = Duration::from_secs(60);
             let token = ClaimToken::random();
-        let Ok(Claim::Claimed) = store.claim(&key, &token, lease).await else {
+            let Ok(Claim::Claimed) = store.claim(&key, &token, lease).await else {
                 panic!("legacy={legacy}: not claimed");
             };
-            assert_eq!(store.claim(&key, &ClaimToken::random(), lease).await, Ok(Claim::InFlight));
+            assert_eq!(
+                store.claim(&key, &ClaimToken::random(), lease).await,
+                Ok(Claim::InFlight)
+            );
             store
                 .complete(&key, &token, Duration::from_secs(60))
                 .await
                 .expect("complete");
-            assert_eq!(store.claim(&key, &ClaimToken::random(), lease).await, Ok(Claim::Done));
+            assert_eq!(
+                store.claim(&key, &ClaimToken::random(), lease).await,
+                Ok(Claim::Done)
+            );
             assert_eq!(store.legacy_claim.load(Ordering::Relaxed), legacy);
         }
     }

@@ -26,13 +26,19 @@ async fn the_store_works_on_a_redis_cluster() {
         let Ok(Claim::Claimed) = store.claim(&key, &token, lease).await else {
             panic!("{key}: not claimed");
         };
-        assert_eq!(store.claim(&key, &ClaimToken::random(), lease).await, Ok(Claim::InFlight));
+        assert_eq!(
+            store.claim(&key, &ClaimToken::random(), lease).await,
+            Ok(Claim::InFlight)
+        );
         if i % 2 == 0 {
             store
                 .complete(&key, &token, Duration::from_secs(60))
                 .await
                 .expect("complete");
-            assert_eq!(store.claim(&key, &ClaimToken::random(), lease).await, Ok(Claim::Done));
+            assert_eq!(
+                store.claim(&key, &ClaimToken::random(), lease).await,
+                Ok(Claim::Done)
+            );
         } else {
             store.release(&key, &token).await.expect("release");
             assert!(matches!(

@@ -53,12 +53,18 @@ async fn claim_complete_release_and_duplicates() {
     };
     let store = store(&server).await;
     let token = claimed(&store, "p:e:a", LEASE).await;
-    assert_eq!(store.claim(&k("p:e:a"), &ClaimToken::random(), LEASE).await, Ok(Claim::InFlight));
+    assert_eq!(
+        store.claim(&k("p:e:a"), &ClaimToken::random(), LEASE).await,
+        Ok(Claim::InFlight)
+    );
     store
         .complete(&k("p:e:a"), &token, RETENTION)
         .await
         .expect("complete");
-    assert_eq!(store.claim(&k("p:e:a"), &ClaimToken::random(), LEASE).await, Ok(Claim::Done));
+    assert_eq!(
+        store.claim(&k("p:e:a"), &ClaimToken::random(), LEASE).await,
+        Ok(Claim::Done)
+    );
 
     let token = claimed(&store, "p:e:b", LEASE).await;
     store.release(&k("p:e:b"), &token).await.expect("release");
@@ -90,13 +96,26 @@ async fn a_late_owner_never_touches_the_new_owners_claim() {
         .complete(&k("p:e:late"), &a, RETENTION)
         .await
         .expect("late complete");
-    store.release(&k("p:e:late"), &a).await.expect("late release");
-    assert_eq!(store.claim(&k("p:e:late"), &ClaimToken::random(), LEASE).await, Ok(Claim::InFlight));
+    store
+        .release(&k("p:e:late"), &a)
+        .await
+        .expect("late release");
+    assert_eq!(
+        store
+            .claim(&k("p:e:late"), &ClaimToken::random(), LEASE)
+            .await,
+        Ok(Claim::InFlight)
+    );
     store
         .complete(&k("p:e:late"), &b, RETENTION)
         .await
         .expect("B completes");
-    assert_eq!(store.claim(&k("p:e:late"), &ClaimToken::random(), LEASE).await, Ok(Claim::Done));
+    assert_eq!(
+        store
+            .claim(&k("p:e:late"), &ClaimToken::random(), LEASE)
+            .await,
+        Ok(Claim::Done)
+    );
 }
 
 #[tokio::test]
@@ -110,7 +129,12 @@ async fn completed_records_expire_after_the_retention() {
         .complete(&k("p:e:ret"), &token, Duration::from_millis(200))
         .await
         .expect("complete");
-    assert_eq!(store.claim(&k("p:e:ret"), &ClaimToken::random(), LEASE).await, Ok(Claim::Done));
+    assert_eq!(
+        store
+            .claim(&k("p:e:ret"), &ClaimToken::random(), LEASE)
+            .await,
+        Ok(Claim::Done)
+    );
     tokio::time::sleep(Duration::from_millis(400)).await;
     claimed(&store, "p:e:ret", LEASE).await;
 }
@@ -125,7 +149,10 @@ async fn concurrent_claims_of_one_key_make_one_owner() {
     for _ in 0..500 {
         let store = Arc::clone(&store);
         tasks.push(tokio::spawn(async move {
-            store.claim(&k("p:e:burst"), &ClaimToken::random(), LEASE).await.expect("claim")
+            store
+                .claim(&k("p:e:burst"), &ClaimToken::random(), LEASE)
+                .await
+                .expect("claim")
         }));
     }
     let mut owners = 0;
@@ -170,13 +197,17 @@ async fn a_dead_server_fails_calls_in_time_and_a_restarted_one_serves_again() {
     );
     server.restart();
     // The connection manager reconnects; the completed record survived (append-only file).
-    let mut answer = store.claim(&k("p:e:kill"), &ClaimToken::random(), LEASE).await;
+    let mut answer = store
+        .claim(&k("p:e:kill"), &ClaimToken::random(), LEASE)
+        .await;
     for _ in 0..50 {
         if answer.is_ok() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
-        answer = store.claim(&k("p:e:kill"), &ClaimToken::random(), LEASE).await;
+        answer = store
+            .claim(&k("p:e:kill"), &ClaimToken::random(), LEASE)
+            .await;
     }
     assert_eq!(answer, Ok(Claim::Done));
 }
@@ -214,6 +245,10 @@ async fn bad_configuration_and_unreachable_servers_are_clear_errors() {
         .timeout(Duration::from_millis(300))
         .build()
         .expect("built");
-    assert!(lazy.claim(&k("k"), &ClaimToken::random(), LEASE).await.is_err());
+    assert!(
+        lazy.claim(&k("k"), &ClaimToken::random(), LEASE)
+            .await
+            .is_err()
+    );
     assert!(!format!("{lazy:?}").contains("127.0.0.1"));
 }

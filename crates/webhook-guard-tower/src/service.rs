@@ -90,7 +90,9 @@ fn into_request<E: Clone + Send + Sync + 'static>(
 const TOKIO: Runtime = Runtime {
     spawn: |task: Task| match tokio::runtime::Handle::try_current() {
         Ok(runtime) => drop(runtime.spawn(task)),
-        Err(_) => tracing::warn!("no Tokio runtime for a store call; the claim expires with its lease"),
+        Err(_) => {
+            tracing::warn!("no Tokio runtime for a store call; the claim expires with its lease")
+        }
     },
     sleep: |after| Box::pin(tokio::time::sleep(after)),
 };

@@ -187,8 +187,16 @@ fn parallel_config_errors() {
     assert!(Parallel::new("").is_err());
     // Only the prefix, base64 of nothing, base64 of too few bytes, not base64: refused, in the
     // default (both key forms) and in the current form, never used in the legacy form alone.
-    let short = format!("whsec_{}", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [7_u8; 15]));
-    for secret in ["whsec_", "whsec_====", short.as_str(), "whsec_not*base64*but*long*enough!"] {
+    let short = format!(
+        "whsec_{}",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [7_u8; 15])
+    );
+    for secret in [
+        "whsec_",
+        "whsec_====",
+        short.as_str(),
+        "whsec_not*base64*but*long*enough!",
+    ] {
         for forms in [KeyForms::Both, KeyForms::Current] {
             let built = Parallel::builder().secret(secret).key_forms(forms).build();
             assert!(

@@ -223,7 +223,12 @@ impl MemoryStore {
         })?
     }
 
-    fn renew_now(&self, key: &DedupKey, token: &ClaimToken, lease: Duration) -> Result<bool, StoreError> {
+    fn renew_now(
+        &self,
+        key: &DedupKey,
+        token: &ClaimToken,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
         let now = self.clock.unix_millis();
         self.with_shard(key, |shard, hash| {
             match shard.records.find_mut(hash, |(k, _)| **k == *key.as_str()) {
@@ -264,7 +269,9 @@ impl MemoryStore {
 
     fn release_now(&self, key: &DedupKey, token: &ClaimToken) -> Result<(), StoreError> {
         self.with_shard(key, |shard, hash| {
-            if let Ok(entry) = shard.records.find_entry(hash, |(k, _)| **k == *key.as_str())
+            if let Ok(entry) = shard
+                .records
+                .find_entry(hash, |(k, _)| **k == *key.as_str())
                 && entry.get().1.is_owned_by(token)
             {
                 entry.remove();
@@ -333,7 +340,10 @@ impl fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MemoryStore")
             .field("shards", &self.shards)
-            .field("capacity_per_namespace", &(self.per_shard_capacity * self.shards))
+            .field(
+                "capacity_per_namespace",
+                &(self.per_shard_capacity * self.shards),
+            )
             .field("clock", &self.clock)
             .finish_non_exhaustive()
     }
@@ -428,7 +438,9 @@ mod tests {
     }
 
     fn claim(store: &MemoryStore, id: &str, token: &ClaimToken) -> Claim {
-        store.claim_now(&key(id), token, LEASE).expect("no store error")
+        store
+            .claim_now(&key(id), token, LEASE)
+            .expect("no store error")
     }
 
     #[test]
@@ -438,7 +450,11 @@ mod tests {
         let (a, b) = (ClaimToken::random(), ClaimToken::random());
         assert_eq!(claim(&store, "x", &a), Claim::Claimed);
         assert_eq!(claim(&store, "x", &b), Claim::InFlight);
-        assert_eq!(claim(&store, "x", &a), Claim::Claimed, "the owner's retried claim");
+        assert_eq!(
+            claim(&store, "x", &a),
+            Claim::Claimed,
+            "the owner's retried claim"
+        );
         store.release_now(&key("x"), &a).expect("release");
         assert_eq!(claim(&store, "x", &b), Claim::Claimed);
         store.complete_now(&key("x"), &b, KEEP).expect("complete");
@@ -458,10 +474,14 @@ mod tests {
         assert_eq!(claim(&store, "x", &second), Claim::Claimed);
         // The first owner's late calls change nothing.
         assert!(!store.renew_now(&key("x"), &first, LEASE).expect("renew"));
-        store.complete_now(&key("x"), &first, KEEP).expect("complete");
+        store
+            .complete_now(&key("x"), &first, KEEP)
+            .expect("complete");
         store.release_now(&key("x"), &first).expect("release");
         assert_eq!(claim(&store, "x", &first), Claim::InFlight);
-        store.complete_now(&key("x"), &second, KEEP).expect("complete");
+        store
+            .complete_now(&key("x"), &second, KEEP)
+            .expect("complete");
         assert_eq!(claim(&store, "x", &first), Claim::Done);
     }
 
@@ -476,7 +496,10 @@ mod tests {
             assert!(store.renew_now(&key("x"), &owner, LEASE).expect("renew"));
             assert_eq!(claim(&store, "x", &retry), Claim::InFlight);
         }
-        assert!(!store.renew_now(&key("x"), &retry, LEASE).expect("renew"), "not its owner");
+        assert!(
+            !store.renew_now(&key("x"), &retry, LEASE).expect("renew"),
+            "not its owner"
+        );
         // Without renewals the lease runs out, and a renewal that comes too late fails.
         clock.advance(LEASE);
         assert!(!store.renew_now(&key("x"), &owner, LEASE).expect("renew"));
@@ -496,7 +519,9 @@ mod tests {
         assert_eq!(claim(&store, "a", &t), Claim::Claimed);
         // Expired records are purged as the store is used.
         assert_eq!(claim(&store, "b", &t), Claim::Claimed);
-        store.complete_now(&key("b"), &t, Duration::from_secs(1)).expect("complete");
+        store
+            .complete_now(&key("b"), &t, Duration::from_secs(1))
+            .expect("complete");
         clock.advance(Duration::from_secs(2));
         assert_eq!(claim(&store, "c", &t), Claim::Claimed);
         store.complete_now(&key("c"), &t, KEEP).expect("complete");
@@ -548,7 +573,11 @@ mod tests {
             Ok(Claim::Done),
             "the other namespace's record survived the flood"
         );
-        assert_eq!(store.len(), 101, "the flooded namespace stayed at its capacity");
+        assert_eq!(
+            store.len(),
+            101,
+            "the flooded namespace stayed at its capacity"
+        );
     }
 
     #[test]

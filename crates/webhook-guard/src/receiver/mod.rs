@@ -375,7 +375,9 @@ impl<P: Provider> Receiver<P> {
         let claimed = held.store.claim(&held.key, &held.token, held.lease).await;
         let held = match claimed {
             Ok(Claim::Claimed) => Some(held),
-            Ok(Claim::Done) => return Err(rejected(Rejection::new(RejectionKind::Duplicate, None))),
+            Ok(Claim::Done) => {
+                return Err(rejected(Rejection::new(RejectionKind::Duplicate, None)));
+            }
             Ok(Claim::InFlight) => {
                 let after = Some(inner.retry_after);
                 return Err(rejected(Rejection::new(RejectionKind::InFlight, after)));
