@@ -352,6 +352,73 @@ pub async fn status_line<R: tokio::io::AsyncRead + Unpin>(
     line.lines().next().unwrap_or_default().to_owned()
 }
 
+/// A handler that runs three times its claim's lease keeps the claim: every retry while it runs
+/// is answered 409, the handler runs once, and the retry after it is a duplicate. `options`
+/// gives the store; the lease is set to 1 s here.
+///
+/// # Panics
+/// When an answer is not as above.
+pub async fn a_slow_handler_keeps_its_claim(adapter: Adapter, options: Options) {
+    let lease = Duration::from_secs(1);
+    let server = start(
+        adapter,
+        Options {
+            lease: Some(lease),
+            ..options
+        },
+    )
+    .await;
+    let client = client();
+    let body = sample("parallel");
+    let headers = sign("parallel", "slow-1", server.now(), body);
+    let url = server.url("parallel");
+    let slow = {
+        let (client, url, headers) = (client.clone(), url.clone(), headers.clone());
+        tokio::spawn(async move {
+            post_signed(&client, &url, &headers, body, &[("x-test", "sleep:3000")]).await
+        })
+    };
+    while server.runs_of("slow-1") == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut retries = 0;
+    while !slow.is_finished() {
+        let retry = post_signed(&client, &url, &headers, body, &[])
+            .await
+            .expect("sent");
+        if slow.is_finished() {
+            break; // the answer may have come after the slow handler finished
+        }
+        assert_eq!(
+            retry.status(),
+            409,
+            "{adapter}: a retry while the handler runs"
+        );
+        retries += 1;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        retries >= 8,
+        "{adapter}: only {retries} retries during the slow handler"
+    );
+    let slow = slow.await.expect("task").expect("sent");
+    assert_eq!(slow.status(), 200);
+    let after = post_signed(&client, &url, &headers, body, &[])
+        .await
+        .expect("sent");
+    assert_eq!(after.status(), 200);
+    assert!(
+        after
+            .headers()
+            .contains_key(webhook_guard::receiver::DUPLICATE_HEADER)
+    );
+    assert_eq!(
+        server.runs_of("slow-1"),
+        1,
+        "{adapter}: the handler ran once"
+    );
+}
+
 /// A client with a pool large enough for the concurrent cases.
 #[must_use]
 pub fn client() -> reqwest::Client {

@@ -11,7 +11,9 @@ use std::{
     time::Duration,
 };
 
-use webhook_guard_conformance::{Adapter, Options, client, post_signed, sample, sign, start};
+use webhook_guard_conformance::{
+    Adapter, Options, a_slow_handler_keeps_its_claim, client, post_signed, sample, sign, start,
+};
 use webhook_guard_redis::{RedisStore, test_server::RedisServer};
 
 const DELIVERIES: usize = 200;
@@ -107,4 +109,92 @@ async fn axum_survives_a_redis_crash() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn actix_survives_a_redis_crash() {
     survives_a_redis_crash(Adapter::Actix).await;
+}
+
+/// A slow handler keeps its claim on Redis too: the renewals go to the server.
+async fn slow_handler_on_redis(adapter: Adapter) {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let store = RedisStore::builder(redis.url())
+        .prefix(format!("slow-{adapter}"))
+        .connect()
+        .await
+        .expect("connected");
+    let options = Options {
+        store: Some(Arc::new(store)),
+        ..Options::default()
+    };
+    a_slow_handler_keeps_its_claim(adapter, options).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axum_slow_handler_on_redis() {
+    slow_handler_on_redis(Adapter::Axum).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actix_slow_handler_on_redis() {
+    slow_handler_on_redis(Adapter::Actix).await;
+}
+
+/// Redis paused (`SIGSTOP`) past the store's time limit during a claim: 503. It applies the
+/// claim once it goes on (`SIGCONT`), and the receiver releases it with its token in the
+/// background, so a retry 2 s later is processed, not refused as in flight for the whole
+/// lease (10 s).
+async fn a_store_pause_leaves_no_orphan(adapter: Adapter) {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let store = RedisStore::builder(redis.url())
+        .prefix(format!("pause-{adapter}"))
+        .timeout(Duration::from_millis(300))
+        .connect()
+        .await
+        .expect("connected");
+    let server = start(
+        adapter,
+        Options {
+            store: Some(Arc::new(store)),
+            ..Options::default()
+        },
+    )
+    .await;
+    let client = client();
+    let body = sample("parallel");
+    let url = server.url("parallel");
+    let headers = sign("parallel", "paused-1", server.now(), body);
+    redis.pause();
+    let during = post_signed(&client, &url, &headers, body, &[])
+        .await
+        .expect("sent");
+    assert_eq!(during.status(), 503, "{adapter}: the claim timed out");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    redis.resume();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let headers = sign("parallel", "paused-1", server.now(), body);
+    let retry = post_signed(&client, &url, &headers, body, &[])
+        .await
+        .expect("sent");
+    assert_eq!(
+        retry.status(),
+        200,
+        "{adapter}: the retry is processed, not 409"
+    );
+    assert!(
+        !retry
+            .headers()
+            .contains_key(webhook_guard::receiver::DUPLICATE_HEADER)
+    );
+    assert_eq!(server.runs_of("paused-1"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axum_store_pause_leaves_no_orphan() {
+    a_store_pause_leaves_no_orphan(Adapter::Axum).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actix_store_pause_leaves_no_orphan() {
+    a_store_pause_leaves_no_orphan(Adapter::Actix).await;
 }

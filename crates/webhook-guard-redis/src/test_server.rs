@@ -133,6 +133,28 @@ impl RedisServer {
     }
 
     /// Kills the server at once (SIGKILL), as a crash would.
+    /// Stops the server process without ending it (`SIGSTOP`): connections stay open and calls
+    /// go unanswered, as in a long pause; [`resume`](Self::resume) lets it go on, and it then
+    /// applies what it had received.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a [`pause`](Self::pause)d server go on (`SIGCONT`).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        if let Some(child) = &self.child {
+            let sent = Command::new("kill")
+                .args([signal, &child.id().to_string()])
+                .status();
+            assert!(sent.is_ok_and(|s| s.success()), "kill {signal} failed");
+        }
+    }
+
+    /// Ends the server process at once (`SIGKILL`).
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();

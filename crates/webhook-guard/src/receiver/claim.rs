@@ -137,9 +137,24 @@ impl Held {
     }
 
     /// Releases, in the background, a claim whose `claim` call failed: it may have been
-    /// recorded all the same (a time-out after the store applied it).
+    /// recorded all the same (a time-out after the store applied it). The release is sent
+    /// again over the whole lease, not only until the store first answers: after a time-out
+    /// the client may reconnect, and a release on the new connection can reach the store
+    /// before the claim still queued on the old one. The token is this claim's own, so a
+    /// release never touches another owner's record.
     pub(crate) fn release_orphan(self, runtime: Runtime) {
-        (runtime.spawn)(Box::pin(self.retry(Settling::Release, runtime)));
+        (runtime.spawn)(Box::pin(async move {
+            let mut waited = Duration::ZERO;
+            let mut delay = FIRST_RETRY_DELAY;
+            while waited < self.lease {
+                (runtime.sleep)(delay).await;
+                waited += delay;
+                delay = (delay * 2).min(MAX_RETRY_DELAY);
+                if let Err(error) = self.call(Settling::Release).await {
+                    tracing::debug!(%error, key = %self.key, "orphaned claim not released yet");
+                }
+            }
+        }));
     }
 }
 
