@@ -17,6 +17,9 @@ use webhook_guard::Event;
 use webhook_guard_actix::{Webhook, WebhookGuard};
 
 async fn handle<E: Event + 'static>(Webhook(delivery): Webhook<E>) -> HttpResponse {
+    if !common::handler_delay().is_zero() {
+        actix_web::rt::time::sleep(common::handler_delay()).await;
+    }
     println!("{}", common::delivery_line(&delivery.meta));
     HttpResponse::Ok().finish()
 }

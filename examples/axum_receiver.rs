@@ -20,6 +20,9 @@ use webhook_guard::Event;
 use webhook_guard_tower::{Webhook, WebhookGuardLayer};
 
 async fn handle<E: Event + Clone>(Webhook(delivery): Webhook<E>) -> StatusCode {
+    if !common::handler_delay().is_zero() {
+        tokio::time::sleep(common::handler_delay()).await;
+    }
     println!("{}", common::delivery_line(&delivery.meta));
     StatusCode::OK
 }

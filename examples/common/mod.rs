@@ -80,6 +80,18 @@ pub(crate) async fn from_env() -> Result<Receivers, Box<dyn std::error::Error>> 
     })
 }
 
+/// `HANDLER_DELAY_MS` (default 0): how long the handler waits before it processes a delivery,
+/// so that a test can kill the process mid-handler.
+pub(crate) fn handler_delay() -> std::time::Duration {
+    static DELAY: std::sync::OnceLock<std::time::Duration> = std::sync::OnceLock::new();
+    *DELAY.get_or_init(|| {
+        let ms = std::env::var("HANDLER_DELAY_MS")
+            .ok()
+            .and_then(|v| v.parse().ok());
+        std::time::Duration::from_millis(ms.unwrap_or(0))
+    })
+}
+
 /// The one stdout line per processed delivery.
 pub(crate) fn delivery_line(meta: &DeliveryMeta) -> String {
     #[derive(serde::Serialize)]

@@ -1,12 +1,14 @@
 //! Both example receivers, in separate processes, share one Redis (`REDIS_URL`): a delivery
-//! sent to both at once runs the handler once in total. Needs `redis-server` (skipped with a
-//! printed reason without it, unless `REQUIRE_REDIS=1`).
+//! sent to both at once runs the handler once in total; a receiver killed mid-handler loses
+//! nothing: the retries on Sixtyfour's schedule reach the other one, which processes the
+//! delivery once, within the schedule. Needs `redis-server` (skipped with a printed reason
+//! without it, unless `REQUIRE_REDIS=1`).
 
 mod support;
 
 use std::time::Duration;
 
-use support::{post, sign, start};
+use support::{post, sign, start, start_with};
 use webhook_guard::fixtures;
 use webhook_guard_redis::test_server::RedisServer;
 
@@ -65,4 +67,85 @@ async fn two_replicas_sharing_redis_run_a_delivery_once() {
             "{lines:#?}"
         );
     }
+}
+
+/// A receiver is SIGKILLed while its handler runs; Sixtyfour retries 1, 2, 4, 8 and 16 s after
+/// each failure, against a second receiver on the same Redis. The dead process's claim stops
+/// being renewed and expires after the 10 s lease, so the retry at +15 s is processed, once.
+async fn killed_mid_handler(name: &str) {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let doomed = start_with(
+        name,
+        false,
+        Some(&redis.url()),
+        &[("HANDLER_DELAY_MS", "600000")],
+    );
+    let survivor = start(name, false, Some(&redis.url()));
+    let client = reqwest::Client::new();
+    let body = fixtures::of("sixtyfour").next().expect("fixture").body;
+    let headers = sign("sixtyfour", &format!("killed-{name}"), body);
+    let first = {
+        let (client, headers) = (client.clone(), headers.clone());
+        let url = format!("http://{}/webhooks/sixtyfour", doomed.addr);
+        tokio::spawn(async move {
+            let mut request = client.post(url).body(body.to_vec());
+            for (n, v) in headers.iter() {
+                request = request.header(n, v);
+            }
+            request.send().await
+        })
+    };
+    // Let the doomed receiver claim the delivery and start its handler, then kill it.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    drop(doomed);
+    let first = first.await.expect("task");
+    assert!(
+        first.is_err(),
+        "{name}: the first attempt died with the process, not {:?}",
+        first.map(|r| r.status())
+    );
+    let started = std::time::Instant::now();
+    let url = format!("http://{}/webhooks/sixtyfour", survivor.addr);
+    let mut processed_at = None;
+    let mut waited = 0;
+    for backoff in [1_u64, 2, 4, 8, 16] {
+        tokio::time::sleep(Duration::from_secs(backoff)).await;
+        waited += backoff;
+        let response = post(&client, &url, &headers, body).await;
+        let duplicate = response.headers().get("webhook-guard-duplicate").is_some();
+        match (response.status().as_u16(), duplicate) {
+            (200, false) => {
+                assert!(processed_at.is_none(), "{name}: processed twice");
+                processed_at = Some(waited);
+            }
+            (409, false) | (200, true) => {}
+            other => panic!("{name}: unexpected answer {other:?} at +{waited} s"),
+        }
+    }
+    eprintln!(
+        "{name}: processed by the survivor at +{processed_at:?} s of Sixtyfour's schedule ({:?} in all)",
+        started.elapsed()
+    );
+    assert!(
+        processed_at.is_some_and(|at| at <= 31),
+        "{name}: not processed within the schedule"
+    );
+    let mut lines = Vec::new();
+    while let Ok(line) = survivor.lines.recv_timeout(Duration::from_millis(500)) {
+        lines.push(line);
+    }
+    assert_eq!(lines.len(), 1, "{name}: {lines:#?}");
+    assert!(lines[0].contains(&format!("killed-{name}")), "{lines:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_axum_receiver_killed_mid_handler_loses_nothing() {
+    killed_mid_handler("axum_receiver").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_actix_receiver_killed_mid_handler_loses_nothing() {
+    killed_mid_handler("actix_receiver").await;
 }

@@ -43,7 +43,18 @@ impl Drop for Running {
 /// Starts example `name` on a free port with the demo secrets, `SIXTYFOUR_ALLOW_UNSIGNED=1`
 /// when `allow_unsigned`, and `REDIS_URL` when `redis` is given.
 pub fn start(name: &str, allow_unsigned: bool, redis: Option<&str>) -> Running {
+    start_with(name, allow_unsigned, redis, &[])
+}
+
+/// As [`start`], with more environment variables.
+pub fn start_with(
+    name: &str,
+    allow_unsigned: bool,
+    redis: Option<&str>,
+    env: &[(&str, &str)],
+) -> Running {
     let mut command = Command::new(example(name));
+    command.envs(env.iter().copied());
     command.env("BIND", "127.0.0.1:0");
     match redis {
         Some(url) => command.env("REDIS_URL", url),
