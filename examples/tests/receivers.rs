@@ -230,3 +230,39 @@ async fn both_examples_answer_the_same_script_identically() {
         assert_eq!(lines, 6 + usize::from(allow_unsigned), "{axum_answers:#?}");
     }
 }
+
+/// A client that opens a connection and sends nothing is cut off within seconds by both
+/// receivers (the axum one sets hyper's header read timeout, 5 s like actix-web's default),
+/// so idle connections cannot pile up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_connection_is_closed_within_seconds() {
+    use tokio::io::AsyncReadExt as _;
+    for name in ["axum_receiver", "actix_receiver"] {
+        let running = start(name, false, None);
+        let started = std::time::Instant::now();
+        let mut stream = tokio::net::TcpStream::connect(&running.addr)
+            .await
+            .expect("connect");
+        let mut buffer = [0_u8; 256];
+        // Closed (0 bytes) or answered (408) and then closed; either way, not left open.
+        let read = tokio::time::timeout(Duration::from_secs(15), async {
+            loop {
+                match stream.read(&mut buffer).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {}
+                }
+            }
+        })
+        .await;
+        assert!(
+            read.is_ok(),
+            "{name}: an idle connection was still open after 15 s"
+        );
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_secs(4),
+            "{name}: closed after {took:?}, before any timeout"
+        );
+        eprintln!("{name}: idle connection closed after {took:?}");
+    }
+}
