@@ -94,3 +94,46 @@ fn malformed_v1a_entries_are_plain_rejections() {
     ];
     assert!(receiver.verify_at(&h, b"x", 5).is_err());
 }
+
+/// Each `v1a` check hashes the whole body: identical entries are checked once, and at most
+/// four distinct ones per delivery, so a header of many entries cannot multiply the work.
+#[test]
+fn v1a_work_per_delivery_is_bounded() {
+    let sender = Ed25519SigningKey::from_seed([3; 32]);
+    let others: Vec<Ed25519SigningKey> = (10..20)
+        .map(|seed| Ed25519SigningKey::from_seed([seed; 32]))
+        .collect();
+    let receiver = StandardWebhooks::builder()
+        .public_key(sender.public_key())
+        .build()
+        .expect("valid public key");
+    let (id, ts, body) = ("msg_bound", 1_700_000_000, b"{}".as_slice());
+    let entry = |key: &Ed25519SigningKey| {
+        let headers = key.sign_headers(id, ts, body);
+        let value = headers.get("webhook-signature").expect("signed").to_owned();
+        value
+    };
+    let with_signatures = |entries: Vec<String>| {
+        let mut headers = sender.sign_headers(id, ts, body);
+        headers.insert("webhook-signature", entries.join(" "));
+        headers
+    };
+    // Sixteen copies of the right entry: checked once, and it verifies.
+    let copies = with_signatures(vec![entry(&sender); 16]);
+    assert!(receiver.verify_at(&copies, body, ts).is_ok());
+    // Three wrong entries, then the right one: four checks, it verifies.
+    let mut within: Vec<String> = others[..3].iter().map(entry).collect();
+    within.push(entry(&sender));
+    assert!(
+        receiver
+            .verify_at(&with_signatures(within), body, ts)
+            .is_ok()
+    );
+    // Four wrong entries first: the right one is past the bound and never checked.
+    let mut past: Vec<String> = others[..4].iter().map(entry).collect();
+    past.push(entry(&sender));
+    assert_eq!(
+        receiver.verify_at(&with_signatures(past), body, ts).err(),
+        Some(VerifyError::SignatureMismatch)
+    );
+}
