@@ -90,7 +90,7 @@ use std::future::Future;
 pub use crate::receiver::{
     Accepted,
     body::{BodyBuffer, MAX_GROWTH_STEP, ReadBody},
-    claim::{ClaimGuard, Renewing, Runtime, Settle, Spawn, Task, Timer},
+    claim::{ClaimGuard, MAX_BACKGROUND_RETRIES, Renewing, Runtime, Settle, Spawn, Task, Timer},
 };
 use crate::{Provider, Receiver, headers::Headers, receiver::Rejection};
 

@@ -110,8 +110,7 @@ fn v1a_work_per_delivery_is_bounded() {
     let (id, ts, body) = ("msg_bound", 1_700_000_000, b"{}".as_slice());
     let entry = |key: &Ed25519SigningKey| {
         let headers = key.sign_headers(id, ts, body);
-        let value = headers.get("webhook-signature").expect("signed").to_owned();
-        value
+        headers.get("webhook-signature").expect("signed").to_owned()
     };
     let with_signatures = |entries: Vec<String>| {
         let mut headers = sender.sign_headers(id, ts, body);

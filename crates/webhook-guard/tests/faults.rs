@@ -354,3 +354,108 @@ fn an_unsigned_delivery_cannot_pre_claim_a_signed_one() {
     assert!(second.delivery.meta.authenticity.verified().is_some());
     finish_ok(second);
 }
+
+/// A store that fails every call.
+#[derive(Debug)]
+struct DownStore;
+
+fn down<'a, T: Send + 'a>() -> StoreFuture<'a, T> {
+    Box::pin(async {
+        Err(StoreError::new(
+            StoreErrorKind::Unavailable,
+            "connection refused",
+        ))
+    })
+}
+
+impl DedupStore for DownStore {
+    fn claim<'a>(
+        &'a self,
+        _: &'a DedupKey,
+        _: &'a ClaimToken,
+        _: Duration,
+    ) -> StoreFuture<'a, Claim> {
+        down()
+    }
+    fn renew<'a>(
+        &'a self,
+        _: &'a DedupKey,
+        _: &'a ClaimToken,
+        _: Duration,
+    ) -> StoreFuture<'a, bool> {
+        down()
+    }
+    fn complete<'a>(
+        &'a self,
+        _: &'a DedupKey,
+        _: &'a ClaimToken,
+        _: Duration,
+    ) -> StoreFuture<'a, ()> {
+        down()
+    }
+    fn release<'a>(&'a self, _: &'a DedupKey, _: &'a ClaimToken) -> StoreFuture<'a, ()> {
+        down()
+    }
+}
+
+static HELD_BACK: Mutex<Vec<Task>> = Mutex::new(Vec::new());
+
+/// During a store outage, replays of one captured delivery each start a background release;
+/// their number is bounded, so the replays cannot grow the server's memory without end.
+#[test]
+fn background_retries_are_bounded_during_a_store_outage() {
+    const HOLDING: Runtime = Runtime {
+        spawn: |task| HELD_BACK.lock().expect("lock").push(task),
+        sleep: |_| Box::pin(std::future::pending()),
+    };
+    let receiver = Receiver::builder(ParseFlow::new(demo::PARSEFLOW_SECRET).expect("secret"))
+        .store(Arc::new(DownStore))
+        .clock(ManualClock::at_unix_seconds(NOW))
+        .build()
+        .expect("receiver");
+    let body = fixtures::of("parseflow").next().expect("fixture").body;
+    let headers = fixtures::sign("parseflow", demo::PARSEFLOW_SECRET, "dlv_outage", NOW, body)
+        .expect("signed");
+    let map = headers.to_header_map();
+    let replays = adapter::MAX_BACKGROUND_RETRIES + 1_000;
+    for _ in 0..replays {
+        let read = block_on(adapter::read_body(
+            &receiver,
+            &map,
+            String::from_utf8(body.to_vec()).expect("utf-8"),
+            |_| std::future::pending::<()>(),
+        ))
+        .expect("read");
+        let answer = block_on(adapter::accept(&receiver, &map, read, HOLDING));
+        assert!(matches!(
+            kind(answer),
+            Some(RejectionKind::StoreUnavailable(_))
+        ));
+    }
+    let held = HELD_BACK.lock().expect("lock").len();
+    // Other tests of this binary may hold a slot or two at the same moment.
+    assert!(
+        held <= adapter::MAX_BACKGROUND_RETRIES,
+        "{held} background tasks"
+    );
+    assert!(
+        held + 8 >= adapter::MAX_BACKGROUND_RETRIES,
+        "only {held} background tasks"
+    );
+    // Dropping the tasks gives their places back.
+    HELD_BACK.lock().expect("lock").clear();
+    let read = block_on(adapter::read_body(
+        &receiver,
+        &map,
+        String::from_utf8(body.to_vec()).expect("utf-8"),
+        |_| std::future::pending::<()>(),
+    ))
+    .expect("read");
+    let _ = block_on(adapter::accept(&receiver, &map, read, HOLDING));
+    assert_eq!(
+        HELD_BACK.lock().expect("lock").len(),
+        1,
+        "a place was free again"
+    );
+    HELD_BACK.lock().expect("lock").clear();
+}

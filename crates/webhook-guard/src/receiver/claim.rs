@@ -51,6 +51,37 @@ impl fmt::Debug for Runtime {
     }
 }
 
+/// The most store-call retries running in the background at once, in this process. During a
+/// store outage every failed claim starts one (for up to a lease); replays of a captured
+/// delivery would otherwise pile them up. Past the bound a claim is left to expire with its
+/// lease, which is what a retry would have achieved at the latest.
+pub const MAX_BACKGROUND_RETRIES: usize = 4096;
+static BACKGROUND_RETRIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A place among the background retries, given back when dropped.
+struct RetrySlot;
+
+impl RetrySlot {
+    fn take() -> Option<Self> {
+        use std::sync::atomic::Ordering;
+        let taken = BACKGROUND_RETRIES.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            (n < MAX_BACKGROUND_RETRIES).then_some(n + 1)
+        });
+        // Not `then_some(Self)`: that builds (and drops, giving back a place never taken) a
+        // slot even when none is free.
+        match taken {
+            Ok(_) => Some(Self),
+            Err(_) => None,
+        }
+    }
+}
+
+impl Drop for RetrySlot {
+    fn drop(&mut self) {
+        BACKGROUND_RETRIES.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
 /// The first wait before a failed store call is tried again; it doubles up to
 /// [`MAX_RETRY_DELAY`].
 const FIRST_RETRY_DELAY: Duration = Duration::from_millis(100);
@@ -114,8 +145,15 @@ impl Held {
     fn settle(self, settling: Settling, runtime: Runtime) -> Task {
         Box::pin(async move {
             if let Err(error) = self.call(settling).await {
+                let Some(slot) = RetrySlot::take() else {
+                    tracing::warn!(%error, key = %self.key, "dedup store call failed; too many retries running, the claim expires with its lease");
+                    return;
+                };
                 tracing::warn!(%error, key = %self.key, "dedup store call failed; trying again in the background");
-                (runtime.spawn)(Box::pin(self.retry(settling, runtime)));
+                (runtime.spawn)(Box::pin(async move {
+                    self.retry(settling, runtime).await;
+                    drop(slot);
+                }));
             }
         })
     }
@@ -143,7 +181,12 @@ impl Held {
     /// before the claim still queued on the old one. The token is this claim's own, so a
     /// release never touches another owner's record.
     pub(crate) fn release_orphan(self, runtime: Runtime) {
+        let Some(slot) = RetrySlot::take() else {
+            tracing::warn!(key = %self.key, "too many retries running; the claim expires with its lease");
+            return;
+        };
         (runtime.spawn)(Box::pin(async move {
+            let _slot = slot;
             let mut waited = Duration::ZERO;
             let mut delay = FIRST_RETRY_DELAY;
             while waited < self.lease {
