@@ -419,6 +419,115 @@ pub async fn a_slow_handler_keeps_its_claim(adapter: Adapter, options: Options) 
     );
 }
 
+/// Replays of a captured ParseFlow delivery under fresh ids are duplicates (its dedup key is
+/// its signed body), and one under the id of a real delivery to come does not pre-claim it;
+/// an unsigned Sixtyfour delivery (allowed on this server) does not pre-claim the signed one
+/// with the same ids. `options` gives the store.
+///
+/// # Panics
+/// When an answer is not as above.
+pub async fn replays_and_pre_claims_change_nothing(adapter: Adapter, options: Options) {
+    let server = start(adapter, options).await;
+    let client = client();
+    let url = server.url("parseflow");
+    let mut bodies = fixtures::of("parseflow").map(|f| f.body);
+    let (captured, real) = (
+        bodies.next().expect("fixture"),
+        bodies.next().expect("fixture"),
+    );
+    let first = post_signed(
+        &client,
+        &url,
+        &sign("parseflow", "pre-0", server.now(), captured),
+        captured,
+        &[],
+    )
+    .await
+    .expect("sent");
+    assert_eq!(first.status(), 200);
+    for i in 1..=200 {
+        let headers = sign("parseflow", &format!("pre-{i}"), server.now(), captured);
+        let replay = post_signed(&client, &url, &headers, captured, &[])
+            .await
+            .expect("sent");
+        assert_eq!(replay.status(), 200, "{adapter}: replay {i}");
+        assert!(
+            replay
+                .headers()
+                .contains_key(webhook_guard::receiver::DUPLICATE_HEADER),
+            "{adapter}: replay {i} was processed"
+        );
+    }
+    // "pre-201" was used by a replay above; the real delivery with that id is processed.
+    let _ = post_signed(
+        &client,
+        &url,
+        &sign("parseflow", "pre-201", server.now(), captured),
+        captured,
+        &[],
+    )
+    .await;
+    let genuine = post_signed(
+        &client,
+        &url,
+        &sign("parseflow", "pre-201", server.now(), real),
+        real,
+        &[],
+    )
+    .await
+    .expect("sent");
+    assert_eq!(genuine.status(), 200);
+    assert!(
+        !genuine
+            .headers()
+            .contains_key(webhook_guard::receiver::DUPLICATE_HEADER)
+    );
+    assert_eq!(server.runs_of("pre-0"), 1);
+    assert_eq!(
+        server.runs_of("pre-201"),
+        1,
+        "{adapter}: the real delivery ran"
+    );
+    assert_eq!(
+        server
+            .calls()
+            .iter()
+            .filter(|c| c.provider == "parseflow")
+            .count(),
+        2
+    );
+
+    let url = server.url("sixtyfour");
+    let body = sample("sixtyfour");
+    let signed = sign("sixtyfour", "pre-sixtyfour", server.now(), body);
+    let mut unsigned = client.post(&url).body(body.to_vec());
+    for (name, value) in signed.iter() {
+        if !name.eq_ignore_ascii_case("sixtyfour-signature") {
+            unsigned = unsigned.header(name, value);
+        }
+    }
+    assert_eq!(
+        unsigned.send().await.expect("sent").status(),
+        200,
+        "{adapter}: unsigned, allowed"
+    );
+    let genuine = post_signed(&client, &url, &signed, body, &[])
+        .await
+        .expect("sent");
+    assert_eq!(genuine.status(), 200);
+    assert!(
+        !genuine
+            .headers()
+            .contains_key(webhook_guard::receiver::DUPLICATE_HEADER),
+        "{adapter}: the signed delivery was taken for the unsigned one's duplicate"
+    );
+    assert_eq!(
+        server.runs_of("pre-sixtyfour"),
+        2,
+        "{adapter}: unsigned and signed, once each"
+    );
+}
+
 /// A client with a pool large enough for the concurrent cases.
 #[must_use]
 pub fn client() -> reqwest::Client {

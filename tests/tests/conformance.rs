@@ -166,6 +166,14 @@ mod cases {
             .await;
     }
 
+    pub(super) async fn replays_and_pre_claims_change_nothing(adapter: Adapter) {
+        webhook_guard_conformance::replays_and_pre_claims_change_nothing(
+            adapter,
+            Options::default(),
+        )
+        .await;
+    }
+
     pub(super) async fn a_thousand_concurrent_copies_run_the_handler_once(adapter: Adapter) {
         let server = start(adapter, Options::default()).await;
         let client = client();
@@ -954,6 +962,7 @@ conformance!(
     a_duplicate_of_a_completed_delivery_gets_200_and_the_header,
     a_duplicate_in_flight_gets_409_and_retry_after,
     a_slow_handler_keeps_its_claim_past_its_lease,
+    replays_and_pre_claims_change_nothing,
     a_thousand_concurrent_copies_run_the_handler_once,
     the_handlers_own_status_is_answered_and_settles_the_claim,
     a_failed_handler_releases_the_claim_and_the_retry_is_processed,

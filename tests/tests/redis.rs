@@ -12,7 +12,8 @@ use std::{
 };
 
 use webhook_guard_conformance::{
-    Adapter, Options, a_slow_handler_keeps_its_claim, client, post_signed, sample, sign, start,
+    Adapter, Options, a_slow_handler_keeps_its_claim, client, post_signed,
+    replays_and_pre_claims_change_nothing, sample, sign, start,
 };
 use webhook_guard_redis::{RedisStore, test_server::RedisServer};
 
@@ -197,4 +198,31 @@ async fn axum_store_pause_leaves_no_orphan() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn actix_store_pause_leaves_no_orphan() {
     a_store_pause_leaves_no_orphan(Adapter::Actix).await;
+}
+
+/// Replays and pre-claims change nothing on Redis either.
+async fn replays_on_redis(adapter: Adapter) {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let store = RedisStore::builder(redis.url())
+        .prefix(format!("replays-{adapter}"))
+        .connect()
+        .await
+        .expect("connected");
+    let options = Options {
+        store: Some(Arc::new(store)),
+        ..Options::default()
+    };
+    replays_and_pre_claims_change_nothing(adapter, options).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axum_replays_and_pre_claims_on_redis() {
+    replays_on_redis(Adapter::Axum).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actix_replays_and_pre_claims_on_redis() {
+    replays_on_redis(Adapter::Actix).await;
 }
