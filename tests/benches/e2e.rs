@@ -47,7 +47,7 @@ use webhook_guard::{
 };
 use webhook_guard_tower::{Webhook, WebhookGuardLayer};
 
-use hand_written::SECRET;
+use hand_written::{SECRET, body};
 
 mod hand_written;
 use hand_written::HandWritten;
@@ -82,14 +82,6 @@ async fn hand_actix(
     actix_web::HttpResponse::new(actix_web::http::StatusCode::from_u16(status).expect("status"))
 }
 const CONNECTIONS: usize = 64;
-
-/// A `task_run.status` delivery padded to 1 KiB.
-fn body() -> Vec<u8> {
-    let head = r#"{"type":"task_run.status","timestamp":"2025-10-27T15:02:11.204518Z","data":{"run_id":"trun_9907962f83aa4d9d98fd7f4bf745d654","status":"completed","is_active":false,"processor":"core","metadata":{"note":""#;
-    let tail = r#""},"created_at":"2025-10-27T14:59:48.118204Z","modified_at":"2025-10-27T15:02:11.198731Z","error":null,"warnings":null}}"#;
-    let pad = 1024 - head.len() - tail.len();
-    format!("{head}{}{tail}", "x".repeat(pad)).into_bytes()
-}
 
 async fn bare(body: Bytes) -> StatusCode {
     std::hint::black_box(body.len());

@@ -16,17 +16,9 @@ use std::{
 };
 
 use axum::{Router, body::Body, extract::State, http::StatusCode, routing::post};
-use hand_written::{HandWritten, SECRET};
+use hand_written::{HandWritten, SECRET, body};
 use tower::ServiceExt as _;
 use webhook_guard::{Receiver, parallel, scheme::unix_now};
-
-/// A `task_run.status` delivery padded to 1 KiB (the e2e benchmark's body).
-fn body() -> Vec<u8> {
-    let head = r#"{"type":"task_run.status","timestamp":"2025-10-27T15:02:11.204518Z","data":{"run_id":"trun_9907962f83aa4d9d98fd7f4bf745d654","status":"completed","is_active":false,"processor":"core","metadata":{"note":""#;
-    let tail = r#""},"created_at":"2025-10-27T14:59:48.118204Z","modified_at":"2025-10-27T15:02:11.198731Z","error":null,"warnings":null}}"#;
-    let pad = 1024 - head.len() - tail.len();
-    format!("{head}{}{tail}", "x".repeat(pad)).into_bytes()
-}
 
 /// Signed header sets with fresh ids (signing is not timed).
 fn deliveries(round: usize, count: usize, body: &[u8]) -> Vec<Vec<(String, String)>> {

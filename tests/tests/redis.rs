@@ -112,13 +112,12 @@ async fn actix_survives_a_redis_crash() {
     survives_a_redis_crash(Adapter::Actix).await;
 }
 
-/// A slow handler keeps its claim on Redis too: the renewals go to the server.
-async fn slow_handler_on_redis(adapter: Adapter) {
-    let Some(redis) = RedisServer::start() else {
-        return;
-    };
+/// A Redis server and the options of a receiver on it (keys under `prefix`); `None` without
+/// `redis-server` (see `RedisServer::start`).
+async fn on_redis(prefix: String) -> Option<(RedisServer, Options)> {
+    let redis = RedisServer::start()?;
     let store = RedisStore::builder(redis.url())
-        .prefix(format!("slow-{adapter}"))
+        .prefix(prefix)
         .connect()
         .await
         .expect("connected");
@@ -126,7 +125,14 @@ async fn slow_handler_on_redis(adapter: Adapter) {
         store: Some(Arc::new(store)),
         ..Options::default()
     };
-    a_slow_handler_keeps_its_claim(adapter, options).await;
+    Some((redis, options))
+}
+
+/// A slow handler keeps its claim on Redis too: the renewals go to the server.
+async fn slow_handler_on_redis(adapter: Adapter) {
+    if let Some((_redis, options)) = on_redis(format!("slow-{adapter}")).await {
+        a_slow_handler_keeps_its_claim(adapter, options).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -202,19 +208,9 @@ async fn actix_store_pause_leaves_no_orphan() {
 
 /// Replays and pre-claims change nothing on Redis either.
 async fn replays_on_redis(adapter: Adapter) {
-    let Some(redis) = RedisServer::start() else {
-        return;
-    };
-    let store = RedisStore::builder(redis.url())
-        .prefix(format!("replays-{adapter}"))
-        .connect()
-        .await
-        .expect("connected");
-    let options = Options {
-        store: Some(Arc::new(store)),
-        ..Options::default()
-    };
-    replays_and_pre_claims_change_nothing(adapter, options).await;
+    if let Some((_redis, options)) = on_redis(format!("replays-{adapter}")).await {
+        replays_and_pre_claims_change_nothing(adapter, options).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

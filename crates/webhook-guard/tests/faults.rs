@@ -63,15 +63,21 @@ fn accept<P: Provider>(
     headers: &webhook_guard::SignedHeaders,
     body: &[u8],
 ) -> Result<Accepted<P::Event>, Rejection> {
+    accept_on(receiver, headers, body, TEST_RUNTIME)
+}
+
+/// As [`accept`], on `runtime`.
+fn accept_on<P: Provider>(
+    receiver: &Receiver<P>,
+    headers: &webhook_guard::SignedHeaders,
+    body: &[u8],
+    runtime: Runtime,
+) -> Result<Accepted<P::Event>, Rejection> {
     let headers = headers.to_header_map();
     let no_timer = |_| std::future::pending::<()>();
-    let body = block_on(adapter::read_body(
-        receiver,
-        &headers,
-        Bytes::copy_from_slice(body).into_body(),
-        no_timer,
-    ))?;
-    block_on(adapter::accept(receiver, &headers, body, TEST_RUNTIME))
+    let body = Bytes::copy_from_slice(body).into_body();
+    let body = block_on(adapter::read_body(receiver, &headers, body, no_timer))?;
+    block_on(adapter::accept(receiver, &headers, body, runtime))
 }
 
 /// `Bytes` as a whole `http_body::Body`.
@@ -416,17 +422,9 @@ fn background_retries_are_bounded_during_a_store_outage() {
     let body = fixtures::of("parseflow").next().expect("fixture").body;
     let headers = fixtures::sign("parseflow", demo::PARSEFLOW_SECRET, "dlv_outage", NOW, body)
         .expect("signed");
-    let map = headers.to_header_map();
     let replays = adapter::MAX_BACKGROUND_RETRIES + 1_000;
     for _ in 0..replays {
-        let read = block_on(adapter::read_body(
-            &receiver,
-            &map,
-            String::from_utf8(body.to_vec()).expect("utf-8"),
-            |_| std::future::pending::<()>(),
-        ))
-        .expect("read");
-        let answer = block_on(adapter::accept(&receiver, &map, read, HOLDING));
+        let answer = accept_on(&receiver, &headers, body, HOLDING);
         assert!(matches!(
             kind(answer),
             Some(RejectionKind::StoreUnavailable(_))
@@ -444,14 +442,7 @@ fn background_retries_are_bounded_during_a_store_outage() {
     );
     // Dropping the tasks gives their places back.
     HELD_BACK.lock().expect("lock").clear();
-    let read = block_on(adapter::read_body(
-        &receiver,
-        &map,
-        String::from_utf8(body.to_vec()).expect("utf-8"),
-        |_| std::future::pending::<()>(),
-    ))
-    .expect("read");
-    let _ = block_on(adapter::accept(&receiver, &map, read, HOLDING));
+    let _ = accept_on(&receiver, &headers, body, HOLDING);
     assert_eq!(
         HELD_BACK.lock().expect("lock").len(),
         1,

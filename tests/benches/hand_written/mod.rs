@@ -5,6 +5,14 @@
 
 use webhook_guard::scheme::unix_now;
 
+/// A `task_run.status` delivery padded to 1 KiB: the body both benchmarks send.
+pub(crate) fn body() -> Vec<u8> {
+    let head = r#"{"type":"task_run.status","timestamp":"2025-10-27T15:02:11.204518Z","data":{"run_id":"trun_9907962f83aa4d9d98fd7f4bf745d654","status":"completed","is_active":false,"processor":"core","metadata":{"note":""#;
+    let tail = r#""},"created_at":"2025-10-27T14:59:48.118204Z","modified_at":"2025-10-27T15:02:11.198731Z","error":null,"warnings":null}}"#;
+    let pad = 1024 - head.len() - tail.len();
+    format!("{head}{}{tail}", "x".repeat(pad)).into_bytes()
+}
+
 /// The demo secret both benchmarks sign with.
 pub(crate) const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 

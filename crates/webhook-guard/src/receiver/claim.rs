@@ -151,27 +151,32 @@ impl Held {
                 };
                 tracing::warn!(%error, key = %self.key, "dedup store call failed; trying again in the background");
                 (runtime.spawn)(Box::pin(async move {
-                    self.retry(settling, runtime).await;
+                    self.retry(settling, runtime, false).await;
                     drop(slot);
                 }));
             }
         })
     }
 
-    /// Tries `settling` again until it succeeds or the lease is over.
-    async fn retry(self, settling: Settling, runtime: Runtime) {
+    /// Tries `settling` again, waiting 100 ms and then twice as long each time (at most 1 s),
+    /// until the lease is over — or, unless `over_the_whole_lease`, until it succeeds.
+    async fn retry(self, settling: Settling, runtime: Runtime, over_the_whole_lease: bool) {
         let mut waited = Duration::ZERO;
         let mut delay = FIRST_RETRY_DELAY;
+        let mut succeeded = false;
         while waited < self.lease {
             (runtime.sleep)(delay).await;
             waited += delay;
             delay = (delay * 2).min(MAX_RETRY_DELAY);
             match self.call(settling).await {
-                Ok(()) => return,
+                Ok(()) if !over_the_whole_lease => return,
+                Ok(()) => succeeded = true,
                 Err(error) => tracing::debug!(%error, key = %self.key, "dedup store still failing"),
             }
         }
-        tracing::warn!(key = %self.key, "dedup store unreachable for the whole lease; the claim has expired");
+        if !succeeded {
+            tracing::warn!(key = %self.key, "dedup store unreachable for the whole lease; the claim has expired");
+        }
     }
 
     /// Releases, in the background, a claim whose `claim` call failed: it may have been
@@ -186,17 +191,8 @@ impl Held {
             return;
         };
         (runtime.spawn)(Box::pin(async move {
-            let _slot = slot;
-            let mut waited = Duration::ZERO;
-            let mut delay = FIRST_RETRY_DELAY;
-            while waited < self.lease {
-                (runtime.sleep)(delay).await;
-                waited += delay;
-                delay = (delay * 2).min(MAX_RETRY_DELAY);
-                if let Err(error) = self.call(Settling::Release).await {
-                    tracing::debug!(%error, key = %self.key, "orphaned claim not released yet");
-                }
-            }
+            self.retry(Settling::Release, runtime, true).await;
+            drop(slot);
         }));
     }
 }
