@@ -50,37 +50,8 @@ use webhook_guard_tower::{Webhook, WebhookGuardLayer};
 use hand_written::{SECRET, body};
 
 mod hand_written;
-use hand_written::HandWritten;
+use hand_written::{HandWritten, hand_actix, hand_axum};
 
-async fn hand_axum(
-    axum::extract::State(hand): axum::extract::State<Arc<HandWritten>>,
-    headers: axum::http::HeaderMap,
-    body: Bytes,
-) -> StatusCode {
-    let get = |name: &str| headers.get(name).map(|v| v.as_bytes());
-    let status = hand.handle(
-        get("webhook-id"),
-        get("webhook-timestamp"),
-        get("webhook-signature"),
-        &body,
-    );
-    StatusCode::from_u16(status).expect("status")
-}
-
-async fn hand_actix(
-    hand: actix_web::web::Data<HandWritten>,
-    request: actix_web::HttpRequest,
-    body: actix_web::web::Bytes,
-) -> actix_web::HttpResponse {
-    let get = |name: &str| request.headers().get(name).map(|v| v.as_bytes());
-    let status = hand.handle(
-        get("webhook-id"),
-        get("webhook-timestamp"),
-        get("webhook-signature"),
-        &body,
-    );
-    actix_web::HttpResponse::new(actix_web::http::StatusCode::from_u16(status).expect("status"))
-}
 const CONNECTIONS: usize = 64;
 
 async fn bare(body: Bytes) -> StatusCode {

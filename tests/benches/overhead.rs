@@ -15,8 +15,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use axum::{Router, body::Body, extract::State, http::StatusCode, routing::post};
-use hand_written::{HandWritten, SECRET, body};
+use axum::{Router, body::Body, http::StatusCode, routing::post};
+use hand_written::{HandWritten, SECRET, body, hand_actix, hand_axum};
 use tower::ServiceExt as _;
 use webhook_guard::{Receiver, parallel, scheme::unix_now};
 
@@ -42,41 +42,11 @@ async fn guarded_axum(
     StatusCode::OK
 }
 
-async fn hand_axum(
-    State(hand): State<Arc<HandWritten>>,
-    headers: axum::http::HeaderMap,
-    body: axum::body::Bytes,
-) -> StatusCode {
-    let get = |name: &str| headers.get(name).map(|v| v.as_bytes());
-    let status = hand.handle(
-        get("webhook-id"),
-        get("webhook-timestamp"),
-        get("webhook-signature"),
-        &body,
-    );
-    StatusCode::from_u16(status).expect("status")
-}
-
 async fn guarded_actix(
     webhook_guard_actix::Webhook(d): webhook_guard_actix::Webhook<parallel::Event>,
 ) -> actix_web::HttpResponse {
     std::hint::black_box(&d);
     actix_web::HttpResponse::Ok().finish()
-}
-
-async fn hand_actix(
-    hand: actix_web::web::Data<HandWritten>,
-    request: actix_web::HttpRequest,
-    body: actix_web::web::Bytes,
-) -> actix_web::HttpResponse {
-    let get = |name: &str| request.headers().get(name).map(|v| v.as_bytes());
-    let status = hand.handle(
-        get("webhook-id"),
-        get("webhook-timestamp"),
-        get("webhook-signature"),
-        &body,
-    );
-    actix_web::HttpResponse::new(actix_web::http::StatusCode::from_u16(status).expect("status"))
 }
 
 /// Time per request of `count` calls of an axum router.

@@ -3,6 +3,9 @@
 //! `Mutex<HashMap>`, parse the typed Parallel event, mark the id done. Shared by the
 //! benchmarks that compare the guard with it.
 
+use std::sync::Arc;
+
+use axum::{body::Bytes, http::StatusCode};
 use webhook_guard::scheme::unix_now;
 
 /// A `task_run.status` delivery padded to 1 KiB: the body both benchmarks send.
@@ -88,4 +91,36 @@ impl HandWritten {
         self.seen.lock().expect("lock").insert(id, true);
         200
     }
+}
+
+/// The hand-written handler in axum.
+pub(crate) async fn hand_axum(
+    axum::extract::State(hand): axum::extract::State<Arc<HandWritten>>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let get = |name: &str| headers.get(name).map(|v| v.as_bytes());
+    let status = hand.handle(
+        get("webhook-id"),
+        get("webhook-timestamp"),
+        get("webhook-signature"),
+        &body,
+    );
+    StatusCode::from_u16(status).expect("status")
+}
+
+/// The hand-written handler in actix-web.
+pub(crate) async fn hand_actix(
+    hand: actix_web::web::Data<HandWritten>,
+    request: actix_web::HttpRequest,
+    body: actix_web::web::Bytes,
+) -> actix_web::HttpResponse {
+    let get = |name: &str| request.headers().get(name).map(|v| v.as_bytes());
+    let status = hand.handle(
+        get("webhook-id"),
+        get("webhook-timestamp"),
+        get("webhook-signature"),
+        &body,
+    );
+    actix_web::HttpResponse::new(actix_web::http::StatusCode::from_u16(status).expect("status"))
 }
