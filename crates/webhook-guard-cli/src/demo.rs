@@ -344,19 +344,22 @@ async fn demo(args: &Args) -> Result<ExitCode> {
         });
     }
 
-    // A burst of copies of one new delivery at once: the handler runs once.
+    // A burst of copies of one new delivery at once: the handler runs once. A body not sent
+    // before (the sample with a trailing newline): Sixtyfour deliveries are deduplicated by
+    // their signed body, so the sample itself would be a duplicate of its earlier run.
     let demo = Arc::new(demo);
+    let burst_body: Arc<[u8]> = [sixtyfour.body, b"\n"].concat().into();
     let copies: Vec<_> = (0..args.burst)
         .map(|_| {
-            let demo = Arc::clone(&demo);
+            let (demo, body) = (Arc::clone(&demo), Arc::clone(&burst_body));
             tokio::spawn(async move {
                 demo.post(
                     ProviderName::Sixtyfour,
                     "demo-burst",
                     now(),
-                    sixtyfour.body,
+                    &body,
                     demo_secret(ProviderName::Sixtyfour),
-                    sixtyfour.body,
+                    &body,
                 )
                 .await
             })

@@ -97,7 +97,7 @@ return 0
 /// new owner's record alone. Completed records expire by themselves after the retention (a
 /// Redis TTL). Every call has a time limit ([`DEFAULT_TIMEOUT`]).
 ///
-/// Keys are `<prefix>:{<provider>:<endpoint>:<id>}` (`<endpoint>/unsigned` for unsigned deliveries; the id is the delivery id, or the body's SHA-256 for FullEnrich and ParseFlow): each call touches one key, and
+/// Keys are `<prefix>:{<provider>:<endpoint>:<id>}` (`<endpoint>/unsigned` for unsigned deliveries; the id is the delivery id, or the body's SHA-256 for FullEnrich, ParseFlow and Sixtyfour): each call touches one key, and
 /// the braces are a hash tag, so the store works on a Redis Cluster (see
 /// [`with_connection`](RedisStore::with_connection)).
 ///

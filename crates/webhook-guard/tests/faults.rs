@@ -284,6 +284,27 @@ fn replays_under_fresh_ids_are_duplicates_and_leave_other_providers_records_alon
 }
 
 #[test]
+fn sixtyfour_replays_under_fresh_event_ids_within_the_tolerance_are_duplicates() {
+    let receiver = Receiver::builder(Sixtyfour::new(demo::SIXTYFOUR_SECRET).expect("secret"))
+        .clock(ManualClock::at_unix_seconds(NOW))
+        .build()
+        .expect("receiver");
+    let body = fixtures::of("sixtyfour").next().expect("fixture").body;
+    let sign = |id: &str| {
+        fixtures::sign("sixtyfour", demo::SIXTYFOUR_SECRET, id, NOW, body).expect("signed")
+    };
+    finish_ok(accept(&receiver, &sign("evt_original"), body).expect("the delivery"));
+    // `Sixtyfour-Event-Id` is outside the signature: the same signed body under new ids.
+    for i in 0..1_000 {
+        assert_eq!(
+            kind(accept(&receiver, &sign(&format!("evt_replay_{i}")), body)),
+            Some(RejectionKind::Duplicate),
+            "replay {i}"
+        );
+    }
+}
+
+#[test]
 fn a_guessed_id_cannot_pre_claim_a_real_parseflow_delivery() {
     let receiver = Receiver::builder(ParseFlow::new(demo::PARSEFLOW_SECRET).expect("secret"))
         .clock(ManualClock::at_unix_seconds(NOW))
