@@ -72,6 +72,14 @@ impl DeliveryId {
         Ok(Self(std::sync::Arc::from(text)))
     }
 
+    /// The lowercase hex SHA-256 of `body`, as an id: FullEnrich's delivery id, and the dedup
+    /// id of the providers whose own id is outside their signature (ParseFlow, Sixtyfour).
+    #[must_use]
+    pub fn body_digest(body: &[u8]) -> Self {
+        // 64 hex digits: always a valid id.
+        Self(std::sync::Arc::from(crate::fullenrich::body_digest(body)))
+    }
+
     /// The id as text.
     #[must_use]
     pub fn as_str(&self) -> &str {

@@ -100,7 +100,7 @@ impl Provider for FullEnrich {
     }
 
     fn delivery_id(&self, _headers: &dyn Headers, body: &[u8]) -> Result<DeliveryId, ParseError> {
-        DeliveryId::new(body_digest(body).as_bytes(), "the body's SHA-256")
+        Ok(DeliveryId::body_digest(body))
     }
 
     fn parse(&self, _headers: &dyn Headers, body: &[u8]) -> Result<Event, ParseError> {

@@ -114,15 +114,8 @@ impl Provider for ParseFlow {
     /// (kept as the delivery id, for logs and handlers) could be replaced by anyone replaying
     /// a captured delivery. Keyed by the signed body, a replay under a fresh id is a
     /// duplicate, and one under an id guessed ahead of a real delivery cannot pre-claim it.
-    fn dedup_id(
-        &self,
-        _headers: &dyn Headers,
-        body: &[u8],
-        delivery_id: &DeliveryId,
-    ) -> DeliveryId {
-        let digest = crate::fullenrich::body_digest(body);
-        DeliveryId::new(digest.as_bytes(), "the body's SHA-256")
-            .unwrap_or_else(|_| delivery_id.clone())
+    fn dedup_id(&self, _headers: &dyn Headers, body: &[u8], _id: &DeliveryId) -> DeliveryId {
+        DeliveryId::body_digest(body)
     }
 
     /// Parses the body and checks that `X-ParseFlow-Event`, when present, names the same type.

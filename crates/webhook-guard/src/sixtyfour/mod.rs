@@ -196,15 +196,8 @@ impl Provider for Sixtyfour {
     /// as the delivery id, for logs and handlers), so within the timestamp tolerance anyone
     /// holding one delivery could replay it under fresh event ids. Retries resend the same
     /// body, so they are still recognised.
-    fn dedup_id(
-        &self,
-        _headers: &dyn Headers,
-        body: &[u8],
-        delivery_id: &DeliveryId,
-    ) -> DeliveryId {
-        let digest = crate::fullenrich::body_digest(body);
-        DeliveryId::new(digest.as_bytes(), "the body's SHA-256")
-            .unwrap_or_else(|_| delivery_id.clone())
+    fn dedup_id(&self, _headers: &dyn Headers, body: &[u8], _id: &DeliveryId) -> DeliveryId {
+        DeliveryId::body_digest(body)
     }
 
     fn parse(&self, _headers: &dyn Headers, body: &[u8]) -> Result<Event, ParseError> {
