@@ -16,7 +16,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use webhook_guard::Event;
 use webhook_guard_actix::{Webhook, WebhookGuard};
 
-async fn handle<E: Event + 'static>(Webhook(delivery): Webhook<E>) -> HttpResponse {
+async fn handle<E: WebhookEvent + 'static>(Webhook(delivery): Webhook<E>) -> HttpResponse {
     if !common::handler_delay().is_zero() {
         actix_web::rt::time::sleep(common::handler_delay()).await;
     }

@@ -19,7 +19,7 @@ use axum::{
 use webhook_guard::Event;
 use webhook_guard_tower::{Webhook, WebhookGuardLayer};
 
-async fn handle<E: Event + Clone>(Webhook(delivery): Webhook<E>) -> StatusCode {
+async fn handle<E: WebhookEvent + Clone>(Webhook(delivery): Webhook<E>) -> StatusCode {
     if !common::handler_delay().is_zero() {
         tokio::time::sleep(common::handler_delay()).await;
     }

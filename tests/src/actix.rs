@@ -3,12 +3,12 @@
 use std::net::{SocketAddr, TcpListener};
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, http::StatusCode, web};
-use webhook_guard::{Event, Provider, Receiver};
+use webhook_guard::{Provider, Receiver, WebhookEvent};
 use webhook_guard_actix::{Webhook, WebhookGuard};
 
 use crate::{Behaviour, Calls, Receivers, run_handler};
 
-async fn handle<E: Event + 'static>(
+async fn handle<E: WebhookEvent + 'static>(
     calls: web::Data<Calls>,
     request: HttpRequest,
     Webhook(delivery): Webhook<E>,

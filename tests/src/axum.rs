@@ -9,12 +9,12 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use webhook_guard::{Event, Provider, Receiver};
+use webhook_guard::{Provider, Receiver, WebhookEvent};
 use webhook_guard_tower::{Webhook, WebhookGuardLayer};
 
 use crate::{Behaviour, Calls, Receivers, run_handler};
 
-async fn handle<E: Event + Clone>(
+async fn handle<E: WebhookEvent + Clone>(
     State(calls): State<Calls>,
     headers: HeaderMap,
     Webhook(delivery): Webhook<E>,

@@ -20,7 +20,7 @@ use std::{
 };
 
 use webhook_guard::{
-    Event, Provider, Receiver,
+    Provider, Receiver, WebhookEvent,
     clock::{Clock, ManualClock, SystemClock},
     dedup::{DedupStore, MemoryStore},
     fixtures,
@@ -187,7 +187,7 @@ pub(crate) enum Behaviour {
 }
 
 /// Records the run, then reads the `x-test` header (after its `sleep:`).
-pub(crate) async fn run_handler<E: Event>(
+pub(crate) async fn run_handler<E: WebhookEvent>(
     calls: &Calls,
     meta: &webhook_guard::DeliveryMeta,
     event: &E,

@@ -6,7 +6,7 @@ use actix_web::{
     FromRequest, HttpMessage as _, HttpRequest, HttpResponse, ResponseError, dev::Payload,
     http::StatusCode,
 };
-use webhook_guard::{Delivery, DeliveryMeta, Event};
+use webhook_guard::{Delivery, DeliveryMeta, WebhookEvent};
 
 /// Extracts the verified [`Delivery`] (typed event, metadata, raw body) that
 /// [`WebhookGuard`](crate::WebhookGuard) put in the request.
@@ -42,7 +42,7 @@ impl ResponseError for MissingDelivery {
     }
 }
 
-impl<E: Event + 'static> FromRequest for Webhook<E> {
+impl<E: WebhookEvent + 'static> FromRequest for Webhook<E> {
     type Error = MissingDelivery;
     type Future = Ready<Result<Self, MissingDelivery>>;
 

@@ -11,7 +11,7 @@ use std::{
 
 use axum::{Router, http::StatusCode, routing::post};
 use webhook_guard::{
-    Event, Provider, Receiver,
+    Provider, Receiver, WebhookEvent,
     dedup::{DedupStore, MemoryStore},
     fixtures,
     fullenrich::FullEnrich,
@@ -42,7 +42,7 @@ fn runs_of(runs: &Runs, id: &str) -> usize {
     runs.lock().map_or(0, |r| r.get(id).copied().unwrap_or(0))
 }
 
-async fn handle<E: Event + Clone>(
+async fn handle<E: WebhookEvent + Clone>(
     axum::extract::State(runs): axum::extract::State<Runs>,
     Webhook(delivery): Webhook<E>,
 ) -> StatusCode {

@@ -5,7 +5,7 @@ use axum::{
     http::request::Parts,
     response::{IntoResponse, Response},
 };
-use webhook_guard::{Delivery, DeliveryMeta, Event};
+use webhook_guard::{Delivery, DeliveryMeta, WebhookEvent};
 
 /// Extracts the verified [`Delivery`] (typed event, metadata, raw body) that
 /// [`WebhookGuardLayer`](crate::WebhookGuardLayer) put in the request.
@@ -35,7 +35,7 @@ impl IntoResponse for MissingDelivery {
     }
 }
 
-impl<E: Event + Clone, S: Send + Sync> FromRequestParts<S> for Webhook<E> {
+impl<E: WebhookEvent + Clone, S: Send + Sync> FromRequestParts<S> for Webhook<E> {
     type Rejection = MissingDelivery;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
@@ -46,7 +46,7 @@ impl<E: Event + Clone, S: Send + Sync> FromRequestParts<S> for Webhook<E> {
     }
 }
 
-impl<E: Event + Clone, S: Send + Sync> OptionalFromRequestParts<S> for Webhook<E> {
+impl<E: WebhookEvent + Clone, S: Send + Sync> OptionalFromRequestParts<S> for Webhook<E> {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {

@@ -325,7 +325,7 @@ pub fn sign(
     timestamp: i64,
     body: &[u8],
 ) -> Result<crate::SignedHeaders, crate::ConfigError> {
-    use crate::event::Event as _;
+    use crate::event::WebhookEvent as _;
     Ok(match provider {
         "parallel" => {
             crate::parallel::Parallel::new(secret)?.sign_headers(delivery_id, timestamp, body)

@@ -3,7 +3,7 @@
 //!
 //! ```
 //! use serde::Deserialize;
-//! use webhook_guard::{StandardWebhooks, event::Event as _, generic::{GenericEvent, GenericStandard}, provider::Provider};
+//! use webhook_guard::{StandardWebhooks, event::WebhookEvent as _, generic::{GenericEvent, GenericStandard}, provider::Provider};
 //!
 //! #[derive(Debug, Deserialize)]
 //! struct UserCreated { data: User }
@@ -29,7 +29,7 @@ use serde_json::Value;
 
 use crate::{
     StandardWebhooks, VerifyError,
-    event::{Event, ParseError, UnparsedEvent, raw_body},
+    event::{ParseError, UnparsedEvent, WebhookEvent, raw_body},
     headers::Headers,
     provider::{self, Authenticity, DeliveryId, Provider},
 };
@@ -91,7 +91,7 @@ impl<T> fmt::Debug for GenericStandard<T> {
     }
 }
 
-impl<T: fmt::Debug + Send + Sync + 'static> Event for GenericEvent<T> {
+impl<T: fmt::Debug + Send + Sync + 'static> WebhookEvent for GenericEvent<T> {
     /// The body's `type`, or `""` if it has none.
     fn event_type(&self) -> &str {
         match self {

@@ -23,7 +23,7 @@ mod secret;
 pub mod sixtyfour;
 
 pub use error::{ConfigError, VerifyError};
-pub use event::{Event, ParseError};
+pub use event::{ParseError, WebhookEvent};
 pub use provider::{Authenticity, DeliveryId, OpenError, Opened, Provider};
 pub use receiver::{Delivery, DeliveryMeta, MissingDelivery, Receiver, Rejection};
 pub use scheme::{

@@ -17,7 +17,7 @@ use std::fmt;
 
 use crate::{
     VerifyError,
-    event::{Event, MAX_DELIVERY_ID_LEN, ParseError},
+    event::{MAX_DELIVERY_ID_LEN, WebhookEvent, ParseError},
     headers::{HeaderEntry, HeaderName, Headers},
     scheme::{Scheme, Verified},
 };
@@ -168,7 +168,7 @@ impl From<ParseError> for OpenError {
 /// One webhook sender: scheme, headers, delivery-id rule and event model.
 pub trait Provider: fmt::Debug + Send + Sync + 'static {
     /// The provider's event type.
-    type Event: Event;
+    type Event: WebhookEvent;
 
     /// A short lowercase name (`"parallel"`), used to namespace delivery ids and in logs.
     fn name(&self) -> &str;

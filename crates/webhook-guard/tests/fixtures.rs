@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use webhook_guard::{
-    event::{Event as _, ParseError},
+    event::{WebhookEvent as _, ParseError},
     fixtures::{self, Fixture, Origin},
     fullenrich, parallel, parseflow, sixtyfour,
 };

@@ -1,7 +1,7 @@
 //! One test per forward-compatibility rule, for every provider where the rule applies.
 
 use webhook_guard::{
-    event::{Event as _, UnknownEvent, UnparsedEvent},
+    event::{WebhookEvent as _, UnknownEvent, UnparsedEvent},
     fixtures, fullenrich, parallel, parseflow, sixtyfour,
 };
 

@@ -2,7 +2,7 @@
 //! everything else; both must give the same event for the same JSON value.
 
 use webhook_guard::{
-    event::{Event as _, ParseError},
+    event::{WebhookEvent as _, ParseError},
     fixtures, parallel, parseflow,
 };
 

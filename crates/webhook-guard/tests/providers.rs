@@ -3,7 +3,7 @@
 
 use webhook_guard::{
     Authenticity, ConfigError, OpenError, ParseError, Provider, StandardWebhooks, VerifyError,
-    event::Event as _,
+    event::WebhookEvent as _,
     fixtures,
     fullenrich::FullEnrich,
     generic::{GenericEvent, GenericStandard},

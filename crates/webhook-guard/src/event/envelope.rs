@@ -71,7 +71,7 @@ impl Serialize for Rfc3339<'_> {
 
 /// Declares a provider's event enum over the `{type, timestamp, data}` envelope: one variant per
 /// documented type, plus `Unknown` and `Unparsed`, with the type constants, parsing, the
-/// [`Event`](crate::event::Event) impl and serialization back to the wire form.
+/// [`WebhookEvent`](crate::event::WebhookEvent) impl and serialization back to the wire form.
 macro_rules! envelope_events {
     (
         type_field: $type_field:literal,
@@ -224,7 +224,7 @@ macro_rules! envelope_events {
             }
         }
 
-        impl $crate::event::Event for $name {
+        impl $crate::event::WebhookEvent for $name {
             fn event_type(&self) -> &str {
                 match self {
                     $( Self::$variant(_) => $wire, )+

@@ -31,7 +31,7 @@ pub use undocumented::Undocumented;
 ///
 /// Implemented by the `Event` enum of each provider module and by
 /// [`GenericEvent`](crate::generic::GenericEvent).
-pub trait Event: fmt::Debug + Send + Sync + 'static {
+pub trait WebhookEvent: fmt::Debug + Send + Sync + 'static {
     /// The event type as the provider names it on the wire, for instance
     /// `"findall.run.completed"`. Providers that send no type name (Sixtyfour, FullEnrich) get
     /// the names documented in their module.

@@ -183,7 +183,7 @@ pub struct ReverseLookupInput {
 ///
 /// FullEnrich sends no event type: the endpoint learns what it got from the body alone. The
 /// variant is chosen from the records and the batch status, and
-/// [`event_type`](crate::event::Event::event_type) names it:
+/// [`event_type`](crate::event::WebhookEvent::event_type) names it:
 ///
 /// | variant | event type | how it is recognized |
 /// |---|---|---|
@@ -343,7 +343,7 @@ struct Status {
     status: BatchStatus,
 }
 
-impl crate::event::Event for Event {
+impl crate::event::WebhookEvent for Event {
     fn event_type(&self) -> &str {
         match self {
             Self::BatchCompleted(_) => Self::BATCH_COMPLETED,

@@ -11,7 +11,7 @@ envelope_events! {
     /// Every event Parallel sends: Task, FindAll and Monitor.
     ///
     /// ```
-    /// use webhook_guard::{event::Event as _, parallel::Event};
+    /// use webhook_guard::{event::WebhookEvent as _, parallel::Event};
     ///
     /// let body = br#"{"type":"findall.run.completed","timestamp":"2025-10-27T14:58:39.421087Z",
     ///   "data":{"findall_id":"findall_1","status":{"status":"completed","is_active":false,

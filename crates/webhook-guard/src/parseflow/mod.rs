@@ -32,7 +32,7 @@ pub use event::Event;
 
 use crate::{
     BodyHmac, ConfigError, Secret, VerifyError,
-    event::{Event as _, ParseError},
+    event::{WebhookEvent as _, ParseError},
     headers::{HeaderEntry, HeaderName, Headers},
     provider::{self, Authenticity, DeliveryId, Provider},
     scheme::{Digest, SignedHeaders},

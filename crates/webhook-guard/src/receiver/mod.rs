@@ -69,7 +69,7 @@ use self::{
     claim::{ClaimGuard, Held, Runtime},
 };
 use crate::{
-    Authenticity, ConfigError, DeliveryId, Event, Provider,
+    Authenticity, ConfigError, DeliveryId, Provider, WebhookEvent,
     clock::{Clock, SystemClock},
     dedup::{Claim, ClaimToken, DedupKey, DedupStore, MemoryStore},
     headers::Headers,
@@ -210,7 +210,7 @@ pub struct DeliveryMeta {
     pub endpoint: Arc<str>,
     /// The delivery id.
     pub delivery_id: DeliveryId,
-    /// The event type ([`Event::event_type`]).
+    /// The event type ([`WebhookEvent::event_type`]).
     pub event_type: String,
     /// `false` for an event type this version does not know.
     pub known: bool,

@@ -112,7 +112,7 @@ impl FoundEmail {
 /// A Sixtyfour job-completion delivery.
 ///
 /// Sixtyfour sends no event type name: the variants are named after the body's `status`, which
-/// [`event_type`](crate::event::Event::event_type) returns (`"completed"` or `"failed"`).
+/// [`event_type`](crate::event::WebhookEvent::event_type) returns (`"completed"` or `"failed"`).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Event {
@@ -242,7 +242,7 @@ pub(crate) fn task_id(body: &[u8]) -> Option<String> {
         .map(|t| t.task_id.into_owned())
 }
 
-impl crate::event::Event for Event {
+impl crate::event::WebhookEvent for Event {
     fn event_type(&self) -> &str {
         match self {
             Self::Completed(_) => Self::COMPLETED,
