@@ -5,9 +5,9 @@
 //! Run: `cargo run -p webhook-guard-examples --example sign_and_verify`
 
 use webhook_guard::{
-    BodyHmac, Ed25519SigningKey, Event, Provider, Scheme, SignedHeaders, StandardWebhooks,
-    TimestampedHmac, fixtures, fullenrich::FullEnrich, parallel::Parallel, parseflow::ParseFlow,
-    scheme::Digest, sixtyfour::Sixtyfour,
+    BodyHmac, Ed25519SigningKey, Provider, Scheme, SignedHeaders, StandardWebhooks,
+    TimestampedHmac, WebhookEvent, fixtures, fullenrich::FullEnrich, parallel::Parallel,
+    parseflow::ParseFlow, scheme::Digest, sixtyfour::Sixtyfour,
 };
 
 const BODY: &[u8] = br#"{"type":"task_run.status","timestamp":"2025-10-27T14:56:05.619331Z","data":{"run_id":"trun_1","status":"completed"}}"#;

@@ -6,7 +6,9 @@
 use std::{hint::black_box, time::Duration};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use webhook_guard::{event::WebhookEvent as _, fixtures, fullenrich, parallel, parseflow, sixtyfour};
+use webhook_guard::{
+    event::WebhookEvent as _, fixtures, fullenrich, parallel, parseflow, sixtyfour,
+};
 
 /// Parses with the provider's typed model and returns the event type's length (so the work
 /// cannot be optimized away).

@@ -17,7 +17,7 @@ use std::fmt;
 
 use crate::{
     VerifyError,
-    event::{MAX_DELIVERY_ID_LEN, WebhookEvent, ParseError},
+    event::{MAX_DELIVERY_ID_LEN, ParseError, WebhookEvent},
     headers::{HeaderEntry, HeaderName, Headers},
     scheme::{Scheme, Verified},
 };

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use webhook_guard::{
-    event::{WebhookEvent as _, ParseError},
+    event::{ParseError, WebhookEvent as _},
     fixtures::{self, Fixture, Origin},
     fullenrich, parallel, parseflow, sixtyfour,
 };

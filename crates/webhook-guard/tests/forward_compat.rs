@@ -1,7 +1,7 @@
 //! One test per forward-compatibility rule, for every provider where the rule applies.
 
 use webhook_guard::{
-    event::{WebhookEvent as _, UnknownEvent, UnparsedEvent},
+    event::{UnknownEvent, UnparsedEvent, WebhookEvent as _},
     fixtures, fullenrich, parallel, parseflow, sixtyfour,
 };
 

@@ -2,7 +2,7 @@
 //! everything else; both must give the same event for the same JSON value.
 
 use webhook_guard::{
-    event::{WebhookEvent as _, ParseError},
+    event::{ParseError, WebhookEvent as _},
     fixtures, parallel, parseflow,
 };
 

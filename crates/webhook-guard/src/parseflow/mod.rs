@@ -32,7 +32,7 @@ pub use event::Event;
 
 use crate::{
     BodyHmac, ConfigError, Secret, VerifyError,
-    event::{WebhookEvent as _, ParseError},
+    event::{ParseError, WebhookEvent as _},
     headers::{HeaderEntry, HeaderName, Headers},
     provider::{self, Authenticity, DeliveryId, Provider},
     scheme::{Digest, SignedHeaders},
