@@ -13,7 +13,7 @@
 mod common;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
-use webhook_guard::Event;
+use webhook_guard::WebhookEvent;
 use webhook_guard_actix::{Webhook, WebhookGuard};
 
 async fn handle<E: WebhookEvent + 'static>(Webhook(delivery): Webhook<E>) -> HttpResponse {

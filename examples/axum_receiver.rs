@@ -16,7 +16,7 @@ use axum::{
     http::StatusCode,
     routing::{get, post},
 };
-use webhook_guard::Event;
+use webhook_guard::WebhookEvent;
 use webhook_guard_tower::{Webhook, WebhookGuardLayer};
 
 async fn handle<E: WebhookEvent + Clone>(Webhook(delivery): Webhook<E>) -> StatusCode {
