@@ -81,12 +81,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let ed25519_headers = sender.sign_headers("whevent_demo", NOW, BODY);
 
-    let sixtyfour = TimestampedHmac::builder(TimestampedHmac::SIXTYFOUR_HEADER)
+    let sixtyfour = TimestampedHmac::builder().header("sixtyfour-signature")
         .secret("sk_whsec_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
         .build()?;
     let sixtyfour_headers = sixtyfour.sign_headers(NOW, BODY);
 
-    let fullenrich = BodyHmac::builder("X-Signature-SHA1")
+    let fullenrich = BodyHmac::builder().header("X-Signature-SHA1")
         .digest(Digest::Sha1)
         .secret("fe_test_api_key")
         .build()?;

@@ -12,10 +12,10 @@ use webhook_guard_fuzz::{FULLENRICH_KEY, NOW, PARSEFLOW_SECRET, split};
 fuzz_target!(|data: &[u8]| {
     let (headers, body) = split(data);
     let schemes = [
-        BodyHmac::github(PARSEFLOW_SECRET).expect("secret"),
-        BodyHmac::hex("x-parseflow-signature", Digest::Sha256, [PARSEFLOW_SECRET]).expect("secret"),
-        BodyHmac::hex("x-signature-sha1", Digest::Sha1, [FULLENRICH_KEY]).expect("secret"),
-        BodyHmac::builder("x-signature-b64")
+        BodyHmac::builder().header("x-hub-signature-256").prefix("sha256=").secret(PARSEFLOW_SECRET).build().expect("secret"),
+        BodyHmac::builder().header("x-parseflow-signature").digest(Digest::Sha256).secret(PARSEFLOW_SECRET).build().expect("secret"),
+        BodyHmac::builder().header("x-signature-sha1").digest(Digest::Sha1).secret(FULLENRICH_KEY).build().expect("secret"),
+        BodyHmac::builder().header("x-signature-b64")
             .encoding(Encoding::Base64)
             .prefix("sha1=")
             .digest(Digest::Sha1)

@@ -158,7 +158,7 @@ fn main() {
     }
 
     let body_hmac =
-        BodyHmac::hex("x-signature", Digest::Sha256, ["parseflow-secret"]).expect("secret");
+        BodyHmac::builder().header("x-signature").digest(Digest::Sha256).secret("parseflow-secret").build().expect("secret");
     let signature = body_hmac.sign(&body);
     let headers =
         |signature: String| -> Headers { vec![("x-signature".to_owned(), signature.into_bytes())] };

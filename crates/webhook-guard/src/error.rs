@@ -129,6 +129,20 @@ pub enum ConfigError {
     },
     /// The verifier was built without any key.
     NoKeys,
+    /// A scheme was built without the name of the header that carries the signature.
+    NoHeaderName,
+    /// Signing was asked of a verifier that holds only public keys.
+    NoSigningKey,
+    /// An option the provider does not have.
+    UnsupportedOption {
+        /// The option.
+        option: &'static str,
+    },
+    /// A key form the provider does not use.
+    UnsupportedKeyForm {
+        /// The form asked for.
+        form: crate::scheme::KeyForm,
+    },
     /// A configured header name is not a valid HTTP header name.
     InvalidHeaderName {
         /// The name as given.
@@ -158,6 +172,14 @@ impl fmt::Display for ConfigError {
             Self::InvalidSecret { reason } => write!(f, "invalid webhook secret: {reason}"),
             Self::InvalidPublicKey { reason } => write!(f, "invalid public key: {reason}"),
             Self::NoKeys => f.write_str("no secret or public key configured"),
+            Self::NoHeaderName => f.write_str("no signature header name configured"),
+            Self::NoSigningKey => f.write_str("only public keys are configured: nothing can sign"),
+            Self::UnsupportedOption { option } => {
+                write!(f, "this provider has no {option} option")
+            }
+            Self::UnsupportedKeyForm { form } => {
+                write!(f, "the key form {form:?} is not used by this provider")
+            }
             Self::InvalidHeaderName { name } => write!(f, "invalid header name `{name}`"),
             Self::InvalidPrefix => {
                 f.write_str("the signature prefix must be non-empty printable ASCII")

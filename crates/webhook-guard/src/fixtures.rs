@@ -11,7 +11,7 @@
 //!
 //! let sample = fixtures::sample("parallel", "findall.run.completed").expect("documented");
 //! assert!(sample.body.starts_with(b"{"));
-//! assert!(fixtures::ALL.iter().any(|f| f.provider == "fullenrich"));
+//! assert!(fixtures::all().any(|f| f.provider == "fullenrich"));
 //! ```
 
 /// Where a fixture comes from.
@@ -55,185 +55,46 @@ pub struct Fixture {
     pub origin: Origin,
 }
 
+/// A [`Fixture`] of `crates/webhook-guard/fixtures/<provider>/<name>.json`.
 macro_rules! fixture {
     ($provider:literal, $event_type:literal, $name:literal, $origin:expr) => {
-        Fixture {
+        $crate::fixtures::Fixture {
             provider: $provider,
             event_type: $event_type,
             name: $name,
-            body: include_bytes!(concat!("../fixtures/", $provider, "/", $name, ".json")),
+            body: include_bytes!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/fixtures/",
+                $provider,
+                "/",
+                $name,
+                ".json"
+            )),
             origin: $origin,
         }
     };
 }
+pub(crate) use fixture;
 
-const FINDALL_PAGE: &str = "parallel-findall-webhooks.md";
-const MONITOR_PAGE: &str = "parallel-monitor-webhooks.md";
-const FULLENRICH_PAGE: &str = "fullenrich-webhooks.md";
-const PARSEFLOW_PAGE: &str = "parseflow-webhooks.md";
-const C: Origin = Origin::Constructed;
+/// Every fixture of every provider of the [catalogue](crate::catalog), in its order. The first
+/// fixture of each event type of a provider is its [`sample`].
+pub fn all() -> impl Iterator<Item = &'static Fixture> {
+    crate::catalog::all()
+        .iter()
+        .flat_map(|entry| entry.fixtures.iter())
+}
 
-/// Every fixture. The first fixture of each event type is its [`sample`].
-pub const ALL: &[Fixture] = &[
-    // Parallel: Task API.
-    fixture!("parallel", "task_run.status", "task_run.status", C),
-    fixture!(
-        "parallel",
-        "task_run.status",
-        "task_run.status.failed_details",
-        C
-    ),
-    // Parallel: FindAll API. The page's `generated` example is the older candidate form: no
-    // `findall_id`, `output` and `basis` null.
-    fixture!(
-        "parallel",
-        "findall.candidate.generated",
-        "findall.candidate.generated",
-        Origin::Verbatim { page: FINDALL_PAGE }
-    ),
-    fixture!(
-        "parallel",
-        "findall.candidate.generated",
-        "findall.candidate.generated.current",
-        C
-    ),
-    fixture!(
-        "parallel",
-        "findall.candidate.matched",
-        "findall.candidate.matched",
-        Origin::Verbatim { page: FINDALL_PAGE }
-    ),
-    fixture!(
-        "parallel",
-        "findall.candidate.unmatched",
-        "findall.candidate.unmatched",
-        Origin::PlaceholdersFilled {
-            page: FINDALL_PAGE,
-            original: include_bytes!("../fixtures/docs/parallel/findall.candidate.unmatched.json"),
-        }
-    ),
-    fixture!(
-        "parallel",
-        "findall.candidate.enriched",
-        "findall.candidate.enriched",
-        C
-    ),
-    fixture!(
-        "parallel",
-        "findall.candidate.cancelled",
-        "findall.candidate.cancelled",
-        C
-    ),
-    fixture!(
-        "parallel",
-        "findall.run.completed",
-        "findall.run.completed",
-        Origin::Verbatim { page: FINDALL_PAGE }
-    ),
-    fixture!(
-        "parallel",
-        "findall.run.cancelled",
-        "findall.run.cancelled",
-        Origin::Verbatim { page: FINDALL_PAGE }
-    ),
-    fixture!(
-        "parallel",
-        "findall.run.failed",
-        "findall.run.failed",
-        Origin::Verbatim { page: FINDALL_PAGE }
-    ),
-    // Parallel: Monitor API.
-    fixture!(
-        "parallel",
-        "monitor.event.detected",
-        "monitor.event.detected",
-        Origin::Verbatim { page: MONITOR_PAGE }
-    ),
-    fixture!(
-        "parallel",
-        "monitor.execution.completed",
-        "monitor.execution.completed",
-        Origin::Verbatim { page: MONITOR_PAGE }
-    ),
-    fixture!(
-        "parallel",
-        "monitor.execution.failed",
-        "monitor.execution.failed",
-        Origin::Verbatim { page: MONITOR_PAGE }
-    ),
-    // Sixtyfour. The page's examples did not survive; the failed body is the known-answer one.
-    fixture!("sixtyfour", "completed", "completed.find_email", C),
-    fixture!(
-        "sixtyfour",
-        "completed",
-        "completed.company_intelligence",
-        C
-    ),
-    fixture!("sixtyfour", "failed", "failed", Origin::KnownAnswer),
-    // FullEnrich.
-    fixture!("fullenrich", "batch_completed", "batch_completed", C),
-    fixture!(
-        "fullenrich",
-        "batch_completed",
-        "batch_completed.credits_insufficient",
-        C
-    ),
-    fixture!(
-        "fullenrich",
-        "batch_completed",
-        "batch_completed.empty",
-        Origin::KnownAnswer
-    ),
-    fixture!(
-        "fullenrich",
-        "contact_finished",
-        "contact_finished",
-        Origin::PlaceholdersFilled {
-            page: FULLENRICH_PAGE,
-            original: include_bytes!("../fixtures/docs/fullenrich/contact_finished.json"),
-        }
-    ),
-    fixture!(
-        "fullenrich",
-        "contact_finished",
-        "contact_finished.one_record",
-        C
-    ),
-    fixture!(
-        "fullenrich",
-        "reverse_email_lookup",
-        "reverse_email_lookup",
-        C
-    ),
-    // ParseFlow. Only `extraction.completed` has an example; the other payloads are
-    // undocumented.
-    fixture!(
-        "parseflow",
-        "extraction.completed",
-        "extraction.completed",
-        Origin::PlaceholdersFilled {
-            page: PARSEFLOW_PAGE,
-            original: include_bytes!("../fixtures/docs/parseflow/extraction.completed.json"),
-        }
-    ),
-    fixture!("parseflow", "extraction.failed", "extraction.failed", C),
-    fixture!("parseflow", "batch.completed", "batch.completed", C),
-    fixture!("parseflow", "batch.failed", "batch.failed", C),
-    fixture!(
-        "parseflow",
-        "quota.warning",
-        "quota.warning",
-        Origin::KnownAnswer
-    ),
-    fixture!("parseflow", "quota.exceeded", "quota.exceeded", C),
-];
+/// The names of the providers, in the order of [`all`].
+pub fn providers() -> impl Iterator<Item = &'static str> {
+    crate::catalog::names()
+}
 
-/// The providers that have fixtures, in the order of [`ALL`].
-pub const PROVIDERS: &[&str] = &["parallel", "sixtyfour", "fullenrich", "parseflow"];
-
-/// The fixtures of one provider.
-pub fn of(provider: &str) -> impl Iterator<Item = &'static Fixture> + '_ {
-    ALL.iter().filter(move |f| f.provider == provider)
+/// The fixtures of one provider (none for a name the catalogue does not know).
+pub fn of(provider: &str) -> impl Iterator<Item = &'static Fixture> {
+    crate::catalog::get(provider)
+        .map(|entry| entry.fixtures)
+        .unwrap_or_default()
+        .iter()
 }
 
 /// The sample body of an event type: its first fixture.
@@ -282,38 +143,29 @@ pub fn large_fullenrich_batch(records: usize) -> Vec<u8> {
     serde_json::to_vec(&batch).unwrap_or_default()
 }
 
-/// The demo secrets of the example receivers (the known-answer secrets of `PROVIDERS.md`).
-/// For tests and demos only: they are public.
+/// The demo secrets of the example receivers. For tests and demos only: they are public.
+/// Every provider's is in its [catalogue entry](crate::catalog::SecretInfo::demo).
 pub mod demo {
     /// Parallel (`whsec_` + base64).
-    pub const PARALLEL_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    pub const PARALLEL_SECRET: &str = crate::parallel::catalog::DEMO_SECRET;
     /// Sixtyfour (`sk_whsec_` + 64 hex).
-    pub const SIXTYFOUR_SECRET: &str =
-        "sk_whsec_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    pub const SIXTYFOUR_SECRET: &str = crate::sixtyfour::catalog::DEMO_SECRET;
     /// FullEnrich (the API key).
-    pub const FULLENRICH_API_KEY: &str = "fe_test_api_key";
+    pub const FULLENRICH_API_KEY: &str = crate::fullenrich::catalog::DEMO_SECRET;
     /// ParseFlow (`whsec_`, used as given).
-    pub const PARSEFLOW_SECRET: &str = "whsec_AbCdEfGhIjKlMnOpQrStUvWxYz123456";
+    pub const PARSEFLOW_SECRET: &str = crate::parseflow::catalog::DEMO_SECRET;
 
-    /// The demo secret of a provider.
+    /// The demo secret of a provider of the catalogue.
     #[must_use]
     pub fn secret(provider: &str) -> Option<&'static str> {
-        match provider {
-            "parallel" => Some(PARALLEL_SECRET),
-            "sixtyfour" => Some(SIXTYFOUR_SECRET),
-            "fullenrich" => Some(FULLENRICH_API_KEY),
-            "parseflow" => Some(PARSEFLOW_SECRET),
-            _ => None,
-        }
+        crate::catalog::get(provider).map(|entry| entry.secret.demo)
     }
 }
 
 /// The headers `provider` sends with `body`, signed with `secret` at `timestamp`: what the
-/// tests, the examples and the CLI send to a receiver.
-///
-/// `delivery_id` becomes `webhook-id` (Parallel), `Sixtyfour-Event-Id` or
-/// `X-ParseFlow-Delivery`; FullEnrich sends none. ParseFlow's `X-ParseFlow-Event` is read from
-/// the body (left out if the body has no event type).
+/// tests, the examples and the CLI send to a receiver. The provider's catalogue entry signs
+/// ([`Entry::sign`](crate::catalog::Entry::sign)); the event type, where a provider sends it
+/// in a header, comes from the body.
 ///
 /// # Errors
 /// [`ConfigError::InvalidName`](crate::ConfigError::InvalidName) for an unknown provider; the
@@ -325,30 +177,11 @@ pub fn sign(
     timestamp: i64,
     body: &[u8],
 ) -> Result<crate::SignedHeaders, crate::ConfigError> {
-    use crate::event::WebhookEvent as _;
-    Ok(match provider {
-        "parallel" => {
-            crate::parallel::Parallel::new(secret)?.sign_headers(delivery_id, timestamp, body)
-        }
-        "sixtyfour" => {
-            crate::sixtyfour::Sixtyfour::new(secret)?.sign_headers(delivery_id, timestamp, body)
-        }
-        "fullenrich" => crate::fullenrich::FullEnrich::new(secret)?.sign_headers(body),
-        "parseflow" => {
-            let parseflow = crate::parseflow::ParseFlow::new(secret)?;
-            match crate::parseflow::Event::from_json(body) {
-                Ok(event) => parseflow.sign_headers(delivery_id, event.event_type(), body),
-                Err(_) => {
-                    let mut headers = parseflow.sign_headers(delivery_id, "", body);
-                    headers.remove(crate::parseflow::EVENT_HEADER);
-                    headers
-                }
-            }
-        }
-        other => {
-            return Err(crate::ConfigError::InvalidName {
-                name: other.to_owned(),
-            });
-        }
-    })
+    let entry = crate::catalog::get(provider).ok_or_else(|| crate::ConfigError::InvalidName {
+        name: provider.to_owned(),
+    })?;
+    (entry.sign)(
+        secret,
+        &crate::catalog::SignRequest::body(delivery_id, timestamp, body),
+    )
 }

@@ -13,7 +13,7 @@
 //! let verifier = StandardWebhooks::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")?;
 //! let provider = GenericStandard::<UserCreated>::typed("clerk", verifier.clone());
 //! let body = br#"{"type":"user.created","data":{"id":"user_1"}}"#;
-//! let headers = verifier.sign_headers("msg_1", 1_700_000_000, body).expect("an HMAC secret");
+//! let headers = verifier.sign_headers("msg_1", 1_700_000_000, body)?;
 //!
 //! let opened = provider.open(&headers, body, 1_700_000_000)?;
 //! assert_eq!(opened.event.event_type(), "user.created");
@@ -31,13 +31,14 @@ use crate::{
     StandardWebhooks, VerifyError,
     event::{ParseError, UnparsedEvent, WebhookEvent, raw_body},
     headers::Headers,
-    provider::{self, Authenticity, DeliveryId, Provider},
+    provider::{self, Authenticator, Authenticity, DeliveryIdRule, Provider},
 };
 
 /// A Standard Webhooks sender whose bodies parse into `T`.
 pub struct GenericStandard<T = Value> {
     name: String,
     verifier: StandardWebhooks,
+    delivery_id: DeliveryIdRule,
     model: PhantomData<fn() -> T>,
 }
 
@@ -69,6 +70,7 @@ impl<T> GenericStandard<T> {
     pub fn typed(name: impl Into<String>, verifier: StandardWebhooks) -> Self {
         Self {
             name: name.into(),
+            delivery_id: DeliveryIdRule::Header(verifier.id_header().clone()),
             verifier,
             model: PhantomData,
         }
@@ -114,12 +116,10 @@ impl<T: Serialize> Serialize for GenericEvent<T> {
     }
 }
 
-impl<T> Provider for GenericStandard<T>
+impl<T> Authenticator for GenericStandard<T>
 where
     T: DeserializeOwned + fmt::Debug + Send + Sync + 'static,
 {
-    type Event = GenericEvent<T>;
-
     fn name(&self) -> &str {
         &self.name
     }
@@ -133,13 +133,16 @@ where
         provider::signed(&self.verifier, headers, body, now)
     }
 
-    fn delivery_id(&self, headers: &dyn Headers, _body: &[u8]) -> Result<DeliveryId, ParseError> {
-        provider::required_id(
-            headers,
-            self.verifier.id_header(),
-            StandardWebhooks::ID_HEADER,
-        )
+    fn delivery_id_rule(&self) -> &DeliveryIdRule {
+        &self.delivery_id
     }
+}
+
+impl<T> Provider for GenericStandard<T>
+where
+    T: DeserializeOwned + fmt::Debug + Send + Sync + 'static,
+{
+    type Event = GenericEvent<T>;
 
     fn parse(&self, _headers: &dyn Headers, body: &[u8]) -> Result<GenericEvent<T>, ParseError> {
         #[derive(Deserialize)]

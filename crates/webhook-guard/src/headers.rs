@@ -35,6 +35,16 @@ impl HeaderName {
             })
     }
 
+    /// A name known when the program is written, checked at compile time when used in a
+    /// `const`: `const ID: HeaderName = HeaderName::from_static("x-job-delivery");`.
+    ///
+    /// # Panics
+    /// If `name` is not a valid lowercase header name (at compile time in a `const`).
+    #[must_use]
+    pub const fn from_static(name: &'static str) -> Self {
+        Self(http::HeaderName::from_static(name))
+    }
+
     /// The name, in lowercase.
     #[must_use]
     pub fn as_str(&self) -> &str {

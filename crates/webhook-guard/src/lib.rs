@@ -6,25 +6,38 @@
 pub mod event;
 
 pub mod adapter;
+#[cfg(feature = "fixtures")]
+pub mod catalog;
 pub mod clock;
 pub mod dedup;
 mod error;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
-pub mod fullenrich;
 pub mod generic;
 pub mod headers;
-pub mod parallel;
-pub mod parseflow;
+pub mod prelude;
 pub mod provider;
 pub mod receiver;
 pub mod scheme;
 mod secret;
-pub mod sixtyfour;
+
+/// The provider registry: declares each built-in provider's module and lists its catalogue
+/// entry. Adding a provider is one name here and a folder of its own.
+macro_rules! providers {
+    ($($module:ident),+ $(,)?) => {
+        $(pub mod $module;)+
+
+        /// Every built-in provider's catalogue entry, in order.
+        #[cfg(feature = "fixtures")]
+        const REGISTRY: &[&catalog::Entry] = &[$(&$module::CATALOG),+];
+    };
+}
+
+providers!(parallel, sixtyfour, fullenrich, parseflow);
 
 pub use error::{ConfigError, VerifyError};
 pub use event::{ParseError, WebhookEvent};
-pub use provider::{Authenticity, DeliveryId, OpenError, Opened, Provider};
+pub use provider::{Authenticator, Authenticity, DeliveryId, OpenError, Opened, Provider};
 pub use receiver::{Delivery, DeliveryMeta, MissingDelivery, Receiver, Rejection};
 pub use scheme::{
     BodyHmac, Ed25519SigningKey, Scheme, SignedHeaders, StandardWebhooks, TimestampedHmac, Verified,

@@ -20,7 +20,7 @@ pub(crate) mod envelope;
 mod raw;
 mod undocumented;
 
-use std::fmt;
+use std::{borrow::Cow, fmt};
 
 pub use envelope::Envelope;
 pub use raw::RawJson;
@@ -106,12 +106,12 @@ pub enum ParseError {
     /// The header that carries the delivery id is absent, and the provider has no fallback.
     MissingDeliveryId {
         /// Where the id was expected.
-        source: &'static str,
+        source: Cow<'static, str>,
     },
     /// The delivery id is empty, longer than [`MAX_DELIVERY_ID_LEN`] bytes, or not UTF-8 text.
     InvalidDeliveryId {
         /// Where the id came from.
-        source: &'static str,
+        source: Cow<'static, str>,
         /// What is wrong with it.
         reason: &'static str,
     },

@@ -19,31 +19,44 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#[cfg(feature = "fixtures")]
+pub(crate) mod catalog;
 mod event;
 pub mod person;
-
-use sha2::{Digest as _, Sha256};
 
 pub use event::{
     Batch, BatchStatus, ContactInfo, Cost, Email, EmailStatus, EnrichmentInput, EnrichmentRecord,
     Event, Phone, ReverseLookupInput, ReverseLookupRecord,
 };
 
+#[cfg(feature = "fixtures")]
+pub use catalog::CATALOG;
+
 use crate::{
     BodyHmac, ConfigError, Secret, VerifyError,
     event::ParseError,
     headers::Headers,
-    provider::{self, Authenticity, DeliveryId, Provider},
+    provider::{self, Authenticator, Authenticity, DeliveryIdRule, Provider},
     scheme::{Digest, SignedHeaders},
 };
 
 /// The signature header.
 pub const SIGNATURE_HEADER: &str = "x-signature-sha1";
 
+/// FullEnrich's delivery id: the SHA-256 of the body (it sends none).
+pub static DELIVERY_ID: DeliveryIdRule = DeliveryIdRule::BodyDigest;
+
 /// The FullEnrich provider. See the [module docs](self).
 #[derive(Debug, Clone)]
 pub struct FullEnrich {
     verifier: BodyHmac,
+}
+
+/// Configuration of a [`FullEnrich`] provider.
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct FullEnrichBuilder {
+    api_keys: Vec<Secret>,
 }
 
 impl FullEnrich {
@@ -55,37 +68,47 @@ impl FullEnrich {
     /// # Errors
     /// [`ConfigError::EmptySecret`] for an empty key.
     pub fn new(api_key: impl Into<Secret>) -> Result<Self, ConfigError> {
-        Self::with_keys([api_key])
+        Self::builder().api_key(api_key).build()
     }
 
-    /// A provider accepting signatures by any of `api_keys` (for a key rotation).
-    ///
-    /// # Errors
-    /// [`ConfigError::NoKeys`] without a key; [`ConfigError::EmptySecret`] for an empty one.
-    pub fn with_keys<K: Into<Secret>>(
-        api_keys: impl IntoIterator<Item = K>,
-    ) -> Result<Self, ConfigError> {
-        Ok(Self {
-            verifier: BodyHmac::hex(SIGNATURE_HEADER, Digest::Sha1, api_keys)?,
-        })
+    /// Starts a configuration.
+    pub fn builder() -> FullEnrichBuilder {
+        FullEnrichBuilder::default()
     }
 
-    /// The header FullEnrich would send for `body`, signed with every key.
+    /// The header FullEnrich would send for `body`, signed with the first API key (the header
+    /// carries one MAC).
     #[must_use]
     pub fn sign_headers(&self, body: &[u8]) -> SignedHeaders {
         self.verifier.sign_headers(body)
     }
 }
 
-/// The delivery id FullEnrich deliveries get: the lowercase hex SHA-256 of the raw body.
-#[must_use]
-pub fn body_digest(body: &[u8]) -> String {
-    hex::encode(Sha256::digest(body))
+impl FullEnrichBuilder {
+    /// Adds an API key (call again while rotating keys): signatures by any are accepted.
+    pub fn api_key(mut self, api_key: impl Into<Secret>) -> Self {
+        self.api_keys.push(api_key.into());
+        self
+    }
+
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    /// [`ConfigError::NoKeys`] without a key; [`ConfigError::EmptySecret`] for an empty one.
+    pub fn build(self) -> Result<FullEnrich, ConfigError> {
+        let builder = BodyHmac::builder()
+            .header(SIGNATURE_HEADER)
+            .digest(Digest::Sha1);
+        let verifier = self
+            .api_keys
+            .into_iter()
+            .fold(builder, |builder, key| builder.secret(key))
+            .build()?;
+        Ok(FullEnrich { verifier })
+    }
 }
 
-impl Provider for FullEnrich {
-    type Event = Event;
-
+impl Authenticator for FullEnrich {
     fn name(&self) -> &str {
         Self::NAME
     }
@@ -99,9 +122,13 @@ impl Provider for FullEnrich {
         provider::signed(&self.verifier, headers, body, now)
     }
 
-    fn delivery_id(&self, _headers: &dyn Headers, body: &[u8]) -> Result<DeliveryId, ParseError> {
-        Ok(DeliveryId::body_digest(body))
+    fn delivery_id_rule(&self) -> &DeliveryIdRule {
+        &DELIVERY_ID
     }
+}
+
+impl Provider for FullEnrich {
+    type Event = Event;
 
     fn parse(&self, _headers: &dyn Headers, body: &[u8]) -> Result<Event, ParseError> {
         Event::from_json(body)

@@ -16,7 +16,7 @@
 //! let parallel = Parallel::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")?;
 //! let body = br#"{"type":"monitor.event.detected","timestamp":"2025-10-27T14:56:05.619331Z",
 //!   "data":{"monitor_id":"monitor_1","event":{"event_group_id":"mevtgrp_1"}}}"#;
-//! let headers = parallel.sign_headers("whevent_abc123", 1_761_576_965, body);
+//! let headers = parallel.sign_headers("whevent_abc123", 1_761_576_965, body)?;
 //!
 //! let opened = parallel.open(&headers, body, 1_761_576_970)?;
 //! assert_eq!(opened.delivery_id.as_str(), "whevent_abc123");
@@ -25,6 +25,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#[cfg(feature = "fixtures")]
+pub(crate) mod catalog;
 mod event;
 pub mod findall;
 pub mod monitor;
@@ -34,26 +36,25 @@ use std::time::Duration;
 
 pub use event::Event;
 
+#[cfg(feature = "fixtures")]
+pub use catalog::CATALOG;
+
 use crate::{
     ConfigError, Secret, StandardWebhooks, VerifyError,
     event::ParseError,
-    headers::Headers,
-    provider::{self, Authenticity, DeliveryId, Provider},
-    scheme::{DEFAULT_TOLERANCE, Scheme, SignedHeaders},
+    headers::{HeaderName, Headers},
+    provider::{Authenticator, Authenticity, DeliveryIdRule, Provider},
+    scheme::{DEFAULT_TOLERANCE, KeyForm, Scheme, SignedHeaders},
 };
 
-/// Which key forms of a Parallel secret are tried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum KeyForms {
-    /// Both (the default): the current form first, then the legacy form.
-    #[default]
-    Both,
-    /// Only the current form: the base64 after `whsec_`, decoded.
-    Current,
-    /// Only the legacy form: the whole secret string as the key.
-    Legacy,
-}
+/// Parallel's delivery id: the `webhook-id` header.
+pub static DELIVERY_ID: DeliveryIdRule =
+    DeliveryIdRule::Header(HeaderName::from_static(StandardWebhooks::ID_HEADER));
+
+/// The key forms a Parallel secret is tried in by default: the current form
+/// ([`KeyForm::Whsec`], the base64 after `whsec_`, decoded) first, then the legacy form
+/// ([`KeyForm::Raw`], the whole string as the key).
+pub const DEFAULT_KEY_FORMS: [KeyForm; 2] = [KeyForm::Whsec, KeyForm::Raw];
 
 /// The Parallel provider. See the [module docs](self).
 #[derive(Debug, Clone)]
@@ -69,7 +70,7 @@ pub struct Parallel {
 #[must_use]
 pub struct ParallelBuilder {
     secrets: Vec<Secret>,
-    key_forms: KeyForms,
+    key_forms: Vec<KeyForm>,
     tolerance: Duration,
 }
 
@@ -80,8 +81,8 @@ impl Parallel {
     /// A provider for one secret, trying both key forms, with a 300 s tolerance.
     ///
     /// # Errors
-    /// [`ConfigError`] if the secret is empty, or undecodable when only the current form is
-    /// allowed.
+    /// [`ConfigError`] if the secret is empty or does not decode (see
+    /// [`ParallelBuilder::build`]).
     pub fn new(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
         Self::builder().secret(secret).build()
     }
@@ -90,18 +91,24 @@ impl Parallel {
     pub fn builder() -> ParallelBuilder {
         ParallelBuilder {
             secrets: Vec::new(),
-            key_forms: KeyForms::Both,
+            key_forms: DEFAULT_KEY_FORMS.to_vec(),
             tolerance: DEFAULT_TOLERANCE,
         }
     }
 
-    /// The headers Parallel would send for `body`, signed with the first secret in its current
-    /// form (the legacy form if the secret does not decode, or if only it is allowed).
-    #[must_use]
-    pub fn sign_headers(&self, id: &str, timestamp: i64, body: &[u8]) -> SignedHeaders {
-        self.signer
-            .sign_headers(id, timestamp, body)
-            .unwrap_or_default()
+    /// The headers Parallel would send for `body`, signed by every secret (one `v1` entry
+    /// each, as during a rotation), each in the first configured key form.
+    ///
+    /// # Errors
+    /// None today (every Parallel secret is an HMAC key); kept so that a failure to sign is
+    /// never hidden.
+    pub fn sign_headers(
+        &self,
+        id: &str,
+        timestamp: i64,
+        body: &[u8],
+    ) -> Result<SignedHeaders, ConfigError> {
+        self.signer.sign_headers(id, timestamp, body)
     }
 }
 
@@ -112,9 +119,10 @@ impl ParallelBuilder {
         self
     }
 
-    /// Which key forms are tried (default [`KeyForms::Both`]).
-    pub fn key_forms(mut self, forms: KeyForms) -> Self {
-        self.key_forms = forms;
+    /// The key forms each secret is tried in, in order (default [`DEFAULT_KEY_FORMS`]):
+    /// [`KeyForm::Whsec`] (current) and [`KeyForm::Raw`] (legacy).
+    pub fn key_forms(mut self, forms: impl IntoIterator<Item = KeyForm>) -> Self {
+        self.key_forms = forms.into_iter().collect();
         self
     }
 
@@ -126,20 +134,27 @@ impl ParallelBuilder {
 
     /// Checks the configuration.
     ///
-    /// With [`KeyForms::Both`] (the default) and [`KeyForms::Current`], every secret must be
+    /// Whenever [`KeyForm::Whsec`] is among the forms (the default), every secret must be
     /// `whsec_` followed by base64 of at least 16 bytes: one that is not is refused, never
     /// used in the legacy form alone (that fallback would accept deliveries signed with the
     /// key `whsec_`, say, for a secret pasted without its base64). A secret meant as a raw
-    /// legacy key is configured with [`KeyForms::Legacy`].
+    /// legacy key is configured with `.key_forms([KeyForm::Raw])`.
     ///
     /// # Errors
-    /// [`ConfigError::NoKeys`] without a secret; [`ConfigError::EmptySecret`] for an empty
-    /// one, or one that is only the prefix; [`ConfigError::InvalidSecret`] for one that does
-    /// not decode or is shorter than 16 bytes.
+    /// [`ConfigError::NoKeys`] without a secret or without a key form;
+    /// [`ConfigError::UnsupportedKeyForm`] for [`KeyForm::Ed25519`] (Parallel signs with
+    /// HMAC); [`ConfigError::EmptySecret`] for an empty secret, or one that is only the
+    /// prefix; [`ConfigError::InvalidSecret`] for one that does not decode or is shorter than
+    /// 16 bytes.
     pub fn build(self) -> Result<Parallel, ConfigError> {
-        if self.secrets.is_empty() {
+        if self.secrets.is_empty() || self.key_forms.is_empty() {
             return Err(ConfigError::NoKeys);
         }
+        if let Some(form) = self.key_forms.iter().find(|f| **f == KeyForm::Ed25519) {
+            return Err(ConfigError::UnsupportedKeyForm { form: *form });
+        }
+        let mut forms = self.key_forms;
+        forms.dedup();
         let mut verifier = StandardWebhooks::builder().tolerance(self.tolerance);
         let mut signer = StandardWebhooks::builder();
         let mut secret_of_key = Vec::new();
@@ -147,29 +162,20 @@ impl ParallelBuilder {
             if secret.is_empty() {
                 return Err(ConfigError::EmptySecret);
             }
-            let current = match self.key_forms {
-                KeyForms::Legacy => false,
-                KeyForms::Current | KeyForms::Both => {
+            for (position, form) in forms.iter().enumerate() {
+                let add = |builder: crate::scheme::StandardWebhooksBuilder| match form {
+                    KeyForm::Whsec => builder.secret(secret.clone()),
+                    _ => builder.raw_secret(secret.clone()),
+                };
+                if *form == KeyForm::Whsec {
                     // Refused rather than used in the legacy form only: no silent fallback.
                     StandardWebhooks::new(secret.clone())?;
-                    true
                 }
-            };
-            let legacy = self.key_forms != KeyForms::Current;
-            if current {
-                verifier = verifier.secret(secret.clone());
+                verifier = add(verifier);
                 secret_of_key.push(index);
-            }
-            if legacy {
-                verifier = verifier.raw_secret(secret.clone());
-                secret_of_key.push(index);
-            }
-            if index == 0 {
-                signer = if current {
-                    signer.secret(secret.clone())
-                } else {
-                    signer.raw_secret(secret.clone())
-                };
+                if position == 0 {
+                    signer = add(signer);
+                }
             }
         }
         Ok(Parallel {
@@ -180,9 +186,7 @@ impl ParallelBuilder {
     }
 }
 
-impl Provider for Parallel {
-    type Event = Event;
-
+impl Authenticator for Parallel {
     fn name(&self) -> &str {
         Self::NAME
     }
@@ -204,13 +208,13 @@ impl Provider for Parallel {
         Ok(Authenticity::Signed(verified))
     }
 
-    fn delivery_id(&self, headers: &dyn Headers, _body: &[u8]) -> Result<DeliveryId, ParseError> {
-        provider::required_id(
-            headers,
-            self.verifier.id_header(),
-            StandardWebhooks::ID_HEADER,
-        )
+    fn delivery_id_rule(&self) -> &DeliveryIdRule {
+        &DELIVERY_ID
     }
+}
+
+impl Provider for Parallel {
+    type Event = Event;
 
     fn parse(&self, _headers: &dyn Headers, body: &[u8]) -> Result<Event, ParseError> {
         Event::from_json(body)

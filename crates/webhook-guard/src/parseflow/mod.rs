@@ -25,16 +25,21 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#[cfg(feature = "fixtures")]
+pub(crate) mod catalog;
 mod event;
 pub mod payload;
 
 pub use event::Event;
 
+#[cfg(feature = "fixtures")]
+pub use catalog::CATALOG;
+
 use crate::{
     BodyHmac, ConfigError, Secret, VerifyError,
     event::{ParseError, WebhookEvent as _},
     headers::{HeaderEntry, HeaderName, Headers},
-    provider::{self, Authenticity, DeliveryId, Provider},
+    provider::{self, Authenticator, Authenticity, DeliveryIdRule, Provider},
     scheme::{Digest, SignedHeaders},
 };
 
@@ -42,15 +47,33 @@ use crate::{
 pub const SIGNATURE_HEADER: &str = "x-parseflow-signature";
 /// The event type header.
 pub const EVENT_HEADER: &str = "x-parseflow-event";
-/// The delivery id header, the dedup key.
+/// The delivery id header.
 pub const DELIVERY_HEADER: &str = "x-parseflow-delivery";
+
+/// ParseFlow's delivery id: the `X-ParseFlow-Delivery` header.
+pub static DELIVERY_ID: DeliveryIdRule =
+    DeliveryIdRule::Header(HeaderName::from_static(DELIVERY_HEADER));
+
+/// What ParseFlow deliveries are deduplicated by: the SHA-256 of the body. ParseFlow signs
+/// only the body, so its `X-ParseFlow-Delivery` (kept as the delivery id, for logs and
+/// handlers) could be replaced by anyone replaying a captured delivery. Keyed by the signed
+/// body, a replay under a fresh id is a duplicate, and one under an id guessed ahead of a real
+/// delivery cannot pre-claim it.
+pub static DEDUP_ID: DeliveryIdRule = DeliveryIdRule::BodyDigest;
+
+static EVENT_HEADER_NAME: HeaderName = HeaderName::from_static(EVENT_HEADER);
 
 /// The ParseFlow provider. See the [module docs](self).
 #[derive(Debug, Clone)]
 pub struct ParseFlow {
     verifier: BodyHmac,
-    event_header: HeaderName,
-    delivery_header: HeaderName,
+}
+
+/// Configuration of a [`ParseFlow`] provider.
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct ParseFlowBuilder {
+    secrets: Vec<Secret>,
 }
 
 impl ParseFlow {
@@ -62,25 +85,16 @@ impl ParseFlow {
     /// # Errors
     /// [`ConfigError::EmptySecret`] for an empty secret.
     pub fn new(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
-        Self::with_secrets([secret])
+        Self::builder().secret(secret).build()
     }
 
-    /// A provider accepting signatures by any of `secrets` (for a rotation).
-    ///
-    /// # Errors
-    /// [`ConfigError::NoKeys`] without a secret; [`ConfigError::EmptySecret`] for an empty one.
-    pub fn with_secrets<K: Into<Secret>>(
-        secrets: impl IntoIterator<Item = K>,
-    ) -> Result<Self, ConfigError> {
-        Ok(Self {
-            verifier: BodyHmac::hex(SIGNATURE_HEADER, Digest::Sha256, secrets)?,
-            event_header: HeaderName::new(EVENT_HEADER)?,
-            delivery_header: HeaderName::new(DELIVERY_HEADER)?,
-        })
+    /// Starts a configuration.
+    pub fn builder() -> ParseFlowBuilder {
+        ParseFlowBuilder::default()
     }
 
-    /// The headers ParseFlow would send for `body`: signature (first secret), event type and
-    /// delivery id.
+    /// The headers ParseFlow would send for `body`: signature (by the first secret: the
+    /// header carries one MAC), event type and delivery id.
     #[must_use]
     pub fn sign_headers(&self, delivery_id: &str, event_type: &str, body: &[u8]) -> SignedHeaders {
         let mut headers = self.verifier.sign_headers(body);
@@ -90,9 +104,30 @@ impl ParseFlow {
     }
 }
 
-impl Provider for ParseFlow {
-    type Event = Event;
+impl ParseFlowBuilder {
+    /// Adds a secret, used as given (call again during a rotation): signatures by any are
+    /// accepted.
+    pub fn secret(mut self, secret: impl Into<Secret>) -> Self {
+        self.secrets.push(secret.into());
+        self
+    }
 
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    /// [`ConfigError::NoKeys`] without a secret; [`ConfigError::EmptySecret`] for an empty one.
+    pub fn build(self) -> Result<ParseFlow, ConfigError> {
+        let builder = BodyHmac::builder().header(SIGNATURE_HEADER).digest(Digest::Sha256);
+        let verifier = self
+            .secrets
+            .into_iter()
+            .fold(builder, |builder, secret| builder.secret(secret))
+            .build()?;
+        Ok(ParseFlow { verifier })
+    }
+}
+
+impl Authenticator for ParseFlow {
     fn name(&self) -> &str {
         Self::NAME
     }
@@ -106,22 +141,22 @@ impl Provider for ParseFlow {
         provider::signed(&self.verifier, headers, body, now)
     }
 
-    fn delivery_id(&self, headers: &dyn Headers, _body: &[u8]) -> Result<DeliveryId, ParseError> {
-        provider::required_id(headers, &self.delivery_header, DELIVERY_HEADER)
+    fn delivery_id_rule(&self) -> &DeliveryIdRule {
+        &DELIVERY_ID
     }
 
-    /// The SHA-256 of the body: ParseFlow signs only the body, so its `X-ParseFlow-Delivery`
-    /// (kept as the delivery id, for logs and handlers) could be replaced by anyone replaying
-    /// a captured delivery. Keyed by the signed body, a replay under a fresh id is a
-    /// duplicate, and one under an id guessed ahead of a real delivery cannot pre-claim it.
-    fn dedup_id(&self, _headers: &dyn Headers, body: &[u8], _id: &DeliveryId) -> DeliveryId {
-        DeliveryId::body_digest(body)
+    fn dedup_id_rule(&self) -> Option<&DeliveryIdRule> {
+        Some(&DEDUP_ID)
     }
+}
+
+impl Provider for ParseFlow {
+    type Event = Event;
 
     /// Parses the body and checks that `X-ParseFlow-Event`, when present, names the same type.
     fn parse(&self, headers: &dyn Headers, body: &[u8]) -> Result<Event, ParseError> {
         let event = Event::from_json(body)?;
-        let header = match headers.entry(&self.event_header) {
+        let header = match headers.entry(&EVENT_HEADER_NAME) {
             HeaderEntry::Absent => return Ok(event),
             HeaderEntry::Single(value) => value,
             HeaderEntry::Repeated => b"(repeated header)".as_slice(),

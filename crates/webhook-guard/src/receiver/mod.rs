@@ -364,7 +364,10 @@ impl<P: Provider> Receiver<P> {
             Authenticity::Signed(_) => &inner.signed_namespace,
             Authenticity::UnsignedAllowed => &inner.unsigned_namespace,
         };
-        let dedup_id = inner.provider.dedup_id(headers, &body, &delivery_id);
+        let dedup_id = inner
+            .provider
+            .dedup_id(headers, &body, &delivery_id)
+            .map_err(|e| rejected(Rejection::new(RejectionKind::Malformed(e), None)))?;
         let held = Held {
             store: Arc::clone(&inner.store),
             key: DedupKey::new(namespace, dedup_id.as_str()),

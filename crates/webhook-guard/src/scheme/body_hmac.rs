@@ -53,7 +53,7 @@ pub enum Encoding {
 /// use webhook_guard::scheme::{BodyHmac, Digest, Scheme};
 ///
 /// // FullEnrich: hex HMAC-SHA1 of the body, keyed with the API key.
-/// let verifier = BodyHmac::builder("X-Signature-SHA1")
+/// let verifier = BodyHmac::builder().header("X-Signature-SHA1")
 ///     .digest(Digest::Sha1)
 ///     .secret("fe_test_api_key")
 ///     .build()?;
@@ -79,58 +79,35 @@ pub struct BodyHmac {
 #[must_use]
 pub struct BodyHmacBuilder {
     keys: Vec<Secret>,
-    header: String,
+    header: Option<String>,
     digest: Digest,
     encoding: Encoding,
     prefix: Option<String>,
 }
 
 impl BodyHmac {
-    /// GitHub's header for HMAC-SHA256 signatures.
-    pub const GITHUB_HEADER: &'static str = "x-hub-signature-256";
+    /// HMAC-SHA256 in lowercase hex, without prefix, read from `header`, by one secret.
+    ///
+    /// # Errors
+    /// [`ConfigError::EmptySecret`] for an empty secret; [`ConfigError::InvalidHeaderName`].
+    pub fn new(header: impl Into<String>, secret: impl Into<Secret>) -> Result<Self, ConfigError> {
+        Self::builder().header(header).secret(secret).build()
+    }
 
-    /// Starts a configuration reading the signature from `header`.
-    pub fn builder(header: impl Into<String>) -> BodyHmacBuilder {
+    /// Starts a configuration: SHA-256, hex and no prefix unless told otherwise; the header is
+    /// required.
+    pub fn builder() -> BodyHmacBuilder {
         BodyHmacBuilder {
             keys: Vec::new(),
-            header: header.into(),
+            header: None,
             digest: Digest::Sha256,
             encoding: Encoding::Hex,
             prefix: None,
         }
     }
 
-    /// GitHub's `X-Hub-Signature-256: sha256=<hex>`.
-    ///
-    /// # Errors
-    /// [`ConfigError::EmptySecret`] for an empty secret.
-    pub fn github(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
-        Self::builder(Self::GITHUB_HEADER)
-            .prefix("sha256=")
-            .secret(secret)
-            .build()
-    }
-
-    /// A verifier of lowercase-hex MACs of the body, without prefix, accepting any of
-    /// `secrets` (FullEnrich: SHA-1; ParseFlow: SHA-256).
-    ///
-    /// # Errors
-    /// As [`BodyHmacBuilder::build`].
-    pub fn hex<K: Into<Secret>>(
-        header: &str,
-        digest: Digest,
-        secrets: impl IntoIterator<Item = K>,
-    ) -> Result<Self, ConfigError> {
-        secrets
-            .into_iter()
-            .fold(
-                Self::builder(header).digest(digest).encoding(Encoding::Hex),
-                |builder, secret| builder.secret(secret),
-            )
-            .build()
-    }
-
-    /// The header value for `body`, signed with the first secret.
+    /// The header value for `body`, signed with the first secret: the header carries one
+    /// MAC, so the other secrets (kept for a rotation) cannot sign alongside it.
     #[must_use]
     pub fn sign(&self, body: &[u8]) -> String {
         let tag = self.keys[0].tag(&[body]);
@@ -204,6 +181,12 @@ impl Scheme for BodyHmac {
 }
 
 impl BodyHmacBuilder {
+    /// The header that carries the signature (required).
+    pub fn header(mut self, header: impl Into<String>) -> Self {
+        self.header = Some(header.into());
+        self
+    }
+
     /// Adds a secret; its bytes are the HMAC key as they are.
     pub fn secret(mut self, secret: impl Into<Secret>) -> Self {
         self.keys.push(secret.into());
@@ -231,8 +214,11 @@ impl BodyHmacBuilder {
     /// Checks the configuration and prepares the keys.
     ///
     /// # Errors
-    /// A [`ConfigError`] for an empty secret, no secret, an invalid header name or prefix.
+    /// A [`ConfigError`] for an empty secret, no secret, no or an invalid header name, an
+    /// invalid prefix.
     pub fn build(self) -> Result<BodyHmac, ConfigError> {
+        let header = self.header.as_deref().ok_or(ConfigError::NoHeaderName)?;
+        let header = HeaderName::new(header)?;
         if let Some(prefix) = &self.prefix
             && (prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_graphic()))
         {
@@ -250,7 +236,7 @@ impl BodyHmacBuilder {
             .collect::<Result<_, _>>()?;
         Ok(BodyHmac {
             keys,
-            header: HeaderName::new(&self.header)?,
+            header,
             digest: self.digest,
             encoding: self.encoding,
             prefix: self.prefix,
@@ -264,7 +250,7 @@ mod tests {
 
     #[test]
     fn github_prefix_is_required() {
-        let verifier = BodyHmac::github("It's a Secret to Everybody").expect("valid");
+        let verifier = BodyHmac::builder().header("x-hub-signature-256").prefix("sha256=").secret("It's a Secret to Everybody").build().expect("valid");
         // GitHub's documented example.
         let body = b"Hello, World!";
         let headers = [(
@@ -284,7 +270,7 @@ mod tests {
 
     #[test]
     fn base64_sha1_round_trip() {
-        let verifier = BodyHmac::builder("x-sig")
+        let verifier = BodyHmac::builder().header("x-sig")
             .digest(Digest::Sha1)
             .encoding(Encoding::Base64)
             .secret("k")
@@ -303,7 +289,7 @@ mod tests {
     fn bad_prefix_is_a_config_error() {
         for prefix in ["", "sha 256="] {
             assert_eq!(
-                BodyHmac::builder("x")
+                BodyHmac::builder().header("x")
                     .prefix(prefix)
                     .secret("k")
                     .build()

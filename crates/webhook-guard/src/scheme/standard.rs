@@ -118,15 +118,16 @@ impl StandardWebhooks {
     }
 
     /// The `webhook-signature` value for a delivery: one `v1,<base64>` entry per HMAC secret,
-    /// separated by spaces, as a sender does during a rotation. `None` if the verifier holds only
-    /// public keys.
+    /// separated by spaces, as a sender does during a rotation.
     ///
     /// The timestamp is written in decimal; negative values are written too (useful to test
     /// rejections) although no receiver accepts them.
-    #[must_use]
-    pub fn sign(&self, id: &str, timestamp: i64, body: &[u8]) -> Option<String> {
+    ///
+    /// # Errors
+    /// [`ConfigError::NoSigningKey`] if the verifier holds only public keys.
+    pub fn sign(&self, id: &str, timestamp: i64, body: &[u8]) -> Result<String, ConfigError> {
         if self.hmac_keys.is_empty() {
-            return None;
+            return Err(ConfigError::NoSigningKey);
         }
         let ts = timestamp.to_string();
         let entries: Vec<String> = self
@@ -140,19 +141,26 @@ impl StandardWebhooks {
                 )
             })
             .collect();
-        Some(entries.join(" "))
+        Ok(entries.join(" "))
     }
 
     /// The three headers of a signed delivery (see [`sign`](Self::sign)), under the configured
-    /// names. `None` if the verifier holds only public keys.
-    #[must_use]
-    pub fn sign_headers(&self, id: &str, timestamp: i64, body: &[u8]) -> Option<SignedHeaders> {
+    /// names.
+    ///
+    /// # Errors
+    /// [`ConfigError::NoSigningKey`] if the verifier holds only public keys.
+    pub fn sign_headers(
+        &self,
+        id: &str,
+        timestamp: i64,
+        body: &[u8],
+    ) -> Result<SignedHeaders, ConfigError> {
         let signature = self.sign(id, timestamp, body)?;
         let mut headers = SignedHeaders::new();
         headers.insert(self.id_header.as_str(), id);
         headers.insert(self.timestamp_header.as_str(), timestamp.to_string());
         headers.insert(self.signature_header.as_str(), signature);
-        Some(headers)
+        Ok(headers)
     }
 
     /// The space-separated entries of a signature header, split at their first comma into

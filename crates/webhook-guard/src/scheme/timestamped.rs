@@ -23,7 +23,7 @@ use crate::{
 /// ```
 /// use webhook_guard::scheme::{Scheme, TimestampedHmac};
 ///
-/// let verifier = TimestampedHmac::builder("Sixtyfour-Signature")
+/// let verifier = TimestampedHmac::builder().header("Sixtyfour-Signature")
 ///     .secret("sk_whsec_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
 ///     .build()?;
 /// let body = br#"{"task_id":"550e8400-e29b-41d4-a716-446655440000","status":"failed","task_type":"find_email","error":"Error message describing what went wrong"}"#;
@@ -47,22 +47,26 @@ pub struct TimestampedHmac {
 #[must_use]
 pub struct TimestampedHmacBuilder {
     keys: Vec<Secret>,
-    header: String,
+    header: Option<String>,
     tolerance: Duration,
     max_signatures: usize,
 }
 
 impl TimestampedHmac {
-    /// Sixtyfour's signature header.
-    pub const SIXTYFOUR_HEADER: &'static str = "sixtyfour-signature";
-    /// Stripe's signature header.
-    pub const STRIPE_HEADER: &'static str = "stripe-signature";
+    /// A verifier of `t=<unix>,v1=<hex>` read from `header`, by one secret, with a 300 s
+    /// tolerance.
+    ///
+    /// # Errors
+    /// [`ConfigError::EmptySecret`] for an empty secret; [`ConfigError::InvalidHeaderName`].
+    pub fn new(header: impl Into<String>, secret: impl Into<Secret>) -> Result<Self, ConfigError> {
+        Self::builder().header(header).secret(secret).build()
+    }
 
-    /// Starts a configuration reading the signature from `header`, with a 300 s tolerance.
-    pub fn builder(header: impl Into<String>) -> TimestampedHmacBuilder {
+    /// Starts a configuration, with a 300 s tolerance; the header is required.
+    pub fn builder() -> TimestampedHmacBuilder {
         TimestampedHmacBuilder {
             keys: Vec::new(),
-            header: header.into(),
+            header: None,
             tolerance: DEFAULT_TOLERANCE,
             max_signatures: DEFAULT_MAX_SIGNATURES,
         }
@@ -165,6 +169,12 @@ impl Scheme for TimestampedHmac {
 }
 
 impl TimestampedHmacBuilder {
+    /// The header that carries the signature (required).
+    pub fn header(mut self, header: impl Into<String>) -> Self {
+        self.header = Some(header.into());
+        self
+    }
+
     /// Adds a secret; its bytes (the whole string, prefix included) are the HMAC key.
     pub fn secret(mut self, secret: impl Into<Secret>) -> Self {
         self.keys.push(secret.into());
@@ -187,8 +197,11 @@ impl TimestampedHmacBuilder {
     /// Checks the configuration and prepares the keys.
     ///
     /// # Errors
-    /// A [`ConfigError`] for an empty secret, no secret, an invalid header name or a zero limit.
+    /// A [`ConfigError`] for an empty secret, no secret, no or an invalid header name, a zero
+    /// limit.
     pub fn build(self) -> Result<TimestampedHmac, ConfigError> {
+        let header = self.header.as_deref().ok_or(ConfigError::NoHeaderName)?;
+        let header = HeaderName::new(header)?;
         let keys = require_keys(self.keys)?
             .iter()
             .map(|secret| {
@@ -201,7 +214,7 @@ impl TimestampedHmacBuilder {
             .collect::<Result<_, _>>()?;
         Ok(TimestampedHmac {
             keys,
-            header: HeaderName::new(&self.header)?,
+            header,
             tolerance: self.tolerance,
             max_signatures: check_limit(self.max_signatures)?,
         })
@@ -213,7 +226,7 @@ mod tests {
     use super::*;
 
     fn verifier() -> TimestampedHmac {
-        TimestampedHmac::builder("Stripe-Signature")
+        TimestampedHmac::builder().header("Stripe-Signature")
             .secret("whsec_test")
             .build()
             .expect("valid")
@@ -256,11 +269,11 @@ mod tests {
     #[test]
     fn empty_secret_is_a_config_error() {
         assert_eq!(
-            TimestampedHmac::builder("x").secret("").build().err(),
+            TimestampedHmac::builder().header("x").secret("").build().err(),
             Some(ConfigError::EmptySecret)
         );
         assert_eq!(
-            TimestampedHmac::builder("x").build().err(),
+            TimestampedHmac::builder().header("x").build().err(),
             Some(ConfigError::NoKeys)
         );
     }

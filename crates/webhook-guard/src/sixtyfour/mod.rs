@@ -25,6 +25,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#[cfg(feature = "fixtures")]
+pub(crate) mod catalog;
 mod event;
 
 use std::time::Duration;
@@ -33,11 +35,14 @@ pub use event::{
     EmailVerdict, Event, FindEmailResult, FoundEmail, JobCompleted, JobFailed, JobResult, TaskType,
 };
 
+#[cfg(feature = "fixtures")]
+pub use catalog::CATALOG;
+
 use crate::{
     ConfigError, Secret, TimestampedHmac, VerifyError,
     event::ParseError,
     headers::{HeaderEntry, HeaderName, Headers},
-    provider::{self, Authenticity, DeliveryId, Provider},
+    provider::{self, Authenticator, Authenticity, DeliveryIdRule, Provider},
     scheme::{DEFAULT_TOLERANCE, SignedHeaders},
 };
 
@@ -50,13 +55,26 @@ pub const EVENT_TYPE_HEADER: &str = "sixtyfour-event-type";
 /// The attempt counter header: 1, 2, ...
 pub const DELIVERY_ATTEMPT_HEADER: &str = "sixtyfour-delivery-attempt";
 
+/// Sixtyfour's delivery id: `Sixtyfour-Event-Id`, else (unsigned deliveries) the body's
+/// `task_id`.
+pub static DELIVERY_ID: DeliveryIdRule = DeliveryIdRule::HeaderOrBodyField {
+    header: HeaderName::from_static(EVENT_ID_HEADER),
+    field: "task_id",
+};
+
+/// What Sixtyfour deliveries are deduplicated by: the SHA-256 of the body. The signature
+/// covers `t.body`, not `Sixtyfour-Event-Id` (kept as the delivery id, for logs and
+/// handlers), so within the timestamp tolerance anyone holding one delivery could replay it
+/// under fresh event ids. Retries resend the same body, so they are still recognised.
+pub static DEDUP_ID: DeliveryIdRule = DeliveryIdRule::BodyDigest;
+
+static SIGNATURE_HEADER_NAME: HeaderName = HeaderName::from_static(SIGNATURE_HEADER);
+
 /// The Sixtyfour provider. See the [module docs](self).
 #[derive(Debug, Clone)]
 pub struct Sixtyfour {
     verifier: Option<TimestampedHmac>,
     allow_unsigned: bool,
-    signature_header: HeaderName,
-    event_id_header: HeaderName,
 }
 
 /// Configuration of a [`Sixtyfour`] provider.
@@ -143,7 +161,9 @@ impl SixtyfourBuilder {
             None
         } else {
             let builder = self.secrets.into_iter().fold(
-                TimestampedHmac::builder(SIGNATURE_HEADER).tolerance(self.tolerance),
+                TimestampedHmac::builder()
+                    .header(SIGNATURE_HEADER)
+                    .tolerance(self.tolerance),
                 |builder, secret| builder.secret(secret),
             );
             Some(builder.build()?)
@@ -151,15 +171,11 @@ impl SixtyfourBuilder {
         Ok(Sixtyfour {
             verifier,
             allow_unsigned: self.allow_unsigned,
-            signature_header: HeaderName::new(SIGNATURE_HEADER)?,
-            event_id_header: HeaderName::new(EVENT_ID_HEADER)?,
         })
     }
 }
 
-impl Provider for Sixtyfour {
-    type Event = Event;
-
+impl Authenticator for Sixtyfour {
     fn name(&self) -> &str {
         Self::NAME
     }
@@ -170,7 +186,7 @@ impl Provider for Sixtyfour {
         body: &[u8],
         now: i64,
     ) -> Result<Authenticity, VerifyError> {
-        match headers.entry(&self.signature_header) {
+        match headers.entry(&SIGNATURE_HEADER_NAME) {
             HeaderEntry::Absent if self.allow_unsigned => Ok(Authenticity::UnsignedAllowed),
             HeaderEntry::Absent => Err(VerifyError::Unsigned),
             _ => match &self.verifier {
@@ -181,24 +197,17 @@ impl Provider for Sixtyfour {
         }
     }
 
-    fn delivery_id(&self, headers: &dyn Headers, body: &[u8]) -> Result<DeliveryId, ParseError> {
-        if let Some(id) = provider::id_from_header(headers, &self.event_id_header, EVENT_ID_HEADER)?
-        {
-            return Ok(id);
-        }
-        let task_id = event::task_id(body).ok_or(ParseError::MissingDeliveryId {
-            source: "the sixtyfour-event-id header and the body's task_id",
-        })?;
-        DeliveryId::new(task_id.as_bytes(), "task_id")
+    fn delivery_id_rule(&self) -> &DeliveryIdRule {
+        &DELIVERY_ID
     }
 
-    /// The SHA-256 of the body: the signature covers `t.body`, not `Sixtyfour-Event-Id` (kept
-    /// as the delivery id, for logs and handlers), so within the timestamp tolerance anyone
-    /// holding one delivery could replay it under fresh event ids. Retries resend the same
-    /// body, so they are still recognised.
-    fn dedup_id(&self, _headers: &dyn Headers, body: &[u8], _id: &DeliveryId) -> DeliveryId {
-        DeliveryId::body_digest(body)
+    fn dedup_id_rule(&self) -> Option<&DeliveryIdRule> {
+        Some(&DEDUP_ID)
     }
+}
+
+impl Provider for Sixtyfour {
+    type Event = Event;
 
     fn parse(&self, _headers: &dyn Headers, body: &[u8]) -> Result<Event, ParseError> {
         Event::from_json(body)

@@ -15,10 +15,16 @@
 
 use std::fmt;
 
+mod any;
+mod id;
+
+pub use any::{AnyEvent, AnyProvider};
+pub use id::{DeliveryId, DeliveryIdRule};
+
 use crate::{
     VerifyError,
-    event::{MAX_DELIVERY_ID_LEN, ParseError, WebhookEvent},
-    headers::{HeaderEntry, HeaderName, Headers},
+    event::{ParseError, WebhookEvent},
+    headers::Headers,
     scheme::{Scheme, Verified},
 };
 
@@ -41,55 +47,6 @@ impl Authenticity {
             Self::Signed(verified) => Some(verified),
             Self::UnsignedAllowed => None,
         }
-    }
-}
-
-/// The id under which a delivery is deduplicated: the same for every retry of one delivery,
-/// different for different deliveries.
-///
-/// Always non-empty UTF-8 of at most [`MAX_DELIVERY_ID_LEN`] bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct DeliveryId(std::sync::Arc<str>);
-
-impl DeliveryId {
-    /// Checks an id taken from `source` (a header name or a body field, for error messages).
-    ///
-    /// # Errors
-    /// [`ParseError::InvalidDeliveryId`] if `bytes` is empty, too long or not UTF-8.
-    pub fn new(bytes: &[u8], source: &'static str) -> Result<Self, ParseError> {
-        let invalid = |reason| ParseError::InvalidDeliveryId { source, reason };
-        if bytes.is_empty() {
-            return Err(invalid("it is empty"));
-        }
-        if bytes.len() > MAX_DELIVERY_ID_LEN {
-            return Err(invalid("it is longer than 256 bytes"));
-        }
-        let text = std::str::from_utf8(bytes).map_err(|_| invalid("it is not UTF-8"))?;
-        if text.chars().any(char::is_control) {
-            return Err(invalid("it contains control characters"));
-        }
-        // Shared: the metadata is cloned into the request for the handler's extractors.
-        Ok(Self(std::sync::Arc::from(text)))
-    }
-
-    /// The lowercase hex SHA-256 of `body`, as an id: FullEnrich's delivery id, and the dedup
-    /// id of the providers whose own id is outside their signature (ParseFlow, Sixtyfour).
-    #[must_use]
-    pub fn body_digest(body: &[u8]) -> Self {
-        // 64 hex digits: always a valid id.
-        Self(std::sync::Arc::from(crate::fullenrich::body_digest(body)))
-    }
-
-    /// The id as text.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for DeliveryId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -165,11 +122,13 @@ impl From<ParseError> for OpenError {
     }
 }
 
-/// One webhook sender: scheme, headers, delivery-id rule and event model.
-pub trait Provider: fmt::Debug + Send + Sync + 'static {
-    /// The provider's event type.
-    type Event: WebhookEvent;
-
+/// The object-safe part of a provider: who it is, whether a delivery is authentic, and which
+/// delivery it is. Tools hold any provider as a `dyn Authenticator` (or a
+/// [`dyn AnyProvider`](AnyProvider), which can also parse).
+///
+/// A provider outside this crate implements this trait and [`Provider`]; see
+/// `examples/custom_provider.rs` for a complete one.
+pub trait Authenticator: fmt::Debug + Send + Sync + 'static {
     /// A short lowercase name (`"parallel"`), used to namespace delivery ids and in logs.
     fn name(&self) -> &str;
 
@@ -184,24 +143,57 @@ pub trait Provider: fmt::Debug + Send + Sync + 'static {
         now: i64,
     ) -> Result<Authenticity, VerifyError>;
 
-    /// The delivery id. Call it only on an authenticated delivery: unverified ids must never
-    /// reach a dedup store.
+    /// Where the delivery id is read.
+    fn delivery_id_rule(&self) -> &DeliveryIdRule;
+
+    /// Where the id the receiver deduplicates by is read, when it is not the delivery id.
+    ///
+    /// `None` (the default) deduplicates by the delivery id. A provider whose delivery id is
+    /// outside the signature returns a rule over signed content, such as
+    /// [`DeliveryIdRule::BodyDigest`]: anyone holding one captured delivery could otherwise
+    /// replay it under fresh ids, or pre-claim an id guessed ahead of a real delivery.
+    fn dedup_id_rule(&self) -> Option<&DeliveryIdRule> {
+        None
+    }
+
+    /// The delivery id, by [`delivery_id_rule`](Self::delivery_id_rule). Call it only on an
+    /// authenticated delivery: unverified ids must never reach a dedup store.
     ///
     /// # Errors
     /// A [`ParseError`] if the id is absent or unusable.
-    fn delivery_id(&self, headers: &dyn Headers, body: &[u8]) -> Result<DeliveryId, ParseError>;
-
-    /// The id the receiver deduplicates by, given the delivery id: the delivery id itself by
-    /// default. A provider whose delivery id is outside the signature (anyone holding one
-    /// captured delivery could replay it under fresh ids, or under an id guessed ahead of a
-    /// real delivery) derives it from signed content instead, such as a digest of the body.
-    fn dedup_id(&self, headers: &dyn Headers, body: &[u8], delivery_id: &DeliveryId) -> DeliveryId {
-        let _ = (headers, body);
-        delivery_id.clone()
+    fn delivery_id(&self, headers: &dyn Headers, body: &[u8]) -> Result<DeliveryId, ParseError> {
+        self.delivery_id_rule().read(headers, body)
     }
 
+    /// The id the receiver deduplicates by, given the delivery id: by
+    /// [`dedup_id_rule`](Self::dedup_id_rule), else the delivery id itself.
+    ///
+    /// # Errors
+    /// A [`ParseError`] if the rule finds no usable id.
+    fn dedup_id(
+        &self,
+        headers: &dyn Headers,
+        body: &[u8],
+        delivery_id: &DeliveryId,
+    ) -> Result<DeliveryId, ParseError> {
+        match self.dedup_id_rule() {
+            Some(rule) => rule.read(headers, body),
+            None => Ok(delivery_id.clone()),
+        }
+    }
+}
+
+/// One webhook sender: an [`Authenticator`] with a typed event model.
+///
+/// The steps are separate methods because a receiver runs them in order with deduplication in
+/// between (verify, take the delivery id, claim it, then parse); [`Provider::open`] runs them
+/// all without deduplication, for tests and tools.
+pub trait Provider: Authenticator {
+    /// The provider's event type.
+    type Event: WebhookEvent;
+
     /// Parses the body into the typed event. Never fails on content the model does not know
-    /// (see [`crate::event`]); fails only on a body that is not JSON.
+    /// (see [`crate::event`]); fails only on a body that is not the JSON the sender sends.
     ///
     /// # Errors
     /// A [`ParseError`] if the body is not the JSON the provider sends.
@@ -238,53 +230,4 @@ pub(crate) fn signed(
     scheme
         .verify_at(headers, body, now)
         .map(Authenticity::Signed)
-}
-
-/// The delivery id from a header that must be present.
-pub(crate) fn required_id(
-    headers: &dyn Headers,
-    name: &HeaderName,
-    source: &'static str,
-) -> Result<DeliveryId, ParseError> {
-    id_from_header(headers, name, source)?.ok_or(ParseError::MissingDeliveryId { source })
-}
-
-/// The delivery id from a header that may be absent.
-pub(crate) fn id_from_header(
-    headers: &dyn Headers,
-    name: &HeaderName,
-    source: &'static str,
-) -> Result<Option<DeliveryId>, ParseError> {
-    match headers.entry(name) {
-        HeaderEntry::Absent => Ok(None),
-        HeaderEntry::Single(value) => DeliveryId::new(value, source).map(Some),
-        HeaderEntry::Repeated => Err(ParseError::InvalidDeliveryId {
-            source,
-            reason: "the header appears more than once",
-        }),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn delivery_id_rules() {
-        assert_eq!(
-            DeliveryId::new(b"msg_1.2", "h").map(|id| id.to_string()),
-            Ok("msg_1.2".to_owned())
-        );
-        assert!(DeliveryId::new("é-ü".as_bytes(), "h").is_ok());
-        for bad in [&b""[..], b"\xff\xfe", b"a\x00b", &[b'a'; 257]] {
-            assert!(
-                matches!(
-                    DeliveryId::new(bad, "h"),
-                    Err(ParseError::InvalidDeliveryId { source: "h", .. })
-                ),
-                "{bad:?}"
-            );
-        }
-        assert!(DeliveryId::new(&[b'a'; 256], "h").is_ok());
-    }
 }
