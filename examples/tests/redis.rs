@@ -23,7 +23,7 @@ async fn two_replicas_sharing_redis_run_a_delivery_once() {
         .pool_max_idle_per_host(64)
         .build()
         .expect("client");
-    for &provider in fixtures::PROVIDERS {
+    for provider in support::ROUTES {
         let body = fixtures::of(provider).next().expect("fixture").body;
         let headers = sign(provider, &format!("replicas-{provider}"), body);
         // 500 copies, alternately to each replica, all at once.
@@ -57,7 +57,7 @@ async fn two_replicas_sharing_redis_run_a_delivery_once() {
         }
     }
     assert_eq!(lines.len(), 4, "{lines:#?}");
-    for &provider in fixtures::PROVIDERS {
+    for provider in support::ROUTES {
         assert_eq!(
             lines
                 .iter()

@@ -38,11 +38,13 @@ use hyper::Request;
 use hyper_util::rt::TokioIo;
 use serde::de::IgnoredAny;
 use webhook_guard::{
-    Authenticity, DeliveryId, ParseError, Provider, Receiver, StandardWebhooks, VerifyError,
+    Authenticator, Authenticity, DeliveryId, ParseError, Provider, Receiver, StandardWebhooks,
+    VerifyError,
     dedup::{Claim, ClaimToken, DedupKey, DedupStore, StoreFuture},
     generic::{GenericEvent, GenericStandard},
     headers::Headers,
     parallel::Parallel,
+    provider::DeliveryIdRule,
     scheme::unix_now,
 };
 use webhook_guard_tower::{Webhook, WebhookGuardLayer};
@@ -93,9 +95,7 @@ async fn untyped(Webhook(delivery): Webhook<GenericEvent<IgnoredAny>>) -> Status
 #[derive(Debug)]
 struct Unchecked;
 
-impl Provider for Unchecked {
-    type Event = GenericEvent<IgnoredAny>;
-
+impl Authenticator for Unchecked {
     fn name(&self) -> &str {
         "unchecked"
     }
@@ -104,9 +104,18 @@ impl Provider for Unchecked {
         Ok(Authenticity::UnsignedAllowed)
     }
 
+    fn delivery_id_rule(&self) -> &DeliveryIdRule {
+        &DeliveryIdRule::BodyDigest
+    }
+
+    /// One constant id, whatever the rule says: the store claims everything anyway.
     fn delivery_id(&self, _: &dyn Headers, _: &[u8]) -> Result<DeliveryId, ParseError> {
         DeliveryId::new(b"same", "constant")
     }
+}
+
+impl Provider for Unchecked {
+    type Event = GenericEvent<IgnoredAny>;
 
     fn parse(&self, _: &dyn Headers, _: &[u8]) -> Result<Self::Event, ParseError> {
         Ok(GenericEvent::Parsed {
@@ -212,7 +221,9 @@ fn requests(
     let now = unix_now();
     (0..count)
         .map(|i| {
-            let headers = parallel.sign_headers(&format!("whevent_{round}_{i}"), now, body);
+            let headers = parallel
+                .sign_headers(&format!("whevent_{round}_{i}"), now, body)
+                .expect("signs");
             let mut request = Request::post(format!("http://{addr}/"))
                 .header("host", addr.to_string())
                 .header("content-type", "application/json");

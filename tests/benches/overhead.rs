@@ -26,7 +26,9 @@ fn deliveries(round: usize, count: usize, body: &[u8]) -> Vec<Vec<(String, Strin
     let now = unix_now();
     (0..count)
         .map(|i| {
-            let headers = parallel.sign_headers(&format!("whevent_{round}_{i}"), now, body);
+            let headers = parallel
+                .sign_headers(&format!("whevent_{round}_{i}"), now, body)
+                .expect("signs");
             headers
                 .iter()
                 .map(|(n, v)| (n.to_owned(), v.to_owned()))

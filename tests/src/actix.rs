@@ -3,7 +3,7 @@
 use std::net::{SocketAddr, TcpListener};
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, http::StatusCode, web};
-use webhook_guard::{Provider, Receiver, WebhookEvent};
+use webhook_guard::{Provider, Receiver, WebhookEvent, provider::AnyEvent};
 use webhook_guard_actix::{Webhook, WebhookGuard};
 
 use crate::{Behaviour, Calls, Receivers, run_handler};
@@ -41,34 +41,19 @@ impl Drop for Stop {
 }
 
 pub(crate) fn serve(receivers: Receivers, calls: Calls) -> (SocketAddr, Box<dyn Send + Sync>) {
-    use webhook_guard::{fullenrich, parallel, parseflow, sixtyfour};
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
     let calls = web::Data::new(calls);
     let server = HttpServer::new(move || {
-        App::new()
-            .app_data(calls.clone())
-            .service(
-                web::resource("/webhooks/parallel")
-                    .wrap(guard(&receivers.parallel))
-                    .route(web::post().to(handle::<parallel::Event>)),
-            )
-            .service(
-                web::resource("/webhooks/sixtyfour")
-                    .wrap(guard(&receivers.sixtyfour))
-                    .route(web::post().to(handle::<sixtyfour::Event>)),
-            )
-            .service(
-                web::resource("/webhooks/fullenrich")
-                    .wrap(guard(&receivers.fullenrich))
-                    .route(web::post().to(handle::<fullenrich::Event>)),
-            )
-            .service(
-                web::resource("/webhooks/parseflow")
-                    .wrap(guard(&receivers.parseflow))
-                    .route(web::post().to(handle::<parseflow::Event>)),
-            )
-            .route("/unguarded", web::post().to(handle::<parallel::Event>))
+        let mut app = App::new().app_data(calls.clone());
+        for (name, receiver) in &receivers {
+            app = app.service(
+                web::resource(format!("/webhooks/{name}"))
+                    .wrap(guard(receiver))
+                    .route(web::post().to(handle::<AnyEvent>)),
+            );
+        }
+        app.route("/unguarded", web::post().to(handle::<AnyEvent>))
             .route("/healthz", web::get().to(HttpResponse::Ok))
     })
     .workers(2)

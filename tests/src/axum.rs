@@ -9,7 +9,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use webhook_guard::{Provider, Receiver, WebhookEvent};
+use webhook_guard::{Provider, Receiver, WebhookEvent, provider::AnyEvent};
 use webhook_guard_tower::{Webhook, WebhookGuardLayer};
 
 use crate::{Behaviour, Calls, Receivers, run_handler};
@@ -34,25 +34,15 @@ fn guard<P: Provider>(receiver: Receiver<P>) -> WebhookGuardLayer<P> {
 }
 
 pub(crate) async fn serve(receivers: Receivers, calls: Calls) -> SocketAddr {
-    use webhook_guard::{fullenrich, parallel, parseflow, sixtyfour};
-    let app = Router::new()
-        .route(
-            "/webhooks/parallel",
-            post(handle::<parallel::Event>).layer(guard(receivers.parallel)),
-        )
-        .route(
-            "/webhooks/sixtyfour",
-            post(handle::<sixtyfour::Event>).layer(guard(receivers.sixtyfour)),
-        )
-        .route(
-            "/webhooks/fullenrich",
-            post(handle::<fullenrich::Event>).layer(guard(receivers.fullenrich)),
-        )
-        .route(
-            "/webhooks/parseflow",
-            post(handle::<parseflow::Event>).layer(guard(receivers.parseflow)),
-        )
-        .route("/unguarded", post(handle::<parallel::Event>))
+    let mut app = Router::new();
+    for (name, receiver) in receivers {
+        app = app.route(
+            &format!("/webhooks/{name}"),
+            post(handle::<AnyEvent>).layer(guard(receiver)),
+        );
+    }
+    let app = app
+        .route("/unguarded", post(handle::<AnyEvent>))
         .route("/healthz", get(|| async { StatusCode::OK }))
         .with_state(calls);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

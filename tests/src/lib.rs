@@ -1,5 +1,5 @@
-//! The conformance harness: the same guarded receiver — four provider routes, a test handler,
-//! a route without the guard — served by each adapter on a loopback port, and the client
+//! The conformance harness: the same guarded receiver — one route per provider of the
+//! catalogue, a test handler, a route without the guard — served by each adapter on a loopback port, and the client
 //! helpers the cases use. The cases are in `tests/conformance.rs`; each runs once per
 //! [`Adapter`].
 //!
@@ -20,24 +20,21 @@ use std::{
 };
 
 use webhook_guard::{
-    Provider, Receiver, WebhookEvent,
+    Provider, Receiver, WebhookEvent, catalog,
     clock::{Clock, ManualClock, SystemClock},
     dedup::{DedupStore, MemoryStore},
     fixtures,
-    fullenrich::FullEnrich,
-    parallel::Parallel,
-    parseflow::ParseFlow,
+    provider::AnyProvider,
     receiver::FailMode,
     scheme::SignedHeaders,
-    sixtyfour::Sixtyfour,
 };
 
-pub use fixtures::demo::{
-    FULLENRICH_API_KEY as FULLENRICH_KEY, PARALLEL_SECRET, PARSEFLOW_SECRET, SIXTYFOUR_SECRET,
-};
+pub use fixtures::demo::PARALLEL_SECRET;
 
-/// The four providers, as route names.
-pub const PROVIDERS: [&str; 4] = ["parallel", "sixtyfour", "fullenrich", "parseflow"];
+/// Every provider of the catalogue, as route names.
+pub fn providers() -> impl Iterator<Item = &'static str> {
+    catalog::names()
+}
 
 /// An adapter under test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,14 +127,8 @@ impl Server {
     }
 }
 
-/// The receivers of the four routes.
-#[derive(Clone)]
-pub(crate) struct Receivers {
-    pub(crate) parallel: Receiver<Parallel>,
-    pub(crate) sixtyfour: Receiver<Sixtyfour>,
-    pub(crate) fullenrich: Receiver<FullEnrich>,
-    pub(crate) parseflow: Receiver<ParseFlow>,
-}
+/// The receivers of the routes: one per provider of the catalogue, by name.
+pub(crate) type Receivers = Vec<(&'static str, Receiver<Arc<dyn AnyProvider>>)>;
 
 fn receiver<P: Provider>(provider: P, options: &Options) -> Receiver<P> {
     let mut builder = Receiver::builder(provider);
@@ -162,21 +153,19 @@ fn receiver<P: Provider>(provider: P, options: &Options) -> Receiver<P> {
     builder.build().expect("receiver")
 }
 
-impl Receivers {
-    fn new(options: &Options) -> Self {
-        // Unsigned Sixtyfour deliveries are allowed here; a present signature is checked.
-        let sixtyfour = Sixtyfour::builder()
-            .secret(SIXTYFOUR_SECRET)
-            .allow_unsigned(true)
-            .build()
-            .expect("config");
-        Self {
-            parallel: receiver(Parallel::new(PARALLEL_SECRET).expect("config"), options),
-            sixtyfour: receiver(sixtyfour, options),
-            fullenrich: receiver(FullEnrich::new(FULLENRICH_KEY).expect("config"), options),
-            parseflow: receiver(ParseFlow::new(PARSEFLOW_SECRET).expect("config"), options),
-        }
-    }
+/// A receiver for every provider of the catalogue, on its demo secret. Unsigned deliveries
+/// are allowed where a provider has that option (Sixtyfour); a present signature is checked.
+fn receivers(options: &Options) -> Receivers {
+    catalog::all()
+        .iter()
+        .map(|entry| {
+            let config = catalog::Config::new(entry.secret.demo);
+            let provider = (entry.build)(&config.clone().allow_unsigned(true))
+                .or_else(|_| (entry.build)(&config))
+                .expect("config");
+            (entry.name, receiver(provider, options))
+        })
+        .collect()
 }
 
 /// What the test handler was asked to do.
@@ -215,7 +204,7 @@ pub(crate) async fn run_handler<E: WebhookEvent>(
 
 /// Starts `adapter`'s server on a free loopback port. Call it inside a Tokio runtime.
 pub async fn start(adapter: Adapter, options: Options) -> Server {
-    let receivers = Receivers::new(&options);
+    let receivers = receivers(&options);
     let calls = Calls::default();
     let (addr, stop) = match adapter {
         Adapter::Axum => (axum::serve(receivers, Arc::clone(&calls)).await, None),
@@ -263,27 +252,35 @@ pub fn sign_with(
     body: &[u8],
     wrong_key: bool,
 ) -> SignedHeaders {
+    let demo = fixtures::demo::secret(provider).expect("a known provider");
     let secret = if wrong_key {
-        match provider {
-            "parallel" => "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
-            "sixtyfour" => "sk_whsec_wrong",
-            "fullenrich" => "another_key",
-            _ => "whsec_other",
-        }
+        wrong_secret(demo)
     } else {
-        fixtures::demo::secret(provider).expect("a known provider")
+        demo.to_owned()
     };
-    fixtures::sign(provider, secret, id, now, body).expect("signed")
+    fixtures::sign(provider, &secret, id, now, body).expect("signed")
 }
 
-/// The delivery id the server sees for a signed body (FullEnrich's is the body's digest).
+/// A secret of the same form as `secret` (same prefix, same alphabet, same length) that is
+/// not it: its last character changed.
+#[must_use]
+pub fn wrong_secret(secret: &str) -> String {
+    let mut wrong = secret.to_owned();
+    let last = wrong.pop().expect("a secret");
+    wrong.push(if last == 'a' { 'b' } else { 'a' });
+    wrong
+}
+
+/// The delivery id the server sees for a body signed with delivery id `id`, by the provider's
+/// delivery-id rule (FullEnrich's is the body's digest, Stripe's the body's `id`).
 #[must_use]
 pub fn expected_id(provider: &str, id: &str, body: &[u8]) -> String {
-    if provider == "fullenrich" {
-        webhook_guard::fullenrich::body_digest(body)
-    } else {
-        id.to_owned()
-    }
+    let entry = catalog::get(provider).expect("a known provider");
+    entry
+        .delivery_id
+        .read(&sign(provider, id, now(), body), body)
+        .expect("an id")
+        .to_string()
 }
 
 /// The sample body of a provider's first event type.

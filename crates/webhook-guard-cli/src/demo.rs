@@ -12,12 +12,10 @@ use std::{
 use axum::{Router, http::StatusCode, routing::post};
 use webhook_guard::{
     Provider, Receiver, WebhookEvent,
+    catalog::Config,
     dedup::{DedupStore, MemoryStore},
     fixtures,
-    fullenrich::FullEnrich,
-    parallel::Parallel,
-    parseflow::ParseFlow,
-    sixtyfour::Sixtyfour,
+    provider::AnyEvent,
 };
 use webhook_guard_tower::{Webhook, WebhookGuardLayer};
 
@@ -65,44 +63,23 @@ fn guard<P: Provider>(provider: P, store: &Arc<dyn DedupStore>) -> Result<Webhoo
 }
 
 fn demo_secret(provider: ProviderName) -> &'static str {
-    fixtures::demo::secret(provider.as_str()).unwrap_or_default()
+    provider.0.secret.demo
 }
 
-/// The receiver of the example contract, with the demo secrets and a `MemoryStore`.
+/// A receiver for every provider of the catalogue, with the demo secrets and one
+/// `MemoryStore`, each on `/webhooks/<name>`.
 async fn start_receiver(runs: Runs) -> Result<SocketAddr> {
-    let config = |e: webhook_guard::ConfigError| fail(format!("demo secret refused: {e}"));
     let store: Arc<dyn DedupStore> = Arc::new(MemoryStore::new());
-    use webhook_guard::{fullenrich, parallel, parseflow, sixtyfour};
-    let app = Router::new()
-        .route(
-            "/webhooks/parallel",
-            post(handle::<parallel::Event>).layer(guard(
-                Parallel::new(demo_secret(ProviderName::Parallel)).map_err(config)?,
-                &store,
-            )?),
-        )
-        .route(
-            "/webhooks/sixtyfour",
-            post(handle::<sixtyfour::Event>).layer(guard(
-                Sixtyfour::new(demo_secret(ProviderName::Sixtyfour)).map_err(config)?,
-                &store,
-            )?),
-        )
-        .route(
-            "/webhooks/fullenrich",
-            post(handle::<fullenrich::Event>).layer(guard(
-                FullEnrich::new(demo_secret(ProviderName::Fullenrich)).map_err(config)?,
-                &store,
-            )?),
-        )
-        .route(
-            "/webhooks/parseflow",
-            post(handle::<parseflow::Event>).layer(guard(
-                ParseFlow::new(demo_secret(ProviderName::Parseflow)).map_err(config)?,
-                &store,
-            )?),
-        )
-        .with_state(runs);
+    let mut app = Router::new();
+    for provider in ProviderName::all() {
+        let built = (provider.0.build)(&Config::new(demo_secret(provider)))
+            .map_err(|e| fail(format!("demo secret refused: {e}")))?;
+        app = app.route(
+            &format!("/webhooks/{}", provider.as_str()),
+            post(handle::<AnyEvent>).layer(guard(built, &store)?),
+        );
+    }
+    let app = app.with_state(runs);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| fail(format!("cannot listen on loopback: {e}")))?;
@@ -115,6 +92,13 @@ async fn start_receiver(runs: Runs) -> Result<SocketAddr> {
         }
     });
     Ok(addr)
+}
+
+/// The event type of the sample whose body `body` is, for providers that send it in a header.
+fn event_type(provider: ProviderName, body: &[u8]) -> Option<&'static str> {
+    fixtures::of(provider.as_str())
+        .find(|fixture| fixture.body == body || body.starts_with(fixture.body))
+        .map(|fixture| fixture.event_type)
 }
 
 /// A delivery the receiver must refuse: signed over `fixture`'s body, `sent` as sent.
@@ -173,7 +157,14 @@ impl Demo {
         secret: &str,
         sent_body: &[u8],
     ) -> Result<Answer> {
-        let headers = headers(provider, secret, id, timestamp, body)?;
+        let headers = headers(
+            provider,
+            secret,
+            id,
+            timestamp,
+            event_type(provider, body),
+            body,
+        )?;
         let mut request = self
             .client
             .post(format!(
@@ -200,12 +191,26 @@ impl Demo {
         })
     }
 
+    /// The delivery id the receiver reads from `body` signed with `id`, by the provider's
+    /// rule (FullEnrich's is the body's digest, Stripe's the body's `id`).
     fn delivery_id(provider: ProviderName, id: &str, body: &[u8]) -> String {
-        if provider == ProviderName::Fullenrich {
-            webhook_guard::fullenrich::body_digest(body)
-        } else {
-            id.to_owned()
-        }
+        headers(
+            provider,
+            demo_secret(provider),
+            id,
+            0,
+            event_type(provider, body),
+            body,
+        )
+        .and_then(|headers| {
+            provider
+                .0
+                .delivery_id
+                .read(&headers, body)
+                .map_err(|e| fail(e.to_string()))
+        })
+        .map(|id| id.to_string())
+        .unwrap_or_default()
     }
 }
 
@@ -231,7 +236,7 @@ async fn demo(args: &Args) -> Result<ExitCode> {
     let mut rows = Vec::new();
 
     // Every sample of every provider, correctly signed: processed once.
-    for provider in ProviderName::ALL {
+    for provider in ProviderName::all() {
         let secret = demo_secret(provider);
         for (i, fixture) in fixtures::of(provider.as_str()).enumerate() {
             let id = format!("demo-{}-{i}", provider.as_str());
@@ -254,10 +259,10 @@ async fn demo(args: &Args) -> Result<ExitCode> {
     let first = fixtures::of("parallel")
         .next()
         .ok_or_else(|| fail("no sample"))?;
-    let parallel_secret = demo_secret(ProviderName::Parallel);
+    let parallel_secret = demo_secret(ProviderName::named("parallel")?);
     let answer = demo
         .post(
-            ProviderName::Parallel,
+            ProviderName::named("parallel")?,
             "demo-parallel-0",
             now(),
             first.body,
@@ -292,25 +297,25 @@ async fn demo(args: &Args) -> Result<ExitCode> {
         .ok_or_else(|| fail("no sample"))?;
     let cases = [
         BadCase {
-            provider: ProviderName::Parseflow,
+            provider: ProviderName::named("parseflow")?,
             fixture: parseflow,
             id: "demo-tampered",
             timestamp: now(),
-            secret: demo_secret(ProviderName::Parseflow),
+            secret: demo_secret(ProviderName::named("parseflow")?),
             sent: tampered,
             case: "tampered body (one byte changed)",
         },
         BadCase {
-            provider: ProviderName::Sixtyfour,
+            provider: ProviderName::named("sixtyfour")?,
             fixture: sixtyfour,
             id: "demo-stale",
             timestamp: now() - 3600,
-            secret: demo_secret(ProviderName::Sixtyfour),
+            secret: demo_secret(ProviderName::named("sixtyfour")?),
             sent: sixtyfour.body.to_vec(),
             case: "stale (signed an hour ago)",
         },
         BadCase {
-            provider: ProviderName::Parallel,
+            provider: ProviderName::named("parallel")?,
             fixture: first,
             id: "demo-forged",
             timestamp: now(),
@@ -354,11 +359,11 @@ async fn demo(args: &Args) -> Result<ExitCode> {
             let (demo, body) = (Arc::clone(&demo), Arc::clone(&burst_body));
             tokio::spawn(async move {
                 demo.post(
-                    ProviderName::Sixtyfour,
+                    ProviderName::named("sixtyfour")?,
                     "demo-burst",
                     now(),
                     &body,
-                    demo_secret(ProviderName::Sixtyfour),
+                    demo_secret(ProviderName::named("sixtyfour")?),
                     &body,
                 )
                 .await
@@ -396,8 +401,7 @@ async fn demo(args: &Args) -> Result<ExitCode> {
 
     print_table(&rows);
     let unexpected = rows.iter().filter(|r| !r.expected).count();
-    let types: usize = ProviderName::ALL
-        .iter()
+    let types: usize = ProviderName::all()
         .map(|p| fixtures::event_types(p.as_str()).len())
         .sum();
     say!();
@@ -405,7 +409,7 @@ async fn demo(args: &Args) -> Result<ExitCode> {
         say!(
             "{} checks, every outcome as expected: {} samples ({types} event types of 4 providers) processed once each, the duplicate answered without running the handler, 3 bad deliveries rejected, the burst run once.",
             rows.len(),
-            fixtures::ALL.len()
+            fixtures::all().count()
         );
         Ok(ExitCode::SUCCESS)
     } else {

@@ -1,65 +1,69 @@
 //! The providers the commands know, their secrets and their sample events.
 
-use clap::ValueEnum;
-use webhook_guard::fixtures::{self, Fixture};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use webhook_guard::{
+    catalog::{self, Entry},
+    fixtures::{self, Fixture},
+};
 
 use crate::error::{Result, fail};
 
-/// A provider, as named on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum ProviderName {
-    /// Parallel (Task, FindAll, Monitor): Standard Webhooks.
-    Parallel,
-    /// Sixtyfour: `t=<unix>,v1=<hex>`.
-    Sixtyfour,
-    /// FullEnrich: HMAC-SHA1 of the body with the API key.
-    Fullenrich,
-    /// ParseFlow: HMAC-SHA256 of the body.
-    Parseflow,
+/// A provider of the catalogue, as named on the command line.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ProviderName(pub(crate) &'static Entry);
+
+impl PartialEq for ProviderName {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.name == other.0.name
+    }
 }
 
+impl Eq for ProviderName {}
+
 impl ProviderName {
-    /// Every provider.
-    pub(crate) const ALL: [Self; 4] = [
-        Self::Parallel,
-        Self::Sixtyfour,
-        Self::Fullenrich,
-        Self::Parseflow,
-    ];
+    /// The parser of a provider argument: one of the catalogue's names.
+    pub(crate) fn parser() -> impl TypedValueParser<Value = Self> {
+        PossibleValuesParser::new(catalog::names()).try_map(|name| {
+            catalog::get(&name)
+                .map(Self)
+                .ok_or_else(|| format!("unknown provider {name:?}"))
+        })
+    }
+
+    /// Every provider of the catalogue.
+    pub(crate) fn all() -> impl Iterator<Item = Self> {
+        catalog::all().iter().map(|entry| Self(entry))
+    }
+
+    /// The provider named `name` (one the catalogue has).
+    pub(crate) fn named(name: &str) -> Result<Self> {
+        catalog::get(name)
+            .map(Self)
+            .ok_or_else(|| fail(format!("no provider {name:?} in the catalogue")))
+    }
 
     /// The name used by the fixtures and the routes.
     pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::Parallel => "parallel",
-            Self::Sixtyfour => "sixtyfour",
-            Self::Fullenrich => "fullenrich",
-            Self::Parseflow => "parseflow",
-        }
+        self.0.name
     }
 
     /// The environment variable of the example receiver contract that holds its secret.
     pub(crate) fn secret_variable(self) -> &'static str {
-        match self {
-            Self::Parallel => "PARALLEL_WEBHOOK_SECRET",
-            Self::Sixtyfour => "SIXTYFOUR_WEBHOOK_SECRET",
-            Self::Fullenrich => "FULLENRICH_API_KEY",
-            Self::Parseflow => "PARSEFLOW_WEBHOOK_SECRET",
-        }
+        self.0.secret.variable
     }
 
     /// The header that carries its signature.
     pub(crate) fn signature_header(self) -> &'static str {
-        match self {
-            Self::Parallel => "webhook-signature",
-            Self::Sixtyfour => webhook_guard::sixtyfour::SIGNATURE_HEADER,
-            Self::Fullenrich => webhook_guard::fullenrich::SIGNATURE_HEADER,
-            Self::Parseflow => webhook_guard::parseflow::SIGNATURE_HEADER,
-        }
+        self.0
+            .signature_headers
+            .first()
+            .copied()
+            .unwrap_or_default()
     }
 
     /// Whether its signature covers a timestamp.
     pub(crate) fn signs_a_timestamp(self) -> bool {
-        matches!(self, Self::Parallel | Self::Sixtyfour)
+        self.0.signs_timestamp
     }
 }
 
@@ -86,7 +90,8 @@ pub(crate) fn secret(
     {
         return Ok((secret, SecretSource::Environment));
     }
-    if demo_fallback && let Some(secret) = fixtures::demo::secret(provider.as_str()) {
+    if demo_fallback {
+        let secret = provider.0.secret.demo;
         eprintln!(
             "note: no --secret and no {}: signing with the demo secret of the example receivers",
             provider.secret_variable()

@@ -17,7 +17,7 @@ pub(crate) struct Args {
     #[command(subcommand)]
     action: Option<Action>,
     /// Only this provider's samples.
-    #[arg(value_enum)]
+    #[arg(value_parser = ProviderName::parser())]
     provider: Option<ProviderName>,
 }
 
@@ -26,7 +26,7 @@ enum Action {
     /// Print a sample body, byte for byte.
     Show {
         /// The provider.
-        #[arg(value_enum)]
+        #[arg(value_parser = ProviderName::parser())]
         provider: ProviderName,
         /// An event type (its first sample) or a sample's name from the list.
         event_type: String,
@@ -49,7 +49,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
         None => {
             let providers: Vec<ProviderName> = match args.provider {
                 Some(provider) => vec![provider],
-                None => ProviderName::ALL.to_vec(),
+                None => ProviderName::all().collect(),
             };
             say!(
                 "{:<11} {:<34} {:<42} origin",

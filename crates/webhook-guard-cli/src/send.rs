@@ -9,6 +9,7 @@ use std::{
 };
 
 use indicatif::{ProgressBar, ProgressStyle};
+use webhook_guard::provider::DeliveryIdRule;
 
 use crate::{
     error::{Result, fail, read_input},
@@ -20,7 +21,7 @@ use crate::{
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// The provider whose scheme signs.
-    #[arg(value_enum)]
+    #[arg(value_parser = ProviderName::parser())]
     provider: ProviderName,
     /// The sample's event type or name (see `webhook-guard samples`); with --body, only the
     /// ParseFlow event header is taken from the body.
@@ -64,9 +65,10 @@ async fn send_one(
     provider: ProviderName,
     secret: &str,
     id: &str,
+    event_type: Option<&str>,
     body: &[u8],
 ) -> Result<Sent> {
-    let headers = headers(provider, secret, id, now(), body)?;
+    let headers = headers(provider, secret, id, now(), event_type, body)?;
     let mut request = client
         .post(url)
         .header("content-type", "application/json")
@@ -121,9 +123,12 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(fail("--url must be an http:// or https:// URL"));
     }
-    let body: Vec<u8> = match &args.body {
-        Some(path) => read_input(path)?,
-        None => sample(args.provider, &args.event_type)?.body.to_vec(),
+    let (body, event_type): (Vec<u8>, Option<String>) = match &args.body {
+        Some(path) => (read_input(path)?, None),
+        None => {
+            let fixture = sample(args.provider, &args.event_type)?;
+            (fixture.body.to_vec(), Some(fixture.event_type.to_owned()))
+        }
     };
     let (secret, _) = secret(args.provider, args.secret.as_deref(), true)?;
     let client = reqwest::Client::builder()
@@ -141,6 +146,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
             args.provider,
             &secret,
             &id,
+            event_type.as_deref(),
             &body,
         ))?;
         return Ok(match sent.status {
@@ -166,14 +172,32 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
             }
         });
     }
-    runtime.block_on(load(args, &client, url.as_str(), &secret, &id, body))
+    runtime.block_on(load(
+        args,
+        &client,
+        url.as_str(),
+        &secret,
+        &id,
+        event_type,
+        body,
+    ))
 }
 
 /// `body` made the `n`th distinct delivery of a load: a JSON body gets `n` written in binary
 /// as trailing JSON white space (space for 0, tab for 1), which changes its bytes (and so the
 /// digest FullEnrich and ParseFlow deliveries are deduplicated by) but not its meaning. Other
 /// bodies are sent as they are.
-fn distinct_body(body: &[u8], n: usize) -> Vec<u8> {
+///
+/// A provider whose delivery id is a body field (Stripe's event `id`) gets that field set to
+/// `id` instead: its deliveries are told apart by it.
+fn distinct_body(provider: ProviderName, body: &[u8], id: &str, n: usize) -> Vec<u8> {
+    if let DeliveryIdRule::BodyField(field) = provider.0.delivery_id
+        && let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(body)
+        && let Some(object) = value.as_object_mut()
+    {
+        object.insert((*field).to_owned(), serde_json::Value::from(id));
+        return serde_json::to_vec(&value).unwrap_or_else(|_| body.to_vec());
+    }
     let mut distinct = body.to_vec();
     if serde_json::from_slice::<&serde_json::value::RawValue>(body).is_err() {
         return distinct;
@@ -191,6 +215,7 @@ async fn load(
     url: &str,
     secret: &str,
     id: &str,
+    event_type: Option<String>,
     body: Vec<u8>,
 ) -> Result<ExitCode> {
     let bar = ProgressBar::new(args.count as u64);
@@ -212,6 +237,7 @@ async fn load(
             );
             let (body, next, bar) = (Arc::clone(&body), Arc::clone(&next), bar.clone());
             let (provider, count) = (args.provider, args.count);
+            let event_type = event_type.clone();
             tokio::spawn(async move {
                 let mut results = Vec::new();
                 loop {
@@ -220,8 +246,17 @@ async fn load(
                         break;
                     }
                     let one = format!("{id}-{n}");
-                    let distinct = distinct_body(&body, n);
-                    let sent = send_one(&client, &url, provider, &secret, &one, &distinct).await;
+                    let distinct = distinct_body(provider, &body, &one, n);
+                    let sent = send_one(
+                        &client,
+                        &url,
+                        provider,
+                        &secret,
+                        &one,
+                        event_type.as_deref(),
+                        &distinct,
+                    )
+                    .await;
                     bar.inc(1);
                     results.push(sent);
                 }

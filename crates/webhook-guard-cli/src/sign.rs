@@ -2,7 +2,7 @@
 
 use std::{path::PathBuf, process::ExitCode};
 
-use webhook_guard::{fixtures, scheme::SignedHeaders};
+use webhook_guard::{catalog::SignRequest, scheme::SignedHeaders};
 
 use crate::{
     error::{Result, fail, read_input},
@@ -13,7 +13,7 @@ use crate::{
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// The provider whose scheme signs.
-    #[arg(value_enum)]
+    #[arg(value_parser = ProviderName::parser())]
     provider: ProviderName,
     /// The body to sign, byte for byte (`-` reads standard input).
     #[arg(long, value_name = "FILE")]
@@ -27,6 +27,10 @@ pub(crate) struct Args {
     /// The signed timestamp in Unix seconds (Parallel, Sixtyfour; default: now).
     #[arg(long, value_name = "T", allow_negative_numbers = true)]
     timestamp: Option<i64>,
+    /// The event type, for providers that send it in a header (GitHub's `X-GitHub-Event`;
+    /// ParseFlow's is taken from the body when not given).
+    #[arg(long, value_name = "TYPE")]
+    event_type: Option<String>,
     /// The URL in the curl command (default: the example receiver's route).
     #[arg(long, value_name = "URL")]
     url: Option<String>,
@@ -38,9 +42,12 @@ pub(crate) fn headers(
     secret: &str,
     id: &str,
     timestamp: i64,
+    event_type: Option<&str>,
     body: &[u8],
 ) -> Result<SignedHeaders> {
-    fixtures::sign(provider.as_str(), secret, id, timestamp, body).map_err(|e| {
+    let mut request = SignRequest::body(id, timestamp, body);
+    request.event_type = event_type;
+    (provider.0.sign)(secret, &request).map_err(|e| {
         fail(format!(
             "the secret is not usable for {}: {e}",
             provider.as_str()
@@ -63,7 +70,14 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
     let (secret, _) = secret(args.provider, args.secret.as_deref(), true)?;
     let id = args.id.clone().unwrap_or_else(fresh_id);
     let timestamp = args.timestamp.unwrap_or_else(now);
-    let headers = headers(args.provider, &secret, &id, timestamp, &body)?;
+    let headers = headers(
+        args.provider,
+        &secret,
+        &id,
+        timestamp,
+        args.event_type.as_deref(),
+        &body,
+    )?;
     for (name, value) in headers.iter() {
         say!("{name}: {value}");
     }

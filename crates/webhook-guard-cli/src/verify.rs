@@ -1,15 +1,13 @@
 //! `webhook-guard verify`: why a captured request passes or fails.
 
-use std::{path::PathBuf, process::ExitCode, time::Duration};
+use std::{path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
 
 use clap::ValueEnum;
 use webhook_guard::{
-    Authenticity, Provider, VerifyError,
-    fullenrich::FullEnrich,
-    parallel::{KeyForms, Parallel},
-    parseflow::ParseFlow,
+    Authenticity, VerifyError,
+    catalog::Config,
+    provider::{AnyProvider, Authenticator as _},
     scheme::KeyForm,
-    sixtyfour::Sixtyfour,
 };
 
 use crate::{
@@ -22,7 +20,7 @@ use crate::{
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// The provider the request claims to come from.
-    #[arg(value_enum)]
+    #[arg(value_parser = ProviderName::parser())]
     provider: ProviderName,
     /// The secret (default: the provider's environment variable).
     #[arg(long, value_name = "S")]
@@ -40,7 +38,8 @@ pub(crate) struct Args {
     /// How far a signed timestamp may be from now, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     tolerance: u64,
-    /// Parallel: which key forms of the secret to accept, as your receiver does.
+    /// For providers whose secrets have several key forms (Parallel): which to accept, as
+    /// your receiver does.
     #[arg(long, value_enum, default_value_t = KeyFormArg::Both)]
     key_form: KeyFormArg,
 }
@@ -57,56 +56,38 @@ pub(crate) enum KeyFormArg {
 }
 
 impl KeyFormArg {
-    fn forms(self) -> KeyForms {
+    /// The forms, or `None` for the provider's default.
+    fn forms(self) -> Option<Vec<KeyForm>> {
         match self {
-            Self::Both => KeyForms::Both,
-            Self::Current => KeyForms::Current,
-            Self::Legacy => KeyForms::Legacy,
+            Self::Both => None,
+            Self::Current => Some(vec![KeyForm::Whsec]),
+            Self::Legacy => Some(vec![KeyForm::Raw]),
         }
     }
 }
 
-/// The provider's verifier, configured as asked.
-enum Verifier {
-    Parallel(Box<Parallel>),
-    Sixtyfour(Sixtyfour),
-    FullEnrich(FullEnrich),
-    ParseFlow(ParseFlow),
-}
+/// The provider's verifier, configured as asked, from its catalogue entry.
+struct Verifier(Arc<dyn AnyProvider>);
 
 impl Verifier {
     fn new(
         provider: ProviderName,
         secret: &str,
         tolerance: Duration,
-        key_forms: KeyForms,
+        key_forms: Option<Vec<KeyForm>>,
     ) -> Result<Self> {
-        let unusable = |e: webhook_guard::ConfigError| {
+        let mut config = Config::new(secret);
+        if provider.signs_a_timestamp() {
+            config = config.tolerance(tolerance);
+        }
+        if let Some(forms) = key_forms {
+            config = config.key_forms(forms);
+        }
+        (provider.0.build)(&config).map(Self).map_err(|e| {
             fail(format!(
                 "the secret is not usable for {}: {e}",
                 provider.as_str()
             ))
-        };
-        Ok(match provider {
-            ProviderName::Parallel => Self::Parallel(Box::new(
-                Parallel::builder()
-                    .secret(secret)
-                    .key_forms(key_forms)
-                    .tolerance(tolerance)
-                    .build()
-                    .map_err(unusable)?,
-            )),
-            ProviderName::Sixtyfour => Self::Sixtyfour(
-                Sixtyfour::builder()
-                    .secret(secret)
-                    .tolerance(tolerance)
-                    .build()
-                    .map_err(unusable)?,
-            ),
-            ProviderName::Fullenrich => {
-                Self::FullEnrich(FullEnrich::new(secret).map_err(unusable)?)
-            }
-            ProviderName::Parseflow => Self::ParseFlow(ParseFlow::new(secret).map_err(unusable)?),
         })
     }
 
@@ -116,13 +97,7 @@ impl Verifier {
         body: &[u8],
         now: i64,
     ) -> std::result::Result<Authenticity, VerifyError> {
-        let headers = &headers.0;
-        match self {
-            Self::Parallel(p) => p.authenticate(headers, body, now),
-            Self::Sixtyfour(p) => p.authenticate(headers, body, now),
-            Self::FullEnrich(p) => p.authenticate(headers, body, now),
-            Self::ParseFlow(p) => p.authenticate(headers, body, now),
-        }
+        self.0.authenticate(&headers.0, body, now)
     }
 }
 
@@ -199,9 +174,8 @@ fn diagnose(
 
     // Another provider's signature header, and not this one's: the wrong scheme.
     if !headers.has(provider.signature_header())
-        && let Some(other) = ProviderName::ALL
-            .into_iter()
-            .find(|p| *p != provider && headers.has(p.signature_header()))
+        && let Some(other) =
+            ProviderName::all().find(|p| *p != provider && headers.has(p.signature_header()))
     {
         return Ok(Verdict::fail(
             "wrong scheme",
@@ -271,7 +245,7 @@ fn passed(provider: ProviderName, authenticity: &Authenticity, now: i64) -> Verd
         return Verdict::pass("accepted unsigned (the receiver allows unsigned deliveries)");
     };
     let mut verdict = Verdict::pass(format!("the signature matches ({})", provider.as_str()));
-    if provider == ProviderName::Parallel {
+    if provider.0.key_forms.len() > 1 {
         verdict = verdict.detail(match verified.key_form {
             KeyForm::Raw => "key form: legacy (the whole secret string is the HMAC key); a receiver pinned to the current form rejects it",
             _ => "key form: current (the base64 after `whsec_`, decoded)",
@@ -296,26 +270,26 @@ fn mismatch(
 ) -> Result<Verdict> {
     let provider = args.provider;
     let tolerance = Duration::from_secs(args.tolerance);
-    if provider == ProviderName::Parallel && args.key_form != KeyFormArg::Both {
+    if provider.0.key_forms.len() > 1 && args.key_form != KeyFormArg::Both {
         let (other, name, asked) = match args.key_form {
             KeyFormArg::Current => (
-                KeyForms::Legacy,
+                KeyFormArg::Legacy,
                 "the legacy key form (the whole secret string as the HMAC key)",
                 "current",
             ),
             _ => (
-                KeyForms::Current,
+                KeyFormArg::Current,
                 "the current key form (the base64 after `whsec_`, decoded)",
                 "legacy",
             ),
         };
-        let verifier = Verifier::new(provider, secret, tolerance, other)?;
+        let verifier = Verifier::new(provider, secret, tolerance, other.forms())?;
         if verifier.check(headers, body, now).is_ok() {
             return Ok(Verdict::fail(
                 "key form",
                 format!("signed with {name}, but only the {asked} form was accepted"),
             )
-            .detail("Parallel accepts both forms by default (`KeyForms::Both`); pin the form its account uses"));
+            .detail("both forms are accepted by default; pin the form the account uses"));
         }
     }
     let verifier = Verifier::new(provider, secret, tolerance, args.key_form.forms())?;

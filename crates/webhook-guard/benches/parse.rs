@@ -41,8 +41,7 @@ fn parse(c: &mut Criterion) {
         ),
         "the large batch parses into its typed variant"
     );
-    let mut cases: Vec<(String, &str, &[u8])> = fixtures::ALL
-        .iter()
+    let mut cases: Vec<(String, &str, &[u8])> = fixtures::all()
         .map(|f| (format!("{}:{}", f.provider, f.name), f.provider, f.body))
         .collect();
     cases.push((

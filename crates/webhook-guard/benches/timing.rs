@@ -157,8 +157,12 @@ fn main() {
         differ.push("Standard Webhooks v1");
     }
 
-    let body_hmac =
-        BodyHmac::builder().header("x-signature").digest(Digest::Sha256).secret("parseflow-secret").build().expect("secret");
+    let body_hmac = BodyHmac::builder()
+        .header("x-signature")
+        .digest(Digest::Sha256)
+        .secret("parseflow-secret")
+        .build()
+        .expect("secret");
     let signature = body_hmac.sign(&body);
     let headers =
         |signature: String| -> Headers { vec![("x-signature".to_owned(), signature.into_bytes())] };

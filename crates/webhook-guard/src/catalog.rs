@@ -45,6 +45,9 @@ pub struct Entry {
     pub signature_headers: &'static [&'static str],
     /// Whether its signature covers a timestamp (so a signed request goes stale).
     pub signs_timestamp: bool,
+    /// The forms its secrets come in, when there are several to choose from
+    /// ([`Config::key_forms`]); empty when a secret has one form.
+    pub key_forms: &'static [KeyForm],
     /// Where the delivery id is read.
     pub delivery_id: &'static DeliveryIdRule,
     /// What deliveries are deduplicated by, when not the delivery id.
@@ -82,6 +85,8 @@ pub struct Config {
     pub tolerance: Option<Duration>,
     /// The key forms to try, for providers whose secrets have several (Parallel).
     pub key_forms: Option<Vec<KeyForm>>,
+    /// Accept unsigned deliveries, for providers that may send them (Sixtyfour).
+    pub allow_unsigned: bool,
 }
 
 impl Config {
@@ -91,6 +96,7 @@ impl Config {
             secret: secret.into(),
             tolerance: None,
             key_forms: None,
+            allow_unsigned: false,
         }
     }
 
@@ -108,17 +114,38 @@ impl Config {
         self
     }
 
-    /// Refuses options a provider does not have: `tolerance` unless `timestamped`, and
-    /// `key_forms` unless `key_forms`.
+    /// Accepts unsigned deliveries (only providers that may send them have the option).
+    #[must_use]
+    pub fn allow_unsigned(mut self, allow: bool) -> Self {
+        self.allow_unsigned = allow;
+        self
+    }
+
+    /// Refuses options a provider does not have: `tolerance` unless `timestamped`,
+    /// `key_forms` unless `key_forms`, `allow_unsigned` unless `unsigned`.
     ///
     /// # Errors
     /// [`ConfigError::UnsupportedOption`] naming the option.
-    pub fn check(&self, timestamped: bool, key_forms: bool) -> Result<(), ConfigError> {
+    pub fn check(
+        &self,
+        timestamped: bool,
+        key_forms: bool,
+        unsigned: bool,
+    ) -> Result<(), ConfigError> {
+        if self.allow_unsigned && !unsigned {
+            return Err(ConfigError::UnsupportedOption {
+                option: "allow-unsigned",
+            });
+        }
         if self.tolerance.is_some() && !timestamped {
-            return Err(ConfigError::UnsupportedOption { option: "tolerance" });
+            return Err(ConfigError::UnsupportedOption {
+                option: "tolerance",
+            });
         }
         if self.key_forms.is_some() && !key_forms {
-            return Err(ConfigError::UnsupportedOption { option: "key forms" });
+            return Err(ConfigError::UnsupportedOption {
+                option: "key forms",
+            });
         }
         Ok(())
     }

@@ -67,14 +67,21 @@ fn cases(body: &[u8]) -> Vec<Case> {
         ("webhook-timestamp".to_owned(), NOW.to_string()),
         ("webhook-signature".to_owned(), key.sign("msg_1", NOW, body)),
     ]);
-    let timestamped = TimestampedHmac::builder().header("stripe-signature")
+    let timestamped = TimestampedHmac::builder()
+        .header("stripe-signature")
         .secret("sk_test")
         .build()
         .expect("secret");
     let timestamped_headers = owned([("stripe-signature".to_owned(), timestamped.sign(NOW, body))]);
-    let github = BodyHmac::builder().header("x-hub-signature-256").prefix("sha256=").secret("gh_secret").build().expect("secret");
+    let github = BodyHmac::builder()
+        .header("x-hub-signature-256")
+        .prefix("sha256=")
+        .secret("gh_secret")
+        .build()
+        .expect("secret");
     let github_headers = owned([("x-hub-signature-256".to_owned(), github.sign(body))]);
-    let base64 = BodyHmac::builder().header("x-signature")
+    let base64 = BodyHmac::builder()
+        .header("x-signature")
         .encoding(Encoding::Base64)
         .digest(Digest::Sha1)
         .secret("b64_secret")

@@ -1,5 +1,6 @@
 //! One test per forward-compatibility rule, for every provider where the rule applies.
 
+use webhook_guard::prelude::*;
 use webhook_guard::{
     event::{UnknownEvent, UnparsedEvent, WebhookEvent as _},
     fixtures, fullenrich, parallel, parseflow, sixtyfour,

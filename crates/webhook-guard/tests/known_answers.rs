@@ -49,7 +49,8 @@ fn setup(v: &Value) -> (Box<dyn Scheme>, SignedHeaders, String, i64) {
             (Box::new(verifier), headers, ours, ts)
         }
         "timestamped" => {
-            let verifier = TimestampedHmac::builder().header(text(v, "header"))
+            let verifier = TimestampedHmac::builder()
+                .header(text(v, "header"))
                 .secret(secret)
                 .build()
                 .expect("valid secret");
@@ -64,7 +65,8 @@ fn setup(v: &Value) -> (Box<dyn Scheme>, SignedHeaders, String, i64) {
                 "sha1" => Digest::Sha1,
                 other => panic!("unknown digest {other}"),
             };
-            let verifier = BodyHmac::builder().header(text(v, "header"))
+            let verifier = BodyHmac::builder()
+                .header(text(v, "header"))
                 .digest(digest)
                 .secret(secret)
                 .build()

@@ -162,7 +162,8 @@ fn too_many_signatures_are_refused_before_any_mac_work() {
 
 #[test]
 fn timestamped_must_fail_cases() {
-    let verifier = TimestampedHmac::builder().header("sixtyfour-signature")
+    let verifier = TimestampedHmac::builder()
+        .header("sixtyfour-signature")
         .secret("sk_whsec_x")
         .build()
         .expect("valid secret");
@@ -201,7 +202,8 @@ fn timestamped_must_fail_cases() {
 
 #[test]
 fn body_hmac_must_fail_cases() {
-    let verifier = BodyHmac::builder().header("x-parseflow-signature")
+    let verifier = BodyHmac::builder()
+        .header("x-parseflow-signature")
         .secret("whsec_AbCdEfGhIjKlMnOpQrStUvWxYz123456")
         .build()
         .expect("valid secret");
@@ -230,7 +232,8 @@ fn bodies_need_not_be_utf8() {
     let verifier = standard();
     let h = verifier.sign_headers(ID, TS, &body).expect("hmac key");
     assert!(verifier.verify_at(&h, &body, TS).is_ok());
-    let body_hmac = BodyHmac::builder().header("x-sig")
+    let body_hmac = BodyHmac::builder()
+        .header("x-sig")
         .secret("k")
         .build()
         .expect("valid");

@@ -1,6 +1,7 @@
 //! The envelope parsers take a one-pass path for the common key order and a general path for
 //! everything else; both must give the same event for the same JSON value.
 
+use webhook_guard::prelude::*;
 use webhook_guard::{
     event::{ParseError, WebhookEvent as _},
     fixtures, parallel, parseflow,

@@ -1,13 +1,13 @@
 //! Each provider verifies and parses its signed fixtures, rejects tampered ones, and takes its
 //! delivery id by its own rule.
 
+use webhook_guard::prelude::*;
 use webhook_guard::{
     Authenticity, ConfigError, OpenError, ParseError, Provider, StandardWebhooks, VerifyError,
-    event::WebhookEvent as _,
     fixtures,
     fullenrich::FullEnrich,
     generic::{GenericEvent, GenericStandard},
-    parallel::{self, KeyForms, Parallel},
+    parallel::{self, DEFAULT_KEY_FORMS, Parallel},
     parseflow::ParseFlow,
     scheme::{KeyForm, SignedHeaders},
     sixtyfour::{self, Sixtyfour},
@@ -72,7 +72,7 @@ fn parallel_fixtures_verify_and_parse() {
     let provider = Parallel::new(PARALLEL_SECRET).expect("config");
     let wrong = Parallel::new("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD").expect("config");
     check_provider(&provider, &wrong, |p, id, body| {
-        p.sign_headers(id, NOW, body)
+        p.sign_headers(id, NOW, body).expect("signs")
     });
 }
 
@@ -126,7 +126,7 @@ fn parallel_accepts_both_key_forms_and_records_which_matched() {
 
     let pinned_current = Parallel::builder()
         .secret(PARALLEL_SECRET)
-        .key_forms(KeyForms::Current)
+        .key_forms([KeyForm::Whsec])
         .build()
         .expect("config");
     assert_eq!(
@@ -140,7 +140,7 @@ fn parallel_accepts_both_key_forms_and_records_which_matched() {
 
     let pinned_legacy = Parallel::builder()
         .secret(PARALLEL_SECRET)
-        .key_forms(KeyForms::Legacy)
+        .key_forms([KeyForm::Raw])
         .build()
         .expect("config");
     assert_eq!(form(&pinned_legacy, &legacy), Ok(Some((KeyForm::Raw, 0))));
@@ -149,7 +149,9 @@ fn parallel_accepts_both_key_forms_and_records_which_matched() {
         Err(VerifyError::SignatureMismatch)
     );
     // A legacy-only provider signs in the legacy form.
-    let signed = pinned_legacy.sign_headers("msg_p5jXN8AQM9LWM0D4loKWxJek", 1_614_265_330, body);
+    let signed = pinned_legacy
+        .sign_headers("msg_p5jXN8AQM9LWM0D4loKWxJek", 1_614_265_330, body)
+        .expect("signs");
     assert_eq!(
         signed.get("webhook-signature"),
         Some("v1,TcxlhK9b6UD6iVI1ZU2tTqp8PEVfYRseNNfa6b+LcUg=")
@@ -167,13 +169,13 @@ fn parallel_rotation_reports_the_secret_index() {
     let body = fixtures::sample("parallel", "findall.run.completed")
         .expect("sample")
         .body;
-    for (index, forms) in [(1, KeyForms::Current), (1, KeyForms::Legacy)] {
+    for (index, forms) in [(1, &[KeyForm::Whsec][..]), (1, &[KeyForm::Raw][..])] {
         let signer = Parallel::builder()
             .secret(old)
-            .key_forms(forms)
+            .key_forms(forms.iter().copied())
             .build()
             .expect("config");
-        let headers = signer.sign_headers("whevent_1", NOW, body);
+        let headers = signer.sign_headers("whevent_1", NOW, body).expect("signs");
         let verified = provider
             .authenticate(&headers, body, NOW)
             .expect("rotated secret accepted");
@@ -197,8 +199,11 @@ fn parallel_config_errors() {
         short.as_str(),
         "whsec_not*base64*but*long*enough!",
     ] {
-        for forms in [KeyForms::Both, KeyForms::Current] {
-            let built = Parallel::builder().secret(secret).key_forms(forms).build();
+        for forms in [&DEFAULT_KEY_FORMS[..], &[KeyForm::Whsec][..]] {
+            let built = Parallel::builder()
+                .secret(secret)
+                .key_forms(forms.iter().copied())
+                .build();
             assert!(
                 matches!(
                     built,
@@ -213,11 +218,11 @@ fn parallel_config_errors() {
     let odd = "whsec_not*base64*but*long*enough!";
     let provider = Parallel::builder()
         .secret(odd)
-        .key_forms(KeyForms::Legacy)
+        .key_forms([KeyForm::Raw])
         .build()
         .expect("legacy form");
     let body = b"{}";
-    let headers = provider.sign_headers("id", NOW, body);
+    let headers = provider.sign_headers("id", NOW, body).expect("signs");
     assert_eq!(
         provider
             .authenticate(&headers, body, NOW)
@@ -227,7 +232,7 @@ fn parallel_config_errors() {
     for secret in ["whsec_", "whsec_short"] {
         let built = Parallel::builder()
             .secret(secret)
-            .key_forms(KeyForms::Legacy)
+            .key_forms([KeyForm::Raw])
             .build();
         assert!(built.is_err(), "legacy {secret:?}: {built:?}");
     }
@@ -247,7 +252,9 @@ fn parallel_delivery_id_is_the_webhook_id_and_stale_deliveries_fail() {
     let body = fixtures::sample("parallel", "task_run.status")
         .expect("sample")
         .body;
-    let headers = provider.sign_headers("whevent_abc123def456", NOW, body);
+    let headers = provider
+        .sign_headers("whevent_abc123def456", NOW, body)
+        .expect("signs");
     let opened = provider.open(&headers, body, NOW).expect("valid");
     assert_eq!(opened.delivery_id.as_str(), "whevent_abc123def456");
     assert!(matches!(opened.event, parallel::Event::TaskRunStatus(_)));
@@ -369,7 +376,7 @@ fn fullenrich_delivery_ids_are_body_digests() {
     assert_eq!(opened.delivery_id.as_str(), ids[1]);
     assert_eq!(
         opened.delivery_id.as_str(),
-        webhook_guard::fullenrich::body_digest(&retry)
+        webhook_guard::DeliveryId::body_digest(&retry).to_string()
     );
 }
 
@@ -421,7 +428,7 @@ fn parseflow_delivery_id_and_event_header() {
     assert_eq!(
         provider.open(&headers, body, 0),
         Err(OpenError::Parse(ParseError::MissingDeliveryId {
-            source: "x-parseflow-delivery"
+            source: "x-parseflow-delivery".into()
         }))
     );
 }
@@ -488,7 +495,7 @@ fn delivery_ids_are_refused_before_parsing_when_unusable() {
         .expect("sample")
         .body;
     let long = "x".repeat(300);
-    let headers = provider.sign_headers(&long, NOW, body);
+    let headers = provider.sign_headers(&long, NOW, body).expect("signs");
     assert!(matches!(
         provider.open(&headers, body, NOW),
         Err(OpenError::Parse(ParseError::InvalidDeliveryId { .. }))

@@ -90,7 +90,8 @@ fn mixed_hmac_and_ed25519_keys() {
 fn timestamped_rotation_new_then_old() {
     let old = "sk_whsec_old";
     let new = "sk_whsec_new";
-    let sender = TimestampedHmac::builder().header("sixtyfour-signature")
+    let sender = TimestampedHmac::builder()
+        .header("sixtyfour-signature")
         .secret(new)
         .secret(old)
         .build()
@@ -98,7 +99,8 @@ fn timestamped_rotation_new_then_old() {
     let header = sender.sign(TS, BODY);
     assert_eq!(header.matches(",v1=").count(), 2);
     for receiver_secret in [old, new] {
-        let receiver = TimestampedHmac::builder().header("sixtyfour-signature")
+        let receiver = TimestampedHmac::builder()
+            .header("sixtyfour-signature")
             .secret(receiver_secret)
             .build()
             .expect("valid");
@@ -108,7 +110,8 @@ fn timestamped_rotation_new_then_old() {
             "{receiver_secret}"
         );
     }
-    let stranger = TimestampedHmac::builder().header("sixtyfour-signature")
+    let stranger = TimestampedHmac::builder()
+        .header("sixtyfour-signature")
         .secret("sk_whsec_other")
         .build()
         .expect("valid");
@@ -121,15 +124,18 @@ fn timestamped_rotation_new_then_old() {
 
 #[test]
 fn body_hmac_receiver_with_two_secrets() {
-    let old = BodyHmac::builder().header("x-sig")
+    let old = BodyHmac::builder()
+        .header("x-sig")
         .secret("old")
         .build()
         .expect("valid");
-    let new = BodyHmac::builder().header("x-sig")
+    let new = BodyHmac::builder()
+        .header("x-sig")
         .secret("new")
         .build()
         .expect("valid");
-    let receiver = BodyHmac::builder().header("x-sig")
+    let receiver = BodyHmac::builder()
+        .header("x-sig")
         .secret("old")
         .secret("new")
         .build()
@@ -156,7 +162,8 @@ fn tolerance_bound_is_inclusive_in_both_directions() {
         let tol = i64::try_from(tolerance).expect("small");
         let standard = standard_with(tolerance);
         let standard_headers = standard.sign_headers(ID, TS, BODY).expect("hmac key");
-        let timestamped = TimestampedHmac::builder().header("stripe-signature")
+        let timestamped = TimestampedHmac::builder()
+            .header("stripe-signature")
             .secret("whsec_x")
             .tolerance(Duration::from_secs(tolerance))
             .build()

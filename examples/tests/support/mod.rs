@@ -15,6 +15,9 @@ use webhook_guard::{
     scheme::{SignedHeaders, unix_now},
 };
 
+/// The providers of the example receiver contract: one route each.
+pub const ROUTES: [&str; 4] = ["parallel", "sixtyfour", "fullenrich", "parseflow"];
+
 /// The example binary, built by `cargo test` beside this test's binary.
 pub fn example(name: &str) -> PathBuf {
     let mut path = std::env::current_exe().expect("test binary path");

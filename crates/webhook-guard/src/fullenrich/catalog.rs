@@ -24,6 +24,7 @@ pub static CATALOG: Entry = Entry {
     },
     signature_headers: &[SIGNATURE_HEADER],
     signs_timestamp: false,
+    key_forms: &[],
     delivery_id: &DELIVERY_ID,
     dedup_id: None,
     event_types: Event::TYPES,
@@ -36,7 +37,7 @@ pub static CATALOG: Entry = Entry {
 pub(crate) const DEMO_SECRET: &str = "fe_test_api_key";
 
 fn build(config: &Config) -> Result<Arc<dyn AnyProvider>, ConfigError> {
-    config.check(false, false)?;
+    config.check(false, false, false)?;
     Ok(Arc::new(FullEnrich::new(config.secret.as_str())?))
 }
 

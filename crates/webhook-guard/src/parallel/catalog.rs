@@ -24,6 +24,7 @@ pub static CATALOG: Entry = Entry {
     },
     signature_headers: &["webhook-signature"],
     signs_timestamp: true,
+    key_forms: super::DEFAULT_KEY_FORMS.as_slice(),
     delivery_id: &DELIVERY_ID,
     dedup_id: None,
     event_types: Event::TYPES,
@@ -36,7 +37,7 @@ pub static CATALOG: Entry = Entry {
 pub(crate) const DEMO_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 fn build(config: &Config) -> Result<Arc<dyn AnyProvider>, ConfigError> {
-    config.check(true, true)?;
+    config.check(true, true, false)?;
     let mut builder = Parallel::builder().secret(config.secret.as_str());
     if let Some(tolerance) = config.tolerance {
         builder = builder.tolerance(tolerance);

@@ -25,6 +25,7 @@ pub static CATALOG: Entry = Entry {
     },
     signature_headers: &[SIGNATURE_HEADER],
     signs_timestamp: false,
+    key_forms: &[],
     delivery_id: &DELIVERY_ID,
     dedup_id: Some(&DEDUP_ID),
     event_types: Event::TYPES,
@@ -37,7 +38,7 @@ pub static CATALOG: Entry = Entry {
 pub(crate) const DEMO_SECRET: &str = "whsec_AbCdEfGhIjKlMnOpQrStUvWxYz123456";
 
 fn build(config: &Config) -> Result<Arc<dyn AnyProvider>, ConfigError> {
-    config.check(false, false)?;
+    config.check(false, false, false)?;
     Ok(Arc::new(ParseFlow::new(config.secret.as_str())?))
 }
 

@@ -111,11 +111,11 @@ impl DeliveryIdRule {
     /// repeated.
     pub fn read(&self, headers: &dyn Headers, body: &[u8]) -> Result<DeliveryId, ParseError> {
         match self {
-            Self::Header(header) => from_header(headers, header)?.ok_or_else(|| {
-                ParseError::MissingDeliveryId {
+            Self::Header(header) => {
+                from_header(headers, header)?.ok_or_else(|| ParseError::MissingDeliveryId {
                     source: Cow::Owned(header.as_str().to_owned()),
-                }
-            }),
+                })
+            }
             Self::HeaderOrBodyField { header, field } => match from_header(headers, header)? {
                 Some(id) => Ok(id),
                 None => from_body(body, field).map_err(|error| match error {
@@ -172,10 +172,7 @@ fn from_body(body: &[u8], field: &'static str) -> Result<DeliveryId, ParseError>
 /// object: other values are skipped. `Ok(None)` if the field is absent or not a string.
 ///
 /// Written here because serde's derive needs field names known at compile time.
-fn top_level_string(
-    body: &[u8],
-    field: &str,
-) -> Result<Option<String>, serde_json::Error> {
+fn top_level_string(body: &[u8], field: &str) -> Result<Option<String>, serde_json::Error> {
     struct Field<'f>(&'f str);
 
     impl<'de> Visitor<'de> for Field<'_> {
@@ -257,8 +254,14 @@ mod tests {
             field: "id",
         };
         let body = br#"{"a":{"id":"nested"},"id":"top","b":[1,2]}"#;
-        assert_eq!(rule.read(&[("x-id", "h1")], body).map(|i| i.to_string()), Ok("h1".into()));
-        assert_eq!(rule.read(&[("x-other", "")], body).map(|i| i.to_string()), Ok("top".into()));
+        assert_eq!(
+            rule.read(&[("x-id", "h1")], body).map(|i| i.to_string()),
+            Ok("h1".into())
+        );
+        assert_eq!(
+            rule.read(&[("x-other", "")], body).map(|i| i.to_string()),
+            Ok("top".into())
+        );
         assert!(matches!(
             rule.read(&[("x-id", "a"), ("X-Id", "b")], body),
             Err(ParseError::InvalidDeliveryId { .. })

@@ -250,7 +250,12 @@ mod tests {
 
     #[test]
     fn github_prefix_is_required() {
-        let verifier = BodyHmac::builder().header("x-hub-signature-256").prefix("sha256=").secret("It's a Secret to Everybody").build().expect("valid");
+        let verifier = BodyHmac::builder()
+            .header("x-hub-signature-256")
+            .prefix("sha256=")
+            .secret("It's a Secret to Everybody")
+            .build()
+            .expect("valid");
         // GitHub's documented example.
         let body = b"Hello, World!";
         let headers = [(
@@ -270,7 +275,8 @@ mod tests {
 
     #[test]
     fn base64_sha1_round_trip() {
-        let verifier = BodyHmac::builder().header("x-sig")
+        let verifier = BodyHmac::builder()
+            .header("x-sig")
             .digest(Digest::Sha1)
             .encoding(Encoding::Base64)
             .secret("k")
@@ -289,7 +295,8 @@ mod tests {
     fn bad_prefix_is_a_config_error() {
         for prefix in ["", "sha 256="] {
             assert_eq!(
-                BodyHmac::builder().header("x")
+                BodyHmac::builder()
+                    .header("x")
                     .prefix(prefix)
                     .secret("k")
                     .build()

@@ -124,7 +124,8 @@ mod tests {
     #[test]
     fn schemes_are_object_safe() {
         let scheme: Box<dyn Scheme> = Box::new(
-            BodyHmac::builder().header("x-sig")
+            BodyHmac::builder()
+                .header("x-sig")
                 .secret("k")
                 .build()
                 .expect("valid config"),

@@ -226,7 +226,8 @@ mod tests {
     use super::*;
 
     fn verifier() -> TimestampedHmac {
-        TimestampedHmac::builder().header("Stripe-Signature")
+        TimestampedHmac::builder()
+            .header("Stripe-Signature")
             .secret("whsec_test")
             .build()
             .expect("valid")
@@ -269,7 +270,11 @@ mod tests {
     #[test]
     fn empty_secret_is_a_config_error() {
         assert_eq!(
-            TimestampedHmac::builder().header("x").secret("").build().err(),
+            TimestampedHmac::builder()
+                .header("x")
+                .secret("")
+                .build()
+                .err(),
             Some(ConfigError::EmptySecret)
         );
         assert_eq!(

@@ -24,6 +24,7 @@ pub static CATALOG: Entry = Entry {
     },
     signature_headers: &[SIGNATURE_HEADER],
     signs_timestamp: true,
+    key_forms: &[],
     delivery_id: &DELIVERY_ID,
     dedup_id: Some(&DEDUP_ID),
     event_types: Event::TYPES,
@@ -36,8 +37,10 @@ pub static CATALOG: Entry = Entry {
 pub(crate) const DEMO_SECRET: &str = "sk_whsec_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 fn build(config: &Config) -> Result<Arc<dyn AnyProvider>, ConfigError> {
-    config.check(true, false)?;
-    let mut builder = Sixtyfour::builder().secret(config.secret.as_str());
+    config.check(true, false, true)?;
+    let mut builder = Sixtyfour::builder()
+        .secret(config.secret.as_str())
+        .allow_unsigned(config.allow_unsigned);
     if let Some(tolerance) = config.tolerance {
         builder = builder.tolerance(tolerance);
     }
