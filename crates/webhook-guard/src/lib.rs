@@ -33,7 +33,7 @@ macro_rules! providers {
     };
 }
 
-providers!(parallel, sixtyfour, fullenrich, parseflow);
+providers!(parallel, sixtyfour, fullenrich, parseflow, github, stripe);
 
 pub use error::{ConfigError, VerifyError};
 pub use event::{ParseError, WebhookEvent};

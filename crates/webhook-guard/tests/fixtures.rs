@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use webhook_guard::prelude::*;
 
 use webhook_guard::{
-    event::{ParseError, WebhookEvent as _},
+    event::ParseError,
     fixtures::{self, Fixture, Origin},
     fullenrich, parallel, parseflow, sixtyfour,
 };

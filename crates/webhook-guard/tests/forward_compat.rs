@@ -2,7 +2,7 @@
 
 use webhook_guard::prelude::*;
 use webhook_guard::{
-    event::{UnknownEvent, UnparsedEvent, WebhookEvent as _},
+    event::{UnknownEvent, UnparsedEvent},
     fixtures, fullenrich, parallel, parseflow, sixtyfour,
 };
 

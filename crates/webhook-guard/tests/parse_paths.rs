@@ -3,7 +3,7 @@
 
 use webhook_guard::prelude::*;
 use webhook_guard::{
-    event::{ParseError, WebhookEvent as _},
+    event::ParseError,
     fixtures, parallel, parseflow,
 };
 

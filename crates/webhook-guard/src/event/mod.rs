@@ -68,7 +68,10 @@ pub struct UnparsedEvent {
 }
 
 impl UnknownEvent {
-    pub(crate) fn new(event_type: impl Into<String>, raw: RawJson) -> Self {
+    /// An event of the type `event_type`, unknown to the model, kept as `raw` (build `raw`
+    /// with [`raw_body`]). For the `Unknown` variant of a provider's event model, and for
+    /// tests.
+    pub fn new(event_type: impl Into<String>, raw: RawJson) -> Self {
         Self {
             event_type: event_type.into(),
             raw,
@@ -77,7 +80,10 @@ impl UnknownEvent {
 }
 
 impl UnparsedEvent {
-    pub(crate) fn new(
+    /// An event of the documented type `event_type` whose payload did not fit the model,
+    /// kept as `raw`, with the reason. For the `Unparsed` variant of a provider's event model,
+    /// and for tests.
+    pub fn new(
         event_type: impl Into<String>,
         raw: RawJson,
         error: impl fmt::Display,
@@ -115,6 +121,12 @@ pub enum ParseError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// The header that names the event type is absent, repeated or unusable, and the body
+    /// does not name it (GitHub's `X-GitHub-Event`).
+    MissingEventType {
+        /// The header.
+        source: &'static str,
+    },
     /// A header that names the event type disagrees with the signed body.
     EventTypeMismatch {
         /// The header's value (lossy UTF-8).
@@ -138,10 +150,18 @@ impl ParseError {
     /// A short text safe to send back to the client. It says nothing about the payload.
     #[must_use]
     pub fn public_message(&self) -> &'static str {
-        "malformed webhook body"
+        match self {
+            Self::MissingDeliveryId { .. } => "missing delivery id",
+            Self::InvalidDeliveryId { .. } => "invalid delivery id",
+            Self::MissingEventType { .. } => "missing event type",
+            Self::EventTypeMismatch { .. } => "event type header does not match the body",
+            Self::InvalidJson { .. } => "malformed webhook body",
+        }
     }
 
-    pub(crate) fn invalid_json(error: &serde_json::Error) -> Self {
+    /// An [`InvalidJson`](Self::InvalidJson) error from the JSON parser's.
+    #[must_use]
+    pub fn invalid_json(error: &serde_json::Error) -> Self {
         Self::InvalidJson {
             reason: error.to_string(),
         }
@@ -156,6 +176,9 @@ impl fmt::Display for ParseError {
             Self::InvalidDeliveryId { source, reason } => {
                 write!(f, "invalid delivery id in {source}: {reason}")
             }
+            Self::MissingEventType { source } => {
+                write!(f, "no usable event type: the {source} header is absent or unusable")
+            }
             Self::EventTypeMismatch { header, body } => write!(
                 f,
                 "event type header says {header:?} but the signed body says {body:?}"
@@ -166,7 +189,11 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
-/// Parses a body that must be JSON into its raw form, for the `Unknown` and `Unparsed` variants.
-pub(crate) fn raw_body(body: &[u8]) -> Result<RawJson, ParseError> {
+/// Reads a body that must be JSON into its raw form, for the `Unknown` and `Unparsed`
+/// variants of a provider's event model.
+///
+/// # Errors
+/// [`ParseError::InvalidJson`] if `body` is not JSON.
+pub fn raw_body(body: &[u8]) -> Result<RawJson, ParseError> {
     serde_json::from_slice::<RawJson>(body).map_err(|e| ParseError::invalid_json(&e))
 }

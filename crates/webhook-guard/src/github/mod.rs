@@ -1,0 +1,178 @@
+//! GitHub: repository, organisation and app webhooks.
+//!
+//! GitHub signs the raw body with HMAC-SHA256 keyed with the webhook's secret, and sends
+//! `X-Hub-Signature-256: sha256=<lowercase hex>`. It sends no timestamp. Each delivery carries
+//! `X-GitHub-Delivery` (a GUID, kept on redeliveries) and the event name in `X-GitHub-Event`
+//! (`push`, `pull_request`, ...); the body's `action` says what happened (`opened`, ...).
+//!
+//! Neither header is covered by the signature. So [`GitHub`] keeps `X-GitHub-Delivery` as the
+//! delivery id (for logs and handlers) but deduplicates by the SHA-256 of the signed body: a
+//! replay of a captured body under a fresh GUID is a duplicate, and a GUID guessed ahead of a
+//! real delivery cannot pre-claim it. GitHub does not retry failed deliveries by itself; a
+//! redelivery (from the settings page or the API) resends the same body.
+//!
+//! The event model is the envelope every event shares ([`Payload`]: event name, `action`,
+//! `sender`, `repository`, `organization`, `installation`) with the whole body kept raw; the
+//! per-event payloads are not modeled here.
+//!
+//! ```
+//! use webhook_guard::{github::{Event, GitHub}, prelude::*};
+//!
+//! let github = GitHub::new("It's a Secret to Everybody")?;
+//! let body = br#"{"zen":"Keep it logically awesome.","hook_id":1,"sender":{"login":"octocat","id":1}}"#;
+//! let mut headers = github.sign_headers("72d3162e-cc78-11e3-81ab-4c9367dc0958", "ping", body);
+//! let opened = github.open(&headers, body, 0)?;
+//! assert_eq!(opened.delivery_id.as_str(), "72d3162e-cc78-11e3-81ab-4c9367dc0958");
+//! let Event::Payload(payload) = &opened.event else { panic!("typed") };
+//! assert_eq!(payload.event, "ping");
+//! assert_eq!(payload.sender.as_ref().map(|s| s.login.as_str()), Some("octocat"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#[cfg(feature = "fixtures")]
+pub(crate) mod catalog;
+mod event;
+
+pub use event::{Account, Event, Installation, Payload, Repository};
+
+#[cfg(feature = "fixtures")]
+pub use catalog::CATALOG;
+
+use crate::{
+    BodyHmac, ConfigError, Secret, VerifyError,
+    event::ParseError,
+    headers::{HeaderEntry, HeaderName, Headers},
+    provider::{self, Authenticator, Authenticity, DeliveryIdRule, Provider},
+    scheme::SignedHeaders,
+};
+
+/// The signature header.
+pub const SIGNATURE_HEADER: &str = "x-hub-signature-256";
+/// The signature's prefix.
+pub const SIGNATURE_PREFIX: &str = "sha256=";
+/// The delivery GUID header.
+pub const DELIVERY_HEADER: &str = "x-github-delivery";
+/// The event name header.
+pub const EVENT_HEADER: &str = "x-github-event";
+
+/// GitHub's delivery id: the `X-GitHub-Delivery` header.
+pub static DELIVERY_ID: DeliveryIdRule =
+    DeliveryIdRule::Header(HeaderName::from_static(DELIVERY_HEADER));
+
+/// What GitHub deliveries are deduplicated by: the SHA-256 of the signed body (the delivery
+/// header is outside the signature).
+pub static DEDUP_ID: DeliveryIdRule = DeliveryIdRule::BodyDigest;
+
+static EVENT_HEADER_NAME: HeaderName = HeaderName::from_static(EVENT_HEADER);
+
+/// The GitHub provider. See the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct GitHub {
+    verifier: BodyHmac,
+}
+
+/// Configuration of a [`GitHub`] provider.
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct GitHubBuilder {
+    secrets: Vec<Secret>,
+}
+
+impl GitHub {
+    /// The provider's name, `"github"`.
+    pub const NAME: &'static str = "github";
+
+    /// A provider for one webhook secret.
+    ///
+    /// # Errors
+    /// [`ConfigError::EmptySecret`] for an empty secret.
+    pub fn new(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
+        Self::builder().secret(secret).build()
+    }
+
+    /// Starts a configuration.
+    pub fn builder() -> GitHubBuilder {
+        GitHubBuilder::default()
+    }
+
+    /// The headers GitHub would send for `body`: the signature (by the first secret: the
+    /// header carries one MAC), the delivery GUID and the event name.
+    #[must_use]
+    pub fn sign_headers(&self, delivery_id: &str, event: &str, body: &[u8]) -> SignedHeaders {
+        let mut headers = self.verifier.sign_headers(body);
+        headers.insert(DELIVERY_HEADER, delivery_id);
+        headers.insert(EVENT_HEADER, event);
+        headers
+    }
+}
+
+impl GitHubBuilder {
+    /// Adds a secret, used as given (call again while changing it): signatures by any are
+    /// accepted.
+    pub fn secret(mut self, secret: impl Into<Secret>) -> Self {
+        self.secrets.push(secret.into());
+        self
+    }
+
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    /// [`ConfigError::NoKeys`] without a secret; [`ConfigError::EmptySecret`] for an empty one.
+    pub fn build(self) -> Result<GitHub, ConfigError> {
+        let builder = BodyHmac::builder()
+            .header(SIGNATURE_HEADER)
+            .prefix(SIGNATURE_PREFIX);
+        let verifier = self
+            .secrets
+            .into_iter()
+            .fold(builder, |builder, secret| builder.secret(secret))
+            .build()?;
+        Ok(GitHub { verifier })
+    }
+}
+
+impl Authenticator for GitHub {
+    fn name(&self) -> &str {
+        Self::NAME
+    }
+
+    fn authenticate(
+        &self,
+        headers: &dyn Headers,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Authenticity, VerifyError> {
+        provider::signed(&self.verifier, headers, body, now)
+    }
+
+    fn delivery_id_rule(&self) -> &DeliveryIdRule {
+        &DELIVERY_ID
+    }
+
+    fn dedup_id_rule(&self) -> Option<&DeliveryIdRule> {
+        Some(&DEDUP_ID)
+    }
+}
+
+impl Provider for GitHub {
+    type Event = Event;
+
+    /// Parses the body, named by `X-GitHub-Event`.
+    ///
+    /// # Errors
+    /// [`ParseError::MissingEventType`] without a usable `X-GitHub-Event`;
+    /// [`ParseError::InvalidJson`] for a body that is not a JSON object.
+    fn parse(&self, headers: &dyn Headers, body: &[u8]) -> Result<Event, ParseError> {
+        let missing = || ParseError::MissingEventType {
+            source: EVENT_HEADER,
+        };
+        let name = match headers.entry(&EVENT_HEADER_NAME) {
+            HeaderEntry::Single(value) => std::str::from_utf8(value).map_err(|_| missing())?,
+            HeaderEntry::Absent | HeaderEntry::Repeated => return Err(missing()),
+        };
+        if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
+            return Err(missing());
+        }
+        Event::from_json(name, body)
+    }
+}
