@@ -209,7 +209,9 @@ fn axum_receiver() -> Receiver {
 #[test]
 fn send_gets_200_from_the_axum_example_for_every_sample() {
     let receiver = axum_receiver();
-    for fixture in fixtures::all() {
+    // The example receivers serve the four providers of their contract.
+    let routes = ["parallel", "sixtyfour", "fullenrich", "parseflow"];
+    for fixture in fixtures::all().filter(|f| routes.contains(&f.provider)) {
         let url = format!("http://{}/webhooks/{}", receiver.addr, fixture.provider);
         let output = cli(&["send", fixture.provider, fixture.name, "--url", &url]);
         let out = stdout(&output);

@@ -73,7 +73,7 @@
 //! # let now = webhook_guard::scheme::unix_now();
 //! # let body = br#"{"type":"monitor.event.detected","timestamp":"2025-10-27T14:56:05.619331Z","data":{"monitor_id":"m","event":{"event_group_id":"g"}}}"#;
 //! # let mut request = Request::new(String::from_utf8(body.to_vec()).unwrap());
-//! # *request.headers_mut() = parallel.sign_headers("whevent_1", now, body).to_header_map();
+//! # *request.headers_mut() = parallel.sign_headers("whevent_1", now, body).expect("signs").to_header_map();
 //! # let receiver = Receiver::new(parallel).unwrap();
 //! # let response = block_on(guarded(&receiver, request, async |delivery| {
 //! #     assert_eq!(delivery.meta.event_type, "monitor.event.detected");

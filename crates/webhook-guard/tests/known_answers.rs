@@ -145,3 +145,65 @@ fn legacy_vector_fails_with_the_current_key_form_and_the_reverse() {
         Some(VerifyError::SignatureMismatch)
     );
 }
+
+/// GitHub's documented example: secret `It's a Secret to Everybody`, body `Hello, World!`.
+#[test]
+fn github_documented_vector() {
+    use webhook_guard::{github::GitHub, prelude::*};
+    let github = GitHub::new("It's a Secret to Everybody").expect("secret");
+    let signature = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+    let headers = [
+        ("x-hub-signature-256", signature),
+        ("x-github-delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958"),
+        ("x-github-event", "ping"),
+    ];
+    assert!(github.authenticate(&headers, b"Hello, World!", 0).is_ok());
+    assert_eq!(
+        github
+            .sign_headers("d", "ping", b"Hello, World!")
+            .get("x-hub-signature-256"),
+        Some(signature)
+    );
+    assert!(github.authenticate(&headers, b"Hello, World?", 0).is_err());
+}
+
+/// Stripe: the `customer.created` fixture signed at t=1700000000 with `whsec_test_secret`,
+/// computed with Python's `hmac`:
+///
+/// ```text
+/// python3 -c "import hmac,hashlib; body=open('crates/webhook-guard/fixtures/stripe/customer.created.json','rb').read(); print(hmac.new(b'whsec_test_secret', b'1700000000.'+body, hashlib.sha256).hexdigest())"
+/// ```
+#[test]
+fn stripe_python_hmac_vector() {
+    use webhook_guard::{prelude::*, stripe::Stripe};
+    let body = webhook_guard::fixtures::get("stripe", "customer.created")
+        .expect("fixture")
+        .body;
+    let expected = "0e9e467d18832f25fee8f0150faa7d1368d004101edf6260f243b48b803ff952";
+    let stripe = Stripe::new("whsec_test_secret").expect("secret");
+    let header = format!("t=1700000000,v1={expected}");
+    let headers = [("stripe-signature", header.as_str())];
+    let opened = stripe
+        .open(&headers, body, 1_700_000_100)
+        .expect("verifies");
+    assert_eq!(opened.delivery_id.as_str(), "evt_1NG8Du2eZvKYlo2CUI79vXWy");
+    assert_eq!(
+        stripe
+            .sign_headers(1_700_000_000, body)
+            .get("stripe-signature"),
+        Some(header.as_str())
+    );
+    // A rolled secret: two v1 entries, and a v0 that is ignored.
+    let rolled = format!("t=1700000000,v1={},v1={expected},v0=00", "ab".repeat(32));
+    assert!(
+        stripe
+            .authenticate(
+                &[("stripe-signature", rolled.as_str())],
+                body,
+                1_700_000_000
+            )
+            .is_ok()
+    );
+    // Stale past the 300 s tolerance.
+    assert!(stripe.authenticate(&headers, body, 1_700_000_301).is_err());
+}

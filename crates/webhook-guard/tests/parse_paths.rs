@@ -2,10 +2,7 @@
 //! everything else; both must give the same event for the same JSON value.
 
 use webhook_guard::prelude::*;
-use webhook_guard::{
-    event::ParseError,
-    fixtures, parallel, parseflow,
-};
+use webhook_guard::{event::ParseError, fixtures, parallel, parseflow};
 
 /// Rewrites an envelope object with its keys in `order`, compact.
 fn reordered(body: &[u8], order: &[&str]) -> Vec<u8> {

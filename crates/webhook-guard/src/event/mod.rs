@@ -83,11 +83,7 @@ impl UnparsedEvent {
     /// An event of the documented type `event_type` whose payload did not fit the model,
     /// kept as `raw`, with the reason. For the `Unparsed` variant of a provider's event model,
     /// and for tests.
-    pub fn new(
-        event_type: impl Into<String>,
-        raw: RawJson,
-        error: impl fmt::Display,
-    ) -> Self {
+    pub fn new(event_type: impl Into<String>, raw: RawJson, error: impl fmt::Display) -> Self {
         Self {
             event_type: event_type.into(),
             raw,
@@ -177,7 +173,10 @@ impl fmt::Display for ParseError {
                 write!(f, "invalid delivery id in {source}: {reason}")
             }
             Self::MissingEventType { source } => {
-                write!(f, "no usable event type: the {source} header is absent or unusable")
+                write!(
+                    f,
+                    "no usable event type: the {source} header is absent or unusable"
+                )
             }
             Self::EventTypeMismatch { header, body } => write!(
                 f,

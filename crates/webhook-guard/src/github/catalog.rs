@@ -41,10 +41,18 @@ fn build(config: &Config) -> Result<Arc<dyn AnyProvider>, ConfigError> {
     Ok(Arc::new(GitHub::new(config.secret.as_str())?))
 }
 
-/// Signs as GitHub does; the event name is the request's, else `ping` (a body does not name
-/// its event).
+/// Signs as GitHub does. A body does not name its event: the name is the request's, else the
+/// fixture's whose body this is, else `ping`.
 fn sign(secret: &str, request: &SignRequest<'_>) -> Result<SignedHeaders, ConfigError> {
-    let event = request.event_type.unwrap_or("ping");
+    let event = request
+        .event_type
+        .or_else(|| {
+            FIXTURES
+                .iter()
+                .find(|fixture| request.body.starts_with(fixture.body))
+                .map(|fixture| fixture.event_type)
+        })
+        .unwrap_or("ping");
     Ok(GitHub::new(secret)?.sign_headers(request.delivery_id, event, request.body))
 }
 

@@ -32,7 +32,7 @@
 //! let parallel = Parallel::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")?;
 //! let body = String::from(r#"{"type":"monitor.event.detected","timestamp":"2025-10-27T14:56:05.619331Z",
 //!   "data":{"monitor_id":"monitor_1","event":{"event_group_id":"mevtgrp_1"}}}"#);
-//! let headers = parallel.sign_headers("whevent_1", 1_761_577_000, body.as_bytes()).to_header_map();
+//! let headers = parallel.sign_headers("whevent_1", 1_761_577_000, body.as_bytes())?.to_header_map();
 //! let receiver = Receiver::builder(parallel).clock(ManualClock::at_unix_seconds(1_761_577_000)).build()?;
 //! let no_runtime = adapter::Runtime { spawn: drop, sleep: |_| Box::pin(std::future::pending()) };
 //!
@@ -219,6 +219,61 @@ pub struct DeliveryMeta {
     /// `false` when the store failed and the receiver is fail-open: this delivery was not
     /// deduplicated.
     pub deduplicated: bool,
+}
+
+impl<E: WebhookEvent> Delivery<E> {
+    /// A delivery as a receiver of `provider` would hand it to a handler: for testing
+    /// handlers without signing a request. The metadata says the event's type, that it was
+    /// signed by the first key ([`Verified::new`](crate::scheme::Verified::new)) and
+    /// deduplicated, on the endpoint `"default"`; change [`meta`](Self::meta)'s fields as a
+    /// test needs.
+    ///
+    /// ```
+    /// use webhook_guard::{Delivery, DeliveryId, parseflow::{self, Event}};
+    ///
+    /// // The handler under test: what it does with a quota warning.
+    /// fn handle(delivery: &Delivery<Event>) -> &'static str {
+    ///     match &delivery.event {
+    ///         Event::QuotaWarning(_) => "warn the team",
+    ///         _ => "ignore",
+    ///     }
+    /// }
+    ///
+    /// let body = br#"{"event":"quota.warning","timestamp":"2025-01-15T10:30:00Z","data":{"used":900,"limit":1000}}"#;
+    /// let event = Event::from_json(body)?;
+    /// let delivery = Delivery::new("parseflow", DeliveryId::new(b"dlv_1", "test")?, event, body.to_vec());
+    /// assert_eq!(handle(&delivery), "warn the team");
+    /// assert_eq!(delivery.meta.event_type, "quota.warning");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(provider: &str, delivery_id: DeliveryId, event: E, body: impl Into<Bytes>) -> Self {
+        let meta = DeliveryMeta::new(provider, delivery_id, &event);
+        Self {
+            event,
+            meta,
+            body: body.into(),
+        }
+    }
+}
+
+impl DeliveryMeta {
+    /// The metadata of a signed, deduplicated delivery of `event` from `provider`, on the
+    /// endpoint `"default"`: for tests (see [`Delivery::new`]).
+    pub fn new(provider: &str, delivery_id: DeliveryId, event: &impl WebhookEvent) -> Self {
+        Self {
+            provider: Arc::from(provider),
+            endpoint: Arc::from("default"),
+            delivery_id,
+            event_type: event.event_type().to_owned(),
+            known: event.is_known(),
+            authenticity: Authenticity::Signed(crate::scheme::Verified::new(
+                0,
+                crate::scheme::KeyForm::Raw,
+                None,
+            )),
+            deduplicated: true,
+        }
+    }
 }
 
 /// A delivery the receiver accepted, from [`adapter::accept`](crate::adapter::accept): hand

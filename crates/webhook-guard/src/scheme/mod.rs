@@ -90,6 +90,25 @@ pub struct Verified {
     pub timestamp: Option<i64>,
 }
 
+impl Verified {
+    /// A verification result: for a [`Scheme`] implemented outside this crate, and for tests.
+    ///
+    /// ```
+    /// use webhook_guard::scheme::{KeyForm, Verified};
+    ///
+    /// let verified = Verified::new(0, KeyForm::Raw, Some(1_700_000_000));
+    /// assert_eq!(verified.timestamp, Some(1_700_000_000));
+    /// ```
+    #[must_use]
+    pub fn new(key_index: usize, key_form: KeyForm, timestamp: Option<i64>) -> Self {
+        Self {
+            key_index,
+            key_form,
+            timestamp,
+        }
+    }
+}
+
 /// The current system time in Unix seconds (negative before 1970, which no test relies on).
 #[must_use]
 pub fn unix_now() -> i64 {

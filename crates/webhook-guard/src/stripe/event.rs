@@ -109,6 +109,16 @@ impl Event {
     }
 }
 
+/// Writes the event in its wire form; parsing the output gives an equal event.
+impl Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Envelope(envelope) => envelope.serialize(serializer),
+            Self::Unparsed(event) => event.raw.serialize(serializer),
+        }
+    }
+}
+
 impl WebhookEvent for Event {
     fn event_type(&self) -> &str {
         match self {
