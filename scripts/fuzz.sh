@@ -28,15 +28,17 @@ while read -r provider _event_type name _origin; do
         sixtyfour) scheme=timestamped_header ;;
         *) scheme=body_hmac_header ;;
     esac
-    for target in "provider_$provider" "$scheme" receiver models; do
+    for target in providers "$scheme" receiver models; do
         mkdir -p "fuzz/corpus/$target"
         seed="fuzz/corpus/$target/seed-$provider-$name"
         if [ "$target" = models ]; then
             cp "$body" "$seed"
         else
-            # The headers `sign` prints, the empty line after them, then the body.
+            # The headers `sign` prints, the empty line after them, then the body; the
+            # `providers` target reads which provider from a header of its own.
+            if [ "$target" = providers ]; then echo "x-fuzz-provider: $provider" >"$seed"; else : >"$seed"; fi
             "$cli" sign "$provider" --body "$body" --id "seed_$name" --timestamp "$now" 2>/dev/null |
-                sed -n '1,/^$/p' >"$seed"
+                sed -n '1,/^$/p' >>"$seed"
             cat "$body" >>"$seed"
         fi
     done
