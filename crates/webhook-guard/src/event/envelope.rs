@@ -1,8 +1,18 @@
-//! The `{type, timestamp, data}` envelope shared by Parallel and ParseFlow.
+//! The `{type, timestamp, data}` envelope shared by Parallel and ParseFlow, and the
+//! [`envelope_events!`](crate::envelope_events) macro that declares an event model over it,
+//! for providers of this crate and of yours.
 
-use serde::{Serialize, Serializer, de::DeserializeOwned, ser::SerializeStruct};
+use std::{borrow::Cow, fmt};
+
+use serde::{
+    Serialize, Serializer,
+    de::{self, DeserializeOwned, MapAccess, Visitor},
+    ser::SerializeStruct,
+};
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
+
+use crate::event::ParseError;
 
 /// An event's time and payload, as sent in the `{"type", "timestamp", "data"}` envelope. The
 /// type is the enum variant that holds the envelope.
@@ -22,9 +32,78 @@ impl<T> Envelope<T> {
     }
 }
 
+/// The three fields of an envelope, still raw, and the event type.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Parts<'a> {
+    /// The event type.
+    pub event_type: Cow<'a, str>,
+    /// The `timestamp` field, if present.
+    pub timestamp: Option<&'a RawValue>,
+    /// The `data` field, if present.
+    pub data: Option<&'a RawValue>,
+}
+
+/// Splits an envelope body into its [`Parts`], the type read from `type_field`; other fields
+/// are skipped.
+///
+/// # Errors
+/// [`ParseError::InvalidJson`] if the body is not a JSON object with a string `type_field`,
+/// or repeats one of the three fields.
+pub fn parts<'a>(body: &'a [u8], type_field: &str) -> Result<Parts<'a>, ParseError> {
+    struct PartsVisitor<'f>(&'f str);
+
+    impl<'de> Visitor<'de> for PartsVisitor<'_> {
+        type Value = Parts<'de>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "an event envelope with a string `{}`", self.0)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let (mut event_type, mut timestamp, mut data) = (None, None, None);
+            while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                if key == self.0 {
+                    if event_type.is_some() {
+                        return Err(de::Error::duplicate_field("type"));
+                    }
+                    event_type = Some(map.next_value::<Cow<'de, str>>()?);
+                } else if key == "timestamp" {
+                    if timestamp.is_some() {
+                        return Err(de::Error::duplicate_field("timestamp"));
+                    }
+                    timestamp = Some(map.next_value::<&'de RawValue>()?);
+                } else if key == "data" {
+                    if data.is_some() {
+                        return Err(de::Error::duplicate_field("data"));
+                    }
+                    data = Some(map.next_value::<&'de RawValue>()?);
+                } else {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+            let event_type = event_type.ok_or_else(|| de::Error::missing_field("type"))?;
+            Ok(Parts {
+                event_type,
+                timestamp,
+                data,
+            })
+        }
+    }
+
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let parts = serde::Deserializer::deserialize_map(&mut deserializer, PartsVisitor(type_field))
+        .and_then(|parts| deserializer.end().map(|()| parts))
+        .map_err(|e| ParseError::invalid_json(&e))?;
+    Ok(parts)
+}
+
 /// Parses a known event's timestamp and data, both still raw. The error says which part did
-/// not fit.
-pub(crate) fn parse_parts<T: DeserializeOwned>(
+/// not fit (for the `Unparsed` variant).
+///
+/// # Errors
+/// The part that is missing or does not fit, as text.
+pub fn parse_parts<T: DeserializeOwned>(
     timestamp: Option<&RawValue>,
     data: Option<&RawValue>,
 ) -> Result<Envelope<T>, String> {
@@ -38,7 +117,10 @@ pub(crate) fn parse_parts<T: DeserializeOwned>(
 }
 
 /// Writes an envelope back in its wire form, the type under the field name `type_field`.
-pub(crate) fn serialize<S: Serializer, T: Serialize>(
+///
+/// # Errors
+/// The serializer's.
+pub fn serialize<S: Serializer, T: Serialize>(
     serializer: S,
     type_field: &'static str,
     event_type: &str,
@@ -52,7 +134,8 @@ pub(crate) fn serialize<S: Serializer, T: Serialize>(
 }
 
 /// Deserializes an RFC 3339 date-time.
-pub(crate) struct Rfc3339Time(pub(crate) OffsetDateTime);
+#[derive(Debug)]
+pub struct Rfc3339Time(pub OffsetDateTime);
 
 impl<'de> serde::Deserialize<'de> for Rfc3339Time {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -61,7 +144,8 @@ impl<'de> serde::Deserialize<'de> for Rfc3339Time {
 }
 
 /// Serializes a date-time as RFC 3339.
-pub(crate) struct Rfc3339<'a>(pub(crate) &'a OffsetDateTime);
+#[derive(Debug)]
+pub struct Rfc3339<'a>(pub &'a OffsetDateTime);
 
 impl Serialize for Rfc3339<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -69,9 +153,42 @@ impl Serialize for Rfc3339<'_> {
     }
 }
 
-/// Declares a provider's event enum over the `{type, timestamp, data}` envelope: one variant per
-/// documented type, plus `Unknown` and `Unparsed`, with the type constants, parsing, the
+/// Declares an event enum over the `{type, timestamp, data}` envelope: one variant per
+/// documented type, plus `Unknown` and `Unparsed`, with the type constants, `from_json`, the
 /// [`WebhookEvent`](crate::event::WebhookEvent) impl and serialization back to the wire form.
+///
+/// Parallel's and ParseFlow's models are declared with it; a provider of yours whose sender
+/// uses the same envelope gets the same forward-compatibility rules (see [`crate::event`]).
+/// The payload types need `Deserialize`, `Serialize`, `Debug`, `Clone` and `PartialEq`.
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use webhook_guard::{envelope_events, event::WebhookEvent as _};
+///
+/// #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+/// pub struct OrderPaid {
+///     pub order_id: String,
+/// }
+///
+/// envelope_events! {
+///     type_field: "type",
+///     /// The shop's events.
+///     pub enum ShopEvent {
+///         /// An order was paid.
+///         OrderPaid(OrderPaid) => ORDER_PAID = "order.paid",
+///     }
+/// }
+///
+/// let body = br#"{"type":"order.paid","timestamp":"2026-01-02T03:04:05Z","data":{"order_id":"o_1"}}"#;
+/// let ShopEvent::OrderPaid(paid) = ShopEvent::from_json(body)? else { panic!("typed") };
+/// assert_eq!(paid.data.order_id, "o_1");
+/// let later = ShopEvent::from_json(br#"{"type":"order.refunded","timestamp":"2026-01-02T03:04:05Z","data":{}}"#)?;
+/// assert!(matches!(later, ShopEvent::Unknown(_)) && !later.is_known());
+/// let odd = ShopEvent::from_json(br#"{"type":"order.paid","timestamp":"2026-01-02T03:04:05Z","data":{"order_id":7}}"#)?;
+/// assert!(matches!(odd, ShopEvent::Unparsed(_)) && odd.is_known());
+/// # Ok::<(), webhook_guard::ParseError>(())
+/// ```
+#[macro_export]
 macro_rules! envelope_events {
     (
         type_field: $type_field:literal,
@@ -121,18 +238,7 @@ macro_rules! envelope_events {
                 if let Ok(event) = Self::from_json_in_one_pass(body) {
                     return Ok(event);
                 }
-                #[derive(::serde::Deserialize)]
-                struct Wire<'a> {
-                    #[serde(rename = $type_field, borrow)]
-                    event_type: ::std::borrow::Cow<'a, str>,
-                    #[serde(borrow, default)]
-                    timestamp: Option<&'a ::serde_json::value::RawValue>,
-                    #[serde(borrow, default)]
-                    data: Option<&'a ::serde_json::value::RawValue>,
-                }
-
-                let wire: Wire<'_> = ::serde_json::from_slice(body)
-                    .map_err(|e| $crate::event::ParseError::invalid_json(&e))?;
+                let wire = $crate::event::envelope::parts(body, $type_field)?;
                 let parsed = match &*wire.event_type {
                     $(
                         $wire => $crate::event::envelope::parse_parts(wire.timestamp, wire.data)
@@ -157,8 +263,8 @@ macro_rules! envelope_events {
         }
 
         impl $name {
-            fn from_json_in_one_pass(body: &[u8]) -> Result<Self, ::serde_json::Error> {
-                use ::serde::de::{Error as _, MapAccess};
+            fn from_json_in_one_pass(body: &[u8]) -> Result<Self, $crate::event::__private::serde_json::Error> {
+                use $crate::event::__private::serde::de::{Error as _, MapAccess};
 
                 enum Payload {
                     $( $variant($data), )+
@@ -176,8 +282,8 @@ macro_rules! envelope_events {
 
                 struct Visitor;
 
-                impl<'de> ::serde::de::Visitor<'de> for Visitor {
-                    type Value = (Payload, ::time::OffsetDateTime);
+                impl<'de> $crate::event::__private::serde::de::Visitor<'de> for Visitor {
+                    type Value = (Payload, $crate::event::OffsetDateTime);
 
                     fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                         f.write_str("an event envelope")
@@ -205,7 +311,7 @@ macro_rules! envelope_events {
                                     return Err(A::Error::custom("duplicate field"));
                                 }
                                 _ => {
-                                    map.next_value::<::serde::de::IgnoredAny>()?;
+                                    map.next_value::<$crate::event::__private::serde::de::IgnoredAny>()?;
                                 }
                             }
                         }
@@ -215,8 +321,8 @@ macro_rules! envelope_events {
                     }
                 }
 
-                let mut de = ::serde_json::Deserializer::from_slice(body);
-                let (data, timestamp) = ::serde::Deserializer::deserialize_map(&mut de, Visitor)?;
+                let mut de = $crate::event::__private::serde_json::Deserializer::from_slice(body);
+                let (data, timestamp) = $crate::event::__private::serde::Deserializer::deserialize_map(&mut de, Visitor)?;
                 de.end()?;
                 Ok(match data {
                     $( Payload::$variant(data) => Self::$variant($crate::event::Envelope { timestamp, data }), )+
@@ -239,8 +345,8 @@ macro_rules! envelope_events {
         }
 
         /// Writes the event in its wire form; parsing the output gives an equal event.
-        impl ::serde::Serialize for $name {
-            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        impl $crate::event::__private::serde::Serialize for $name {
+            fn serialize<S: $crate::event::__private::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 match self {
                     $(
                         Self::$variant(envelope) => $crate::event::envelope::serialize(

@@ -14,15 +14,22 @@
 //! Only a body that is not JSON at all is refused, with a [`ParseError`] (HTTP 400).
 
 #[macro_use]
-pub(crate) mod wire_enum;
+pub mod wire_enum;
 #[macro_use]
-pub(crate) mod envelope;
+pub mod envelope;
 mod raw;
 mod undocumented;
 
 use std::{borrow::Cow, fmt};
 
 pub use envelope::Envelope;
+
+/// What the exported macros' expansions name; not an API of its own.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+    pub use serde_json;
+}
 pub use raw::RawJson;
 pub use time::OffsetDateTime;
 pub use undocumented::Undocumented;

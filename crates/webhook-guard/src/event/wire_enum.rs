@@ -3,14 +3,17 @@
 use std::{fmt, marker::PhantomData};
 
 /// A string enum of the wire: every value maps to a variant, unknown ones to `Other`.
-pub(crate) trait FromWire: Sized {
+/// Implemented by [`wire_enum!`](crate::wire_enum).
+pub trait FromWire: Sized {
     /// What the enum is, for serde's error messages.
     const EXPECTING: &'static str;
+    /// The variant of `value`, `Other` for a value the enum does not name.
     fn from_wire(value: &str) -> Self;
 }
 
 /// Deserializes any [`FromWire`] enum from a string without allocating for known values.
-pub(crate) struct WireVisitor<T>(pub(crate) PhantomData<T>);
+#[derive(Debug)]
+pub struct WireVisitor<T>(pub PhantomData<T>);
 
 impl<T: FromWire> serde::de::Visitor<'_> for WireVisitor<T> {
     type Value = T;
@@ -25,7 +28,23 @@ impl<T: FromWire> serde::de::Visitor<'_> for WireVisitor<T> {
 }
 
 /// Declares a `#[non_exhaustive]` string enum with an `Other(String)` variant, `as_str`,
-/// `from_wire`, `KNOWN`, `Display` and serde impls that read and write the wire strings.
+/// `from_wire`, `KNOWN`, `Display` and serde impls that read and write the wire strings: a
+/// value this version does not know is kept in `Other`, never an error.
+///
+/// ```
+/// webhook_guard::wire_enum! {
+///     /// An order's state.
+///     pub enum OrderState {
+///         /// Paid.
+///         Paid => "paid",
+///     }
+/// }
+///
+/// let states: Vec<OrderState> = serde_json::from_str(r#"["paid","disputed"]"#)?;
+/// assert_eq!(states, [OrderState::Paid, OrderState::Other("disputed".into())]);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[macro_export]
 macro_rules! wire_enum {
     (
         $(#[$meta:meta])*
@@ -84,14 +103,14 @@ macro_rules! wire_enum {
             }
         }
 
-        impl ::serde::Serialize for $name {
-            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        impl $crate::event::__private::serde::Serialize for $name {
+            fn serialize<S: $crate::event::__private::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.as_str())
             }
         }
 
-        impl<'de> ::serde::Deserialize<'de> for $name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        impl<'de> $crate::event::__private::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::event::__private::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 deserializer.deserialize_str($crate::event::wire_enum::WireVisitor(
                     ::std::marker::PhantomData,
                 ))
