@@ -325,7 +325,7 @@ macro_rules! envelope_events {
                 let (data, timestamp) = $crate::event::__private::serde::Deserializer::deserialize_map(&mut de, Visitor)?;
                 de.end()?;
                 Ok(match data {
-                    $( Payload::$variant(data) => Self::$variant($crate::event::Envelope { timestamp, data }), )+
+                    $( Payload::$variant(data) => Self::$variant($crate::event::Envelope::new(timestamp, data)), )+
                 })
             }
         }
