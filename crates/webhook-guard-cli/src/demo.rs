@@ -407,9 +407,10 @@ async fn demo(args: &Args) -> Result<ExitCode> {
     say!();
     if unexpected == 0 {
         say!(
-            "{} checks, every outcome as expected: {} samples ({types} event types of 4 providers) processed once each, the duplicate answered without running the handler, 3 bad deliveries rejected, the burst run once.",
+            "{} checks, every outcome as expected: {} samples ({types} event types of {} providers) processed once each, the duplicate answered without running the handler, 3 bad deliveries rejected, the burst run once.",
             rows.len(),
-            fixtures::all().count()
+            fixtures::all().count(),
+            ProviderName::all().count()
         );
         Ok(ExitCode::SUCCESS)
     } else {

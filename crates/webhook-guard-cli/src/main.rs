@@ -1,5 +1,6 @@
-//! `webhook-guard`: sign and send sample webhooks of Parallel, Sixtyfour, FullEnrich and
-//! ParseFlow, diagnose a request whose signature fails, and run the demo. See the README.
+//! `webhook-guard`: sign and send sample webhooks of every provider of the catalogue (Parallel,
+//! Sixtyfour, FullEnrich, ParseFlow, GitHub, Stripe), diagnose a request whose signature fails,
+//! and run the demo. See the README.
 
 #![forbid(unsafe_code)]
 

@@ -79,7 +79,7 @@ fn origin(origin: fixtures::Origin) -> String {
         fixtures::Origin::PlaceholdersFilled { page, .. } => {
             format!("page example, `...` filled in ({page})")
         }
-        fixtures::Origin::KnownAnswer => "PROVIDERS.md known-answer body".to_owned(),
+        fixtures::Origin::KnownAnswer => "a known-answer vector's body".to_owned(),
         _ => "constructed from the documented fields".to_owned(),
     }
 }

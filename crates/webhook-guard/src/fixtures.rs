@@ -32,7 +32,7 @@ pub enum Origin {
         /// The example as the page shows it.
         original: &'static [u8],
     },
-    /// The body of a known-answer vector in `PROVIDERS.md`.
+    /// The body of a known-answer vector (`tests/vectors/known_answers.json`, `tests/known_answers.rs`).
     KnownAnswer,
     /// Written for this crate from the documented field list, for an event the pages list
     /// without an example, or for a variant the documentation implies.

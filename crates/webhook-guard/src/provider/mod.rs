@@ -7,7 +7,13 @@
 //! | [`Sixtyfour`](crate::sixtyfour::Sixtyfour) | `t=,v1=` over `t.body`, or unsigned when allowed | `Sixtyfour-Event-Id`, else body `task_id` | body `status` |
 //! | [`FullEnrich`](crate::fullenrich::FullEnrich) | HMAC-SHA1 hex of the body | SHA-256 of the raw body | from the body's shape |
 //! | [`ParseFlow`](crate::parseflow::ParseFlow) | HMAC-SHA256 hex of the body | `X-ParseFlow-Delivery` | body `event` |
+//! | [`GitHub`](crate::github::GitHub) | HMAC-SHA256 hex of the body, `sha256=` prefix | `X-GitHub-Delivery` (deduplicated by the body's SHA-256) | `X-GitHub-Event` |
+//! | [`Stripe`](crate::stripe::Stripe) | `t=,v1=` over `t.body` | body `id` | body `type` |
 //! | [`GenericStandard`](crate::generic::GenericStandard) | Standard Webhooks v1/v1a | `webhook-id` | body `type`, if any |
+//!
+//! A provider implements two traits: [`Authenticator`], the object-safe part (name,
+//! authentication, the [`DeliveryIdRule`]s), and [`Provider`], which adds the event model.
+//! [`AnyProvider`] erases the event type, for tools that hold any provider.
 //!
 //! The steps are separate methods because a receiver runs them in order with deduplication in
 //! between (verify, take the delivery id, claim it, then parse); [`Provider::open`] runs them all
