@@ -560,3 +560,162 @@ fn a_closed_stdout_is_not_a_crash() {
         assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
     }
 }
+
+/// `sign` then `verify`, for every fixture of every provider of the catalogue: the printed
+/// headers pass `verify` with the demo secret, and fail it with another secret.
+#[test]
+fn sign_and_verify_cover_every_provider_of_the_catalogue() {
+    let now = unix_now();
+    for fixture in fixtures::all() {
+        let entry = webhook_guard::catalog::get(fixture.provider).expect("in the catalogue");
+        let body_file = file(fixture.body);
+        let output = cli(&[
+            "sign",
+            fixture.provider,
+            "--body",
+            path(&body_file),
+            "--id",
+            "dlv_cli_1",
+            "--timestamp",
+            &now.to_string(),
+            "--event-type",
+            fixture.event_type,
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let out = stdout(&output);
+        let mut headers = SignedHeaders::new();
+        for (name, value) in out
+            .lines()
+            .take_while(|l| !l.is_empty())
+            .filter_map(|l| l.split_once(": "))
+        {
+            headers.insert(name, value);
+        }
+        assert!(
+            entry
+                .signature_headers
+                .iter()
+                .all(|h| headers.get(h).is_some()),
+            "{}: {out}",
+            fixture.name
+        );
+        let (code, verdict) = verify(
+            fixture.provider,
+            entry.secret.demo,
+            &headers,
+            fixture.body,
+            &["--now", &now.to_string()],
+        );
+        assert_eq!(code, 0, "{}/{}: {verdict}", fixture.provider, fixture.name);
+        assert!(verdict.starts_with("PASS"), "{verdict}");
+        // Another secret of the same form: the last character changed.
+        let mut wrong = entry.secret.demo.to_owned();
+        let last = wrong.pop().expect("a secret");
+        wrong.push(if last == 'a' { 'b' } else { 'a' });
+        let (code, verdict) = verify(
+            fixture.provider,
+            &wrong,
+            &headers,
+            fixture.body,
+            &["--now", &now.to_string()],
+        );
+        assert_eq!(code, 1, "{}/{}: {verdict}", fixture.provider, fixture.name);
+    }
+}
+
+/// A server with a guarded route per provider of the catalogue (demo secrets), counting the
+/// handler's runs, on a runtime of its own.
+struct CatalogServer {
+    addr: std::net::SocketAddr,
+    runs: std::sync::Arc<AtomicUsize>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn catalog_server() -> CatalogServer {
+    use std::sync::Arc;
+    use webhook_guard::{Receiver, catalog, provider::AnyEvent};
+    use webhook_guard_tower::{Webhook, WebhookGuardLayer};
+
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let runs = Arc::new(AtomicUsize::new(0));
+    let mut app = axum::Router::new();
+    for entry in catalog::all() {
+        let provider =
+            (entry.build)(&catalog::Config::new(entry.secret.demo)).expect("demo secret");
+        let receiver = Receiver::builder(provider).build().expect("receiver");
+        let runs = Arc::clone(&runs);
+        app = app.route(
+            &format!("/webhooks/{}", entry.name),
+            axum::routing::post(move |Webhook(_): Webhook<AnyEvent>| async move {
+                runs.fetch_add(1, Ordering::SeqCst);
+                axum::http::StatusCode::OK
+            })
+            .layer(WebhookGuardLayer::new(receiver)),
+        );
+    }
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    runtime.spawn(async move { axum::serve(listener, app).await });
+    CatalogServer {
+        addr,
+        runs,
+        _runtime: runtime,
+    }
+}
+
+#[test]
+fn send_covers_every_provider_of_the_catalogue() {
+    let server = catalog_server();
+    let mut expected_runs = 0;
+    for fixture in fixtures::all() {
+        let url = format!("http://{}/webhooks/{}", server.addr, fixture.provider);
+        let output = cli(&["send", fixture.provider, fixture.name, "--url", &url]);
+        let out = stdout(&output);
+        assert!(
+            output.status.success() && out.starts_with("200 in ") && !out.contains("duplicate"),
+            "{}/{}: {out}{}",
+            fixture.provider,
+            fixture.name,
+            stderr(&output)
+        );
+        expected_runs += 1;
+        assert_eq!(
+            server.runs.load(Ordering::SeqCst),
+            expected_runs,
+            "{}",
+            fixture.name
+        );
+    }
+    // A load of distinct deliveries, for a provider keyed by a body field (Stripe's event
+    // `id`) and one keyed by the body's digest (GitHub): each request is a delivery of its own.
+    for provider in ["stripe", "github"] {
+        let sample = fixtures::of(provider).next().expect("a sample");
+        let url = format!("http://{}/webhooks/{provider}", server.addr);
+        let output = cli(&[
+            "send",
+            provider,
+            sample.name,
+            "--url",
+            &url,
+            "--count",
+            "20",
+            "--concurrency",
+            "4",
+        ]);
+        assert!(
+            output.status.success(),
+            "{}{}",
+            stdout(&output),
+            stderr(&output)
+        );
+        expected_runs += 20;
+        assert_eq!(
+            server.runs.load(Ordering::SeqCst),
+            expected_runs,
+            "{provider}: {}",
+            stdout(&output)
+        );
+    }
+}
