@@ -96,13 +96,10 @@ impl FullEnrichBuilder {
     /// # Errors
     /// [`ConfigError::NoKeys`] without a key; [`ConfigError::EmptySecret`] for an empty one.
     pub fn build(self) -> Result<FullEnrich, ConfigError> {
-        let builder = BodyHmac::builder()
+        let verifier = BodyHmac::builder()
             .header(SIGNATURE_HEADER)
-            .digest(Digest::Sha1);
-        let verifier = self
-            .api_keys
-            .into_iter()
-            .fold(builder, |builder, key| builder.secret(key))
+            .digest(Digest::Sha1)
+            .secrets(self.api_keys)
             .build()?;
         Ok(FullEnrich { verifier })
     }

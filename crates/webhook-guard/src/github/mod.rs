@@ -119,13 +119,10 @@ impl GitHubBuilder {
     /// # Errors
     /// [`ConfigError::NoKeys`] without a secret; [`ConfigError::EmptySecret`] for an empty one.
     pub fn build(self) -> Result<GitHub, ConfigError> {
-        let builder = BodyHmac::builder()
+        let verifier = BodyHmac::builder()
             .header(SIGNATURE_HEADER)
-            .prefix(SIGNATURE_PREFIX);
-        let verifier = self
-            .secrets
-            .into_iter()
-            .fold(builder, |builder, secret| builder.secret(secret))
+            .prefix(SIGNATURE_PREFIX)
+            .secrets(self.secrets)
             .build()?;
         Ok(GitHub { verifier })
     }

@@ -117,11 +117,10 @@ impl ParseFlowBuilder {
     /// # Errors
     /// [`ConfigError::NoKeys`] without a secret; [`ConfigError::EmptySecret`] for an empty one.
     pub fn build(self) -> Result<ParseFlow, ConfigError> {
-        let builder = BodyHmac::builder().header(SIGNATURE_HEADER).digest(Digest::Sha256);
-        let verifier = self
-            .secrets
-            .into_iter()
-            .fold(builder, |builder, secret| builder.secret(secret))
+        let verifier = BodyHmac::builder()
+            .header(SIGNATURE_HEADER)
+            .digest(Digest::Sha256)
+            .secrets(self.secrets)
             .build()?;
         Ok(ParseFlow { verifier })
     }

@@ -193,6 +193,12 @@ impl BodyHmacBuilder {
         self
     }
 
+    /// Adds every secret of `secrets`, in order (the keys of a rotation).
+    pub fn secrets<K: Into<Secret>>(mut self, secrets: impl IntoIterator<Item = K>) -> Self {
+        self.keys.extend(secrets.into_iter().map(Into::into));
+        self
+    }
+
     /// The hash function (default SHA-256).
     pub fn digest(mut self, digest: Digest) -> Self {
         self.digest = digest;

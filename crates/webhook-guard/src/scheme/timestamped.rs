@@ -181,6 +181,12 @@ impl TimestampedHmacBuilder {
         self
     }
 
+    /// Adds every secret of `secrets`, in order (the keys of a rotation).
+    pub fn secrets<K: Into<Secret>>(mut self, secrets: impl IntoIterator<Item = K>) -> Self {
+        self.keys.extend(secrets.into_iter().map(Into::into));
+        self
+    }
+
     /// The largest accepted distance between `t` and the receiver's clock, in either direction
     /// (default 300 s).
     pub fn tolerance(mut self, tolerance: Duration) -> Self {

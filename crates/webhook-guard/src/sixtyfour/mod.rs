@@ -160,13 +160,11 @@ impl SixtyfourBuilder {
             }
             None
         } else {
-            let builder = self.secrets.into_iter().fold(
-                TimestampedHmac::builder()
-                    .header(SIGNATURE_HEADER)
-                    .tolerance(self.tolerance),
-                |builder, secret| builder.secret(secret),
-            );
-            Some(builder.build()?)
+            let verifier = TimestampedHmac::builder()
+                .header(SIGNATURE_HEADER)
+                .tolerance(self.tolerance)
+                .secrets(self.secrets);
+            Some(verifier.build()?)
         };
         Ok(Sixtyfour {
             verifier,

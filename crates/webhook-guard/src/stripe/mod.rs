@@ -114,13 +114,10 @@ impl StripeBuilder {
     /// # Errors
     /// [`ConfigError::NoKeys`] without a secret; [`ConfigError::EmptySecret`] for an empty one.
     pub fn build(self) -> Result<Stripe, ConfigError> {
-        let builder = TimestampedHmac::builder()
+        let verifier = TimestampedHmac::builder()
             .header(SIGNATURE_HEADER)
-            .tolerance(self.tolerance);
-        let verifier = self
-            .secrets
-            .into_iter()
-            .fold(builder, |builder, secret| builder.secret(secret))
+            .tolerance(self.tolerance)
+            .secrets(self.secrets)
             .build()?;
         Ok(Stripe { verifier })
     }
