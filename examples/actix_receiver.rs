@@ -67,7 +67,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     eprintln!("listening on {addr}");
     eprintln!(
         "send a signed sample: {}",
-        common::try_it(addr, &parseflow_secret)
+        common::try_it(addr, &parseflow_secret)?
     );
     server.run().await?;
     Ok(())

@@ -63,7 +63,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     eprintln!("listening on {addr}");
     eprintln!(
         "send a signed sample: {}",
-        common::try_it(addr, &receivers.parseflow_secret)
+        common::try_it(addr, &receivers.parseflow_secret)?
     );
     serve(listener, app).await
 }

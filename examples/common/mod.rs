@@ -113,13 +113,12 @@ pub(crate) fn delivery_line(meta: &DeliveryMeta) -> String {
 /// A curl command that sends a signed ParseFlow sample to the receiver, for the startup
 /// message. ParseFlow signs no timestamp, so the command stays valid; run it twice to see the
 /// duplicate answer.
-pub(crate) fn try_it(addr: SocketAddr, parseflow_secret: &str) -> String {
+pub(crate) fn try_it(addr: SocketAddr, parseflow_secret: &str) -> Result<String, ConfigError> {
     let body = webhook_guard::fixtures::get("parseflow", "quota.warning")
         .map(|f| f.body)
         .unwrap_or_default();
     let headers =
-        webhook_guard::fixtures::sign("parseflow", parseflow_secret, "dlv_try_it_1", 0, body)
-            .unwrap_or_default();
+        webhook_guard::fixtures::sign("parseflow", parseflow_secret, "dlv_try_it_1", 0, body)?;
     let mut command = format!("curl -i -X POST http://{addr}/webhooks/parseflow");
     for (name, value) in headers.iter() {
         command.push_str(&format!(" -H '{name}: {value}'"));
@@ -128,5 +127,5 @@ pub(crate) fn try_it(addr: SocketAddr, parseflow_secret: &str) -> String {
         " --data-binary '{}'",
         String::from_utf8_lossy(body)
     ));
-    command
+    Ok(command)
 }
