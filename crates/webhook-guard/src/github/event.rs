@@ -160,3 +160,32 @@ impl Serialize for Event {
         }
     }
 }
+
+#[cfg(all(test, feature = "fixtures"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_fixture_is_typed_and_round_trips() {
+        for fixture in crate::fixtures::of("github") {
+            let event = Event::from_json(fixture.event_type, fixture.body).expect("parses");
+            assert!(matches!(event, Event::Payload(_)), "{}", fixture.name);
+            assert_eq!(event.event_type(), fixture.event_type);
+            assert!(event.is_known());
+            let written = serde_json::to_vec(&event).expect("serializes");
+            let again = Event::from_json(fixture.event_type, &written).expect("own output parses");
+            assert_eq!(again, event, "{}: round trip", fixture.name);
+        }
+    }
+
+    #[test]
+    fn the_envelope_bends_and_only_non_objects_fail() {
+        let odd = Event::from_json("push", br#"{"sender":"not an account"}"#).expect("kept");
+        assert!(matches!(odd, Event::Unparsed(_)) && odd.is_known());
+        let new = Event::from_json("merge_group", br#"{"action":"checks_requested"}"#).expect("kept");
+        assert_eq!(new.action(), Some("checks_requested"));
+        assert!(!new.is_known());
+        assert!(Event::from_json("push", b"[1]").is_err());
+        assert!(Event::from_json("push", b"nope").is_err());
+    }
+}

@@ -173,3 +173,28 @@ impl Provider for GitHub {
         Event::from_json(name, body)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// GitHub's documented example: secret `It's a Secret to Everybody`, body `Hello, World!`.
+    #[test]
+    fn github_documented_vector() {
+        let github = GitHub::new("It's a Secret to Everybody").expect("secret");
+        let signature = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+        let headers = [
+            ("x-hub-signature-256", signature),
+            ("x-github-delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958"),
+            ("x-github-event", "ping"),
+        ];
+        assert!(github.authenticate(&headers, b"Hello, World!", 0).is_ok());
+        assert_eq!(
+            github
+                .sign_headers("d", "ping", b"Hello, World!")
+                .get("x-hub-signature-256"),
+            Some(signature)
+        );
+        assert!(github.authenticate(&headers, b"Hello, World?", 0).is_err());
+    }
+}

@@ -54,7 +54,7 @@ const C: Origin = Origin::Constructed;
 
 /// Every fixture; the first of each event type is its sample. Written from Stripe's
 /// documented event object; `customer.created` is the body of the known-answer vector in
-/// `tests/known_answers.rs`.
+/// this module's tests (`stripe::tests`).
 const FIXTURES: &[Fixture] = &[
     fixture!("stripe", "customer.created", "customer.created", Origin::KnownAnswer),
     fixture!("stripe", "customer.updated", "customer.updated", C),

@@ -132,3 +132,37 @@ impl WebhookEvent for Event {
         true
     }
 }
+
+#[cfg(all(test, feature = "fixtures"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_fixture_is_typed_and_round_trips() {
+        for fixture in crate::fixtures::of("stripe") {
+            let event = Event::from_json(fixture.body).expect("parses");
+            let Event::Envelope(envelope) = &event else {
+                panic!("{}: {event:?}", fixture.name)
+            };
+            assert_eq!(envelope.event_type, fixture.event_type);
+            assert_eq!(envelope.object, "event");
+            let written = serde_json::to_vec(&event).expect("serializes");
+            let again = Event::from_json(&written).expect("own output parses");
+            assert_eq!(again, event, "{}: round trip", fixture.name);
+        }
+        let updated = crate::fixtures::get("stripe", "customer.updated").expect("fixture");
+        let Ok(Event::Envelope(envelope)) = Event::from_json(updated.body) else {
+            panic!("typed")
+        };
+        let previous = envelope.data.previous_attributes.expect("previous attributes");
+        assert_eq!(previous.get(), r#"{"email":"jennyrosen@example.com"}"#);
+    }
+
+    #[test]
+    fn the_envelope_bends_and_only_non_json_fails() {
+        let odd = Event::from_json(br#"{"id":"evt_1","type":"x.y","created":"yesterday"}"#)
+            .expect("kept");
+        assert!(matches!(odd, Event::Unparsed(ref u) if u.event_type == "x.y"));
+        assert!(Event::from_json(b"nope").is_err());
+    }
+}

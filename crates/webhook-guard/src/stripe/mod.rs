@@ -31,6 +31,8 @@
 #[cfg(feature = "fixtures")]
 pub(crate) mod catalog;
 mod event;
+#[cfg(all(test, feature = "fixtures"))]
+mod sdk_tests;
 
 use std::time::Duration;
 
@@ -147,5 +149,50 @@ impl Provider for Stripe {
 
     fn parse(&self, _headers: &dyn Headers, body: &[u8]) -> Result<Event, ParseError> {
         Event::from_json(body)
+    }
+}
+
+#[cfg(all(test, feature = "fixtures"))]
+mod tests {
+    use super::*;
+
+    /// Stripe: the `customer.created` fixture signed at t=1700000000 with `whsec_test_secret`,
+    /// computed with Python's `hmac`:
+    ///
+    /// ```text
+    /// python3 -c "import hmac,hashlib; body=open('crates/webhook-guard/fixtures/stripe/customer.created.json','rb').read(); print(hmac.new(b'whsec_test_secret', b'1700000000.'+body, hashlib.sha256).hexdigest())"
+    /// ```
+    #[test]
+    fn stripe_python_hmac_vector() {
+        let body = crate::fixtures::get("stripe", "customer.created")
+            .expect("fixture")
+            .body;
+        let expected = "0e9e467d18832f25fee8f0150faa7d1368d004101edf6260f243b48b803ff952";
+        let stripe = Stripe::new("whsec_test_secret").expect("secret");
+        let header = format!("t=1700000000,v1={expected}");
+        let headers = [("stripe-signature", header.as_str())];
+        let opened = stripe
+            .open(&headers, body, 1_700_000_100)
+            .expect("verifies");
+        assert_eq!(opened.delivery_id.as_str(), "evt_1NG8Du2eZvKYlo2CUI79vXWy");
+        assert_eq!(
+            stripe
+                .sign_headers(1_700_000_000, body)
+                .get("stripe-signature"),
+            Some(header.as_str())
+        );
+        // A rolled secret: two v1 entries, and a v0 that is ignored.
+        let rolled = format!("t=1700000000,v1={},v1={expected},v0=00", "ab".repeat(32));
+        assert!(
+            stripe
+                .authenticate(
+                    &[("stripe-signature", rolled.as_str())],
+                    body,
+                    1_700_000_000
+                )
+                .is_ok()
+        );
+        // Stale past the 300 s tolerance.
+        assert!(stripe.authenticate(&headers, body, 1_700_000_301).is_err());
     }
 }

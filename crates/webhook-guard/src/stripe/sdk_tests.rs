@@ -6,7 +6,7 @@
 
 use std::process::Command;
 
-use webhook_guard::{fixtures, prelude::*, stripe::Stripe};
+use crate::{fixtures, prelude::*, stripe::Stripe};
 
 const SECRET: &str = "whsec_test_secret";
 
@@ -41,7 +41,7 @@ fn python(script: &str, args: &[&str]) -> Option<String> {
 #[test]
 fn stripe_sdk_and_this_crate_agree() {
     let stripe = Stripe::new(SECRET).expect("secret");
-    let now = webhook_guard::scheme::unix_now();
+    let now = crate::scheme::unix_now();
     for fixture in fixtures::of("stripe") {
         let body = std::str::from_utf8(fixture.body).expect("UTF-8 fixture");
         // Signed here, verified by the SDK (with its own 300 s tolerance, against its clock).
