@@ -40,15 +40,15 @@ struct SlackScheme {
 }
 
 impl SlackScheme {
-    fn mac(secret: &Secret, timestamp: &[u8], body: &[u8]) -> Hmac<Sha256> {
-        // Any key length is accepted by HMAC: this cannot fail.
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.expose())
-            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    /// The MAC of one delivery; `None` only if the key were refused, which HMAC never does
+    /// (it takes keys of any length).
+    fn mac(secret: &Secret, timestamp: &[u8], body: &[u8]) -> Option<Hmac<Sha256>> {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.expose()).ok()?;
         mac.update(b"v0:");
         mac.update(timestamp);
         mac.update(b":");
         mac.update(body);
-        mac
+        Some(mac)
     }
 }
 
@@ -101,8 +101,7 @@ impl Scheme for SlackScheme {
             .position(|secret| {
                 // `verify_slice` compares in constant time.
                 Self::mac(secret, raw_timestamp, body)
-                    .verify_slice(&candidate)
-                    .is_ok()
+                    .is_some_and(|mac| mac.verify_slice(&candidate).is_ok())
             })
             .map(|index| Verified::new(index, KeyForm::Raw, Some(timestamp)))
             .ok_or(VerifyError::SignatureMismatch)
@@ -137,10 +136,13 @@ impl Slack {
     pub fn sign_headers(&self, timestamp: i64, body: &[u8]) -> SignedHeaders {
         let mut headers = SignedHeaders::new();
         let ts = timestamp.to_string();
-        if let Some(secret) = self.scheme.secrets.first() {
-            let tag = SlackScheme::mac(secret, ts.as_bytes(), body)
-                .finalize()
-                .into_bytes();
+        if let Some(mac) = self
+            .scheme
+            .secrets
+            .first()
+            .and_then(|secret| SlackScheme::mac(secret, ts.as_bytes(), body))
+        {
+            let tag = mac.finalize().into_bytes();
             headers.insert(SIGNATURE.as_str(), format!("v0={}", hex::encode(tag)));
         }
         headers.insert(TIMESTAMP.as_str(), ts);
