@@ -85,8 +85,17 @@ fn demo_processes_every_documented_event_type_and_exits_0() {
 
 #[test]
 fn the_readme_starts_with_the_demo_and_the_tests() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
-        .expect("the workspace README");
+    // The workspace's README, which a packaged crate does not have: there is nothing to check.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md");
+    let Ok(readme) = std::fs::read_to_string(path) else {
+        let workspace = concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.toml");
+        assert!(
+            !std::path::Path::new(workspace).exists(),
+            "the workspace is here but its README is not"
+        );
+        eprintln!("skipped: no workspace README at {path} (a packaged crate)");
+        return;
+    };
     let commands: Vec<&str> = readme
         .split("```sh\n")
         .nth(1)
