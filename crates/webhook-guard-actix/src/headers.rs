@@ -10,7 +10,7 @@ use webhook_guard::headers::{HeaderEntry, HeaderName, Headers};
 /// the headers they require.
 ///
 /// ```
-/// use actix_web::{http::header::HeaderValue, test::TestRequest};
+/// use actix_web::test::TestRequest;
 /// use webhook_guard::headers::{HeaderEntry, HeaderName, Headers};
 /// use webhook_guard_actix::ActixHeaders;
 ///

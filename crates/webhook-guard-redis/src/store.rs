@@ -106,6 +106,7 @@ return 0
 /// use webhook_guard::{Receiver, parallel::Parallel};
 /// use webhook_guard_redis::RedisStore;
 ///
+/// # #[allow(dead_code)]
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let store = RedisStore::builder("redis://127.0.0.1:6379/")
 ///     .prefix("billing-webhooks")
@@ -114,7 +115,9 @@ return 0
 /// let receiver = Receiver::builder(Parallel::new(std::env::var("PARALLEL_WEBHOOK_SECRET")?)?)
 ///     .store(Arc::new(store))
 ///     .build()?;
+/// # let _ = receiver;
 /// # Ok(()) }
+/// # fn main() {}
 /// ```
 #[derive(Clone)]
 pub struct RedisStore<C = ConnectionManager> {

@@ -3,8 +3,9 @@
 //!
 //! Shared by the tests, the CLI's `demo` and `send`, and the benchmarks. Each fixture says where
 //! it comes from ([`Origin`]): copied verbatim from a provider page, copied with the page's
-//! `...` placeholders filled in (the page's text is not JSON), taken from a known-answer vector
-//! in `PROVIDERS.md`, or written for this crate after the documented field list.
+//! `...` placeholders filled in (the page's text is not JSON), taken from a known-answer vector,
+//! or written for this crate after the documented field list. The pages are the senders'
+//! documentation pages, named as the repository's `docs/providers.md` lists them.
 //!
 //! ```
 //! use webhook_guard::fixtures;
@@ -21,13 +22,13 @@ pub enum Origin {
     /// A JSON example of a provider page, byte for byte (indentation of the page's code block
     /// removed).
     Verbatim {
-        /// The page, as named in `shared/seeds/`.
+        /// The sender's documentation page (its name in `docs/providers.md`).
         page: &'static str,
     },
     /// An example of a provider page that elides parts with `...` (so it is not JSON), with
     /// those parts filled in and every other byte unchanged.
     PlaceholdersFilled {
-        /// The page, as named in `shared/seeds/`.
+        /// The sender's documentation page (its name in `docs/providers.md`).
         page: &'static str,
         /// The example as the page shows it.
         original: &'static [u8],

@@ -1,5 +1,5 @@
-//! The must-fail cases listed in PROVIDERS.md for Standard Webhooks, plus their analogues for the
-//! other schemes. Each case names the precise error expected, so a case that fails for the wrong
+//! The must-fail cases of the Standard Webhooks test suites (see `docs/providers.md`), plus
+//! their analogues for the other schemes. Each case names the precise error expected, so a case that fails for the wrong
 //! reason fails the test.
 
 use std::time::Duration;

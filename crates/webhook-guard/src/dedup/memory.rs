@@ -47,7 +47,7 @@ const MAX_NAMESPACES: usize = 1024;
 /// completed ones, and oldest first.
 ///
 /// ```
-/// # futures_lite_block_on(async {
+/// # let outcome = futures_lite_block_on(async {
 /// use std::time::Duration;
 /// use webhook_guard::dedup::{Claim, ClaimToken, DedupKey, DedupStore, MemoryStore};
 ///
@@ -62,6 +62,7 @@ const MAX_NAMESPACES: usize = 1024;
 /// assert_eq!(store.claim(&key, &other, lease).await?, Claim::Done);
 /// # Ok::<(), webhook_guard::dedup::StoreError>(())
 /// # });
+/// # outcome.expect("the store answers");
 /// # fn futures_lite_block_on<F: std::future::Future>(f: F) -> F::Output {
 /// #     let waker = std::task::Waker::noop();
 /// #     let mut cx = std::task::Context::from_waker(&waker);

@@ -20,7 +20,7 @@
 //!
 //! let github = GitHub::new("It's a Secret to Everybody")?;
 //! let body = br#"{"zen":"Keep it logically awesome.","hook_id":1,"sender":{"login":"octocat","id":1}}"#;
-//! let mut headers = github.sign_headers("72d3162e-cc78-11e3-81ab-4c9367dc0958", "ping", body);
+//! let headers = github.sign_headers("72d3162e-cc78-11e3-81ab-4c9367dc0958", "ping", body);
 //! let opened = github.open(&headers, body, 0)?;
 //! assert_eq!(opened.delivery_id.as_str(), "72d3162e-cc78-11e3-81ab-4c9367dc0958");
 //! let Event::Payload(payload) = &opened.event else { panic!("typed") };

@@ -229,7 +229,7 @@ impl<E: WebhookEvent> Delivery<E> {
     /// test needs.
     ///
     /// ```
-    /// use webhook_guard::{Delivery, DeliveryId, parseflow::{self, Event}};
+    /// use webhook_guard::{Delivery, DeliveryId, parseflow::Event};
     ///
     /// // The handler under test: what it does with a quota warning.
     /// fn handle(delivery: &Delivery<Event>) -> &'static str {
