@@ -41,7 +41,7 @@ pub use error::{ConfigError, VerifyError};
 pub use event::{ParseError, WebhookEvent};
 pub use provider::{Authenticator, Authenticity, DeliveryId, OpenError, Opened, Provider};
 pub use receiver::{Delivery, DeliveryMeta, MissingDelivery, Receiver, Rejection};
-pub use scheme::{
-    BodyHmac, Ed25519SigningKey, Scheme, SignedHeaders, StandardWebhooks, TimestampedHmac, Verified,
-};
+#[cfg(feature = "ed25519")]
+pub use scheme::Ed25519SigningKey;
+pub use scheme::{BodyHmac, Scheme, SignedHeaders, StandardWebhooks, TimestampedHmac, Verified};
 pub use secret::Secret;

@@ -14,6 +14,7 @@
 //! - takes the current time as an argument in [`Scheme::verify_at`], so tests never need a clock.
 
 mod body_hmac;
+#[cfg(feature = "ed25519")]
 mod ed25519;
 mod mac;
 mod signed_headers;
@@ -24,6 +25,8 @@ mod timestamped;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use body_hmac::{BodyHmac, BodyHmacBuilder, Digest, Encoding};
+#[cfg(feature = "ed25519")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ed25519")))]
 pub use ed25519::Ed25519SigningKey;
 pub use signed_headers::SignedHeaders;
 pub use standard::{MIN_SECRET_BYTES, StandardWebhooks, StandardWebhooksBuilder};

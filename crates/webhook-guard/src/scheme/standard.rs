@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 use super::{
     DEFAULT_MAX_SIGNATURES, DEFAULT_TOLERANCE, KeyForm, Scheme, SignedHeaders, Verified,
     body_hmac::Digest,
-    check_limit, ed25519,
+    check_limit,
     mac::{self, MacKey},
     timestamp,
 };
@@ -24,6 +24,7 @@ const WHSEC_PREFIX: &str = "whsec_";
 pub const MIN_SECRET_BYTES: usize = 16;
 
 /// The most distinct `v1a` (Ed25519) signatures checked per delivery.
+#[cfg(feature = "ed25519")]
 const MAX_V1A_CHECKED: usize = 4;
 
 /// Verifier (and signer) for [Standard Webhooks](https://www.standardwebhooks.com/) deliveries.
@@ -49,6 +50,7 @@ const MAX_V1A_CHECKED: usize = 4;
 #[derive(Debug, Clone)]
 pub struct StandardWebhooks {
     hmac_keys: Vec<(MacKey, KeyForm, usize)>,
+    #[cfg(feature = "ed25519")]
     public_keys: Vec<(ed25519_dalek::VerifyingKey, usize)>,
     id_header: HeaderName,
     timestamp_header: HeaderName,
@@ -62,6 +64,7 @@ pub struct StandardWebhooks {
 enum PendingKey {
     Whsec(Secret),
     Raw(Secret),
+    #[cfg(feature = "ed25519")]
     Public(String),
 }
 
@@ -219,8 +222,17 @@ impl StandardWebhooks {
         outcome
     }
 
+    /// Without the `ed25519` feature no public key can be configured: `v1a` entries are not a
+    /// version this verifier checks.
+    #[cfg(not(feature = "ed25519"))]
+    #[allow(clippy::unused_self)]
+    fn match_v1a(&self, _header: &[u8], _signed: &[&[u8]; 5]) -> Outcome {
+        Outcome::Absent
+    }
+
     /// Tries every `v1a` entry against every public key. Without a public key, `v1a` entries
     /// are not a version this verifier checks.
+    #[cfg(feature = "ed25519")]
     fn match_v1a(&self, header: &[u8], signed: &[&[u8]; 5]) -> Outcome {
         let mut outcome = Outcome::Absent;
         if self.public_keys.is_empty() {
@@ -251,7 +263,7 @@ impl StandardWebhooks {
             if let Some((_, index)) = self
                 .public_keys
                 .iter()
-                .find(|(key, _)| ed25519::verify(key, &signature, signed))
+                .find(|(key, _)| super::ed25519::verify(key, &signature, signed))
             {
                 return Outcome::Matched(*index, KeyForm::Ed25519);
             }
@@ -322,7 +334,10 @@ impl StandardWebhooksBuilder {
         self
     }
 
-    /// Adds an Ed25519 public key, `whpk_<base64 of 32 bytes>`, for `v1a` signatures.
+    /// Adds an Ed25519 public key, `whpk_<base64 of 32 bytes>`, for `v1a` signatures (feature
+    /// `ed25519`, on by default).
+    #[cfg(feature = "ed25519")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ed25519")))]
     pub fn public_key(mut self, key: impl Into<String>) -> Self {
         self.keys.push(PendingKey::Public(key.into()));
         self
@@ -362,6 +377,7 @@ impl StandardWebhooksBuilder {
     /// invalid header name, a zero signature limit, or no key at all.
     pub fn build(self) -> Result<StandardWebhooks, ConfigError> {
         let mut hmac_keys = Vec::new();
+        #[cfg(feature = "ed25519")]
         let mut public_keys = Vec::new();
         for (index, key) in self.keys.into_iter().enumerate() {
             match key {
@@ -391,16 +407,22 @@ impl StandardWebhooksBuilder {
                         index,
                     ));
                 }
+                #[cfg(feature = "ed25519")]
                 PendingKey::Public(key) => {
-                    public_keys.push((ed25519::parse_public_key(&key)?, index))
+                    public_keys.push((super::ed25519::parse_public_key(&key)?, index));
                 }
             }
         }
-        if hmac_keys.is_empty() && public_keys.is_empty() {
+        #[cfg(feature = "ed25519")]
+        let no_keys = hmac_keys.is_empty() && public_keys.is_empty();
+        #[cfg(not(feature = "ed25519"))]
+        let no_keys = hmac_keys.is_empty();
+        if no_keys {
             return Err(ConfigError::NoKeys);
         }
         Ok(StandardWebhooks {
             hmac_keys,
+            #[cfg(feature = "ed25519")]
             public_keys,
             id_header: HeaderName::new(&self.id_header)?,
             timestamp_header: HeaderName::new(&self.timestamp_header)?,
