@@ -57,6 +57,7 @@ pub struct Fixture {
 }
 
 /// A [`Fixture`] of `crates/webhook-guard/fixtures/<provider>/<name>.json`.
+#[allow(unused_macros)] // With no provider feature on, nothing uses it.
 macro_rules! fixture {
     ($provider:literal, $event_type:literal, $name:literal, $origin:expr) => {
         $crate::fixtures::Fixture {
@@ -75,6 +76,7 @@ macro_rules! fixture {
         }
     };
 }
+#[allow(unused_imports)]
 pub(crate) use fixture;
 
 /// Every fixture of every provider of the [catalogue](crate::catalog), in its order. The first
@@ -148,12 +150,16 @@ pub fn large_fullenrich_batch(records: usize) -> Vec<u8> {
 /// Every provider's is in its [catalogue entry](crate::catalog::SecretInfo::demo).
 pub mod demo {
     /// Parallel (`whsec_` + base64).
+    #[cfg(feature = "parallel")]
     pub const PARALLEL_SECRET: &str = crate::parallel::catalog::DEMO_SECRET;
     /// Sixtyfour (`sk_whsec_` + 64 hex).
+    #[cfg(feature = "sixtyfour")]
     pub const SIXTYFOUR_SECRET: &str = crate::sixtyfour::catalog::DEMO_SECRET;
     /// FullEnrich (the API key).
+    #[cfg(feature = "fullenrich")]
     pub const FULLENRICH_API_KEY: &str = crate::fullenrich::catalog::DEMO_SECRET;
     /// ParseFlow (`whsec_`, used as given).
+    #[cfg(feature = "parseflow")]
     pub const PARSEFLOW_SECRET: &str = crate::parseflow::catalog::DEMO_SECRET;
 
     /// The demo secret of a provider of the catalogue.

@@ -23,19 +23,31 @@ pub mod receiver;
 pub mod scheme;
 mod secret;
 
-/// The provider registry: declares each built-in provider's module and lists its catalogue
-/// entry. Adding a provider is one name here and a folder of its own.
+/// The provider registry: declares each built-in provider's module, behind the feature of its
+/// name, and lists its catalogue entry. Adding a provider is one line here (and the feature in
+/// `Cargo.toml`) beside a folder of its own.
 macro_rules! providers {
-    ($($module:ident),+ $(,)?) => {
-        $(pub mod $module;)+
+    ($($module:ident: $feature:literal),+ $(,)?) => {
+        $(
+            #[cfg(feature = $feature)]
+            #[cfg_attr(docsrs, doc(cfg(feature = $feature)))]
+            pub mod $module;
+        )+
 
         /// Every built-in provider's catalogue entry, in order.
         #[cfg(feature = "fixtures")]
-        const REGISTRY: &[&catalog::Entry] = &[$(&$module::CATALOG),+];
+        const REGISTRY: &[&catalog::Entry] = &[$(#[cfg(feature = $feature)] &$module::CATALOG,)+];
     };
 }
 
-providers!(parallel, sixtyfour, fullenrich, parseflow, github, stripe);
+providers! {
+    parallel: "parallel",
+    sixtyfour: "sixtyfour",
+    fullenrich: "fullenrich",
+    parseflow: "parseflow",
+    github: "github",
+    stripe: "stripe",
+}
 
 pub use error::{ConfigError, VerifyError};
 pub use event::{ParseError, WebhookEvent};
