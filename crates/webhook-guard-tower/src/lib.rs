@@ -1,4 +1,8 @@
 #![doc = include_str!("../README.md")]
+//!
+//! ## Cargo features
+//!
+#![doc = document_features::document_features!()]
 #![forbid(unsafe_code)]
 // Examples in the docs compile without warnings, as users copy them.
 #![doc(test(attr(deny(warnings))))]
