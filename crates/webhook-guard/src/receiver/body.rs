@@ -173,7 +173,7 @@ pin_project_lite::pin_project! {
         sleep: S,
         buffer: Result<BodyBuffer, Option<Rejection>>,
         timeout: std::time::Duration,
-        provider: std::sync::Arc<str>,
+        labels: std::sync::Arc<super::metrics::Labels>,
     }
 }
 
@@ -183,7 +183,7 @@ impl<B, S, D> ReadBody<B, S, D> {
         body: B,
         sleep: S,
         timeout: std::time::Duration,
-        provider: std::sync::Arc<str>,
+        labels: std::sync::Arc<super::metrics::Labels>,
     ) -> Self {
         Self {
             body,
@@ -191,7 +191,7 @@ impl<B, S, D> ReadBody<B, S, D> {
             sleep,
             buffer: buffer.map_err(Some),
             timeout,
-            provider,
+            labels,
         }
     }
 }
@@ -233,7 +233,7 @@ where
             Poll::Ready(result) => result,
         };
         if let Err(rejection) = &result {
-            rejection.record(this.provider);
+            rejection.record(this.labels);
         }
         Poll::Ready(result)
     }

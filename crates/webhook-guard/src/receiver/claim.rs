@@ -11,7 +11,10 @@ use std::{
 
 use http::StatusCode;
 
-use super::Outcome;
+use super::{
+    Outcome,
+    metrics::{Labels, StoreCall},
+};
 use crate::dedup::{ClaimToken, DedupKey, DedupStore, StoreError, StoreFuture};
 
 /// A background task: a store call that must finish after its request is gone.
@@ -108,9 +111,12 @@ const MAX_RETRY_DELAY: Duration = Duration::from_secs(1);
 #[must_use = "a dropped guard releases the claim: finish it with the handler's status"]
 pub struct ClaimGuard {
     held: Option<Held>,
-    provider: Arc<str>,
+    labels: Arc<Labels>,
     runtime: Runtime,
     armed: bool,
+    /// When the claim was taken, for the handler-duration histogram.
+    #[cfg(feature = "metrics")]
+    started: std::time::Instant,
 }
 
 /// A claim in a store.
@@ -120,6 +126,8 @@ pub(crate) struct Held {
     pub(crate) token: ClaimToken,
     pub(crate) lease: Duration,
     pub(crate) retention: Duration,
+    /// The metrics' labels, for the store errors counted in the background.
+    pub(crate) labels: Arc<Labels>,
 }
 
 /// What a settling call does.
@@ -131,14 +139,22 @@ enum Settling {
 
 impl Held {
     async fn call(&self, settling: Settling) -> Result<(), StoreError> {
-        match settling {
-            Settling::Complete => {
+        let (result, call) = match settling {
+            Settling::Complete => (
                 self.store
                     .complete(&self.key, &self.token, self.retention)
-                    .await
-            }
-            Settling::Release => self.store.release(&self.key, &self.token).await,
+                    .await,
+                StoreCall::Complete,
+            ),
+            Settling::Release => (
+                self.store.release(&self.key, &self.token).await,
+                StoreCall::Release,
+            ),
+        };
+        if result.is_err() {
+            self.labels.store_error(call);
         }
+        result
     }
 
     /// Settles the claim: one try in place, and on failure more tries in the background.
@@ -198,12 +214,14 @@ impl Held {
 }
 
 impl ClaimGuard {
-    pub(crate) fn new(held: Option<Held>, provider: Arc<str>, runtime: Runtime) -> Self {
+    pub(crate) fn new(held: Option<Held>, labels: Arc<Labels>, runtime: Runtime) -> Self {
         Self {
             held,
-            provider,
+            labels,
             runtime,
             armed: true,
+            #[cfg(feature = "metrics")]
+            started: std::time::Instant::now(),
         }
     }
 
@@ -272,7 +290,13 @@ impl ClaimGuard {
 
     fn disarm(&mut self, outcome: Outcome) {
         self.armed = false;
-        outcome.record(&self.provider);
+        self.record(outcome);
+    }
+
+    fn record(&self, outcome: Outcome) {
+        self.labels.outcome(outcome);
+        #[cfg(feature = "metrics")]
+        self.labels.handler_time(self.started, outcome);
     }
 }
 
@@ -287,7 +311,7 @@ impl Drop for ClaimGuard {
             Outcome::Abandoned
         };
         tracing::debug!(%outcome, "delivery not finished; releasing its claim");
-        outcome.record(&self.provider);
+        self.record(outcome);
         self.release_in_background();
     }
 }
@@ -295,7 +319,7 @@ impl Drop for ClaimGuard {
 impl fmt::Debug for ClaimGuard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClaimGuard")
-            .field("provider", &self.provider)
+            .field("provider", &self.labels.provider)
             .field("key", &self.held.as_ref().map(|held| &held.key))
             .field("token", &self.held.as_ref().map(|held| &held.token))
             .finish_non_exhaustive()
@@ -348,6 +372,7 @@ impl<F: Future> Future for Renewing<'_, F> {
                         return Poll::Pending;
                     }
                     Err(error) => {
+                        held.labels.store_error(StoreCall::Renew);
                         tracing::warn!(%error, key = %held.key, "could not renew the claim; trying again at the next interval");
                     }
                 }

@@ -53,6 +53,7 @@
 
 pub(crate) mod body;
 pub(crate) mod claim;
+pub mod metrics;
 mod missing;
 mod rejection;
 
@@ -67,6 +68,7 @@ pub use rejection::{DUPLICATE_HEADER, Rejection, RejectionKind};
 use self::{
     body::BodyBuffer,
     claim::{ClaimGuard, Held, Runtime},
+    metrics::{Labels, StoreCall},
 };
 use crate::{
     Authenticity, ConfigError, DeliveryId, Provider, WebhookEvent,
@@ -164,21 +166,6 @@ impl Outcome {
             Self::TimedOut => "timed_out",
             Self::StoreUnavailable => "store_unavailable",
         }
-    }
-
-    /// Records the outcome on the current span (field `outcome`) and, with the `metrics`
-    /// feature, counts it in `webhook_guard_deliveries_total{provider, outcome}`.
-    pub(crate) fn record(self, provider: &str) {
-        tracing::Span::current().record("outcome", tracing::field::display(self.as_str()));
-        #[cfg(feature = "metrics")]
-        metrics::counter!(
-            "webhook_guard_deliveries_total",
-            "provider" => provider.to_owned(),
-            "outcome" => self.as_str()
-        )
-        .increment(1);
-        #[cfg(not(feature = "metrics"))]
-        let _ = provider;
     }
 }
 
@@ -295,6 +282,8 @@ pub struct Receiver<P> {
 struct Inner<P> {
     provider: P,
     provider_name: Arc<str>,
+    /// The metrics' labels (provider and endpoint).
+    labels: Arc<Labels>,
     endpoint: Arc<str>,
     /// The store namespaces of signed and of unsigned deliveries.
     signed_namespace: Box<str>,
@@ -398,7 +387,7 @@ impl<P: Provider> Receiver<P> {
     ) -> Result<Accepted<P::Event>, Rejection> {
         let inner = &*self.inner;
         let rejected = |rejection: Rejection| {
-            rejection.record(&inner.provider_name);
+            rejection.record(&inner.labels);
             rejection
         };
         let now = inner.clock.unix_seconds();
@@ -429,6 +418,7 @@ impl<P: Provider> Receiver<P> {
             token: ClaimToken::random(),
             lease: inner.lease,
             retention: inner.retention,
+            labels: Arc::clone(&inner.labels),
         };
         let claimed = held.store.claim(&held.key, &held.token, held.lease).await;
         let held = match claimed {
@@ -441,6 +431,7 @@ impl<P: Provider> Receiver<P> {
                 return Err(rejected(Rejection::new(RejectionKind::InFlight, after)));
             }
             Err(error) => {
+                inner.labels.store_error(StoreCall::Claim);
                 // The claim may have been recorded all the same (a time-out after the store
                 // applied it): released with its token once the store answers again.
                 held.release_orphan(runtime);
@@ -454,7 +445,7 @@ impl<P: Provider> Receiver<P> {
         };
         let deduplicated = held.is_some();
         // From here on the claim is released if the delivery goes no further.
-        let claim = ClaimGuard::new(held, Arc::clone(&inner.provider_name), runtime);
+        let claim = ClaimGuard::new(held, Arc::clone(&inner.labels), runtime);
         let event = match inner.provider.parse(headers, &body) {
             Ok(event) => event,
             Err(error) => {
@@ -490,8 +481,8 @@ impl<P: Provider> Receiver<P> {
     ) -> body::ReadBody<B, S, D> {
         let inner = &*self.inner;
         let buffer = BodyBuffer::new(inner.body_limit, body::announced_length(headers));
-        let provider = Arc::clone(&inner.provider_name);
-        body::ReadBody::new(buffer, body, sleep, inner.body_timeout, provider)
+        let labels = Arc::clone(&inner.labels);
+        body::ReadBody::new(buffer, body, sleep, inner.body_timeout, labels)
     }
 }
 
@@ -611,11 +602,19 @@ impl<P: Provider> ReceiverBuilder<P> {
         }
         let signed_namespace = format!("{provider_name}:{}", self.endpoint).into_boxed_str();
         let unsigned_namespace = format!("{signed_namespace}/unsigned").into_boxed_str();
+        #[cfg(feature = "metrics")]
+        metrics::describe();
+        let endpoint: Arc<str> = Arc::from(self.endpoint);
+        let labels = Arc::new(Labels {
+            provider: Arc::clone(&provider_name),
+            endpoint: Arc::clone(&endpoint),
+        });
         Ok(Receiver {
             inner: Arc::new(Inner {
                 provider: self.provider,
                 provider_name,
-                endpoint: Arc::from(self.endpoint),
+                labels,
+                endpoint,
                 signed_namespace,
                 unsigned_namespace,
                 store: self.store.unwrap_or_else(|| {
@@ -648,42 +647,145 @@ impl<P: fmt::Debug> fmt::Debug for ReceiverBuilder<P> {
 
 #[cfg(all(test, feature = "metrics"))]
 mod metrics_tests {
+    use std::{sync::Arc, task::Context, time::Duration};
+
     use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 
-    use super::Outcome;
+    use super::{Receiver, metrics};
+    use crate::{
+        adapter,
+        clock::ManualClock,
+        dedup::{Claim, ClaimToken, DedupKey, DedupStore, StoreError, StoreErrorKind, StoreFuture},
+        parseflow::ParseFlow,
+    };
+
+    /// A store whose every call fails.
+    #[derive(Debug)]
+    struct Down;
+
+    impl DedupStore for Down {
+        fn claim<'a>(
+            &'a self,
+            _: &'a DedupKey,
+            _: &'a ClaimToken,
+            _: Duration,
+        ) -> StoreFuture<'a, Claim> {
+            Box::pin(async { Err(StoreError::new(StoreErrorKind::Timeout, "down")) })
+        }
+        fn renew<'a>(
+            &'a self,
+            _: &'a DedupKey,
+            _: &'a ClaimToken,
+            _: Duration,
+        ) -> StoreFuture<'a, bool> {
+            Box::pin(async { Err(StoreError::new(StoreErrorKind::Timeout, "down")) })
+        }
+        fn complete<'a>(
+            &'a self,
+            _: &'a DedupKey,
+            _: &'a ClaimToken,
+            _: Duration,
+        ) -> StoreFuture<'a, ()> {
+            Box::pin(async { Err(StoreError::new(StoreErrorKind::Timeout, "down")) })
+        }
+        fn release<'a>(&'a self, _: &'a DedupKey, _: &'a ClaimToken) -> StoreFuture<'a, ()> {
+            Box::pin(async { Err(StoreError::new(StoreErrorKind::Timeout, "down")) })
+        }
+    }
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        let mut context = Context::from_waker(std::task::Waker::noop());
+        loop {
+            if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut context) {
+                return output;
+            }
+        }
+    }
+
+    const NO_RUNTIME: adapter::Runtime = adapter::Runtime {
+        spawn: drop,
+        sleep: |_| Box::pin(std::future::pending()),
+    };
 
     #[test]
-    fn outcomes_are_counted_by_provider_and_outcome() {
+    fn deliveries_handler_time_and_store_errors_are_measured_with_descriptions() {
         let recorder = DebuggingRecorder::new();
         let snapshotter = recorder.snapshotter();
-        metrics::with_local_recorder(&recorder, || {
-            Outcome::Processed.record("parallel");
-            Outcome::Processed.record("parallel");
-            Outcome::Duplicate.record("parseflow");
+        let secret = "whsec_AbCdEfGhIjKlMnOpQrStUvWxYz123456";
+        let body = br#"{"event":"quota.warning","timestamp":"2026-04-14T10:05:00Z","data":{}}"#;
+        metrics::describe_test_scope(&recorder, || {
+            let parseflow = ParseFlow::new(secret).expect("secret");
+            let headers = parseflow.sign_headers("dlv_1", "quota.warning", body);
+            let receiver = Receiver::builder(ParseFlow::new(secret).expect("secret"))
+                .endpoint("billing")
+                .clock(ManualClock::at_unix_seconds(0))
+                .build()
+                .expect("receiver");
+            for _ in 0..2 {
+                match block_on(adapter::accept(
+                    &receiver,
+                    &headers,
+                    bytes::Bytes::from_static(body),
+                    NO_RUNTIME,
+                )) {
+                    Ok(accepted) => block_on(accepted.claim.finish(http::StatusCode::OK)),
+                    Err(rejection) => assert_eq!(rejection.status(), 200, "the duplicate"),
+                }
+            }
+            let down = Receiver::builder(ParseFlow::new(secret).expect("secret"))
+                .store(Arc::new(Down))
+                .clock(ManualClock::at_unix_seconds(0))
+                .build()
+                .expect("receiver");
+            let refused = block_on(adapter::accept(
+                &down,
+                &headers,
+                bytes::Bytes::from_static(body),
+                NO_RUNTIME,
+            ));
+            assert_eq!(
+                refused.map(|_| ()).map_err(|r| r.status().as_u16()),
+                Err(503)
+            );
         });
-        let counts: Vec<(String, u64)> = snapshotter
-            .snapshot()
-            .into_vec()
-            .into_iter()
-            .map(|(key, _, _, value)| {
-                let labels: Vec<String> = key
-                    .key()
-                    .labels()
-                    .map(|l| format!("{}={}", l.key(), l.value()))
-                    .collect();
-                let DebugValue::Counter(count) = value else {
-                    panic!("a counter")
-                };
-                (format!("{} {}", key.key().name(), labels.join(",")), count)
-            })
-            .collect();
-        assert!(counts.contains(&(
-            "webhook_guard_deliveries_total provider=parallel,outcome=processed".to_owned(),
-            2
-        )));
-        assert!(counts.contains(&(
-            "webhook_guard_deliveries_total provider=parseflow,outcome=duplicate".to_owned(),
-            1
-        )));
+        let snapshot = snapshotter.snapshot().into_vec();
+        let line = |(key, unit, description, value): &(
+            metrics_util::CompositeKey,
+            Option<::metrics::Unit>,
+            Option<::metrics::SharedString>,
+            DebugValue,
+        )| {
+            let labels: Vec<String> = key
+                .key()
+                .labels()
+                .map(|l| format!("{}={}", l.key(), l.value()))
+                .collect();
+            let value = match value {
+                DebugValue::Counter(count) => count.to_string(),
+                DebugValue::Histogram(values) => format!("{} samples", values.len()),
+                DebugValue::Gauge(_) => "gauge".to_owned(),
+            };
+            format!(
+                "{} {} {value} unit={unit:?} described={}",
+                key.key().name(),
+                labels.join(","),
+                description.is_some()
+            )
+        };
+        let lines: Vec<String> = snapshot.iter().map(line).collect();
+        for expected in [
+            "webhook_guard_deliveries_total provider=parseflow,endpoint=billing,outcome=processed 1 unit=None described=true",
+            "webhook_guard_deliveries_total provider=parseflow,endpoint=billing,outcome=duplicate 1 unit=None described=true",
+            "webhook_guard_deliveries_total provider=parseflow,endpoint=default,outcome=store_unavailable 1 unit=None described=true",
+            "webhook_guard_handler_duration_seconds provider=parseflow,endpoint=billing,outcome=processed 1 samples unit=Some(Seconds) described=true",
+            "webhook_guard_store_errors_total provider=parseflow,endpoint=default,operation=claim 1 unit=None described=true",
+        ] {
+            assert!(
+                lines.iter().any(|l| l == expected),
+                "{expected}\nin\n{}",
+                lines.join("\n")
+            );
+        }
     }
 }

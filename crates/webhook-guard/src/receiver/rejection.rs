@@ -128,9 +128,9 @@ impl Rejection {
 
     /// Logs the precise reason (debug level) and counts the outcome: the one place every
     /// rejection is recorded.
-    pub(crate) fn record(&self, provider: &str) {
+    pub(crate) fn record(&self, labels: &super::metrics::Labels) {
         tracing::debug!(reason = %self, "webhook rejected");
-        self.outcome().record(provider);
+        labels.outcome(self.outcome());
     }
 
     /// The outcome logged and counted for this rejection.

@@ -1,0 +1,120 @@
+//! What the receiver counts and measures through the `metrics` facade (feature `metrics`):
+//! the one owner of the metric names, their labels and their descriptions.
+//!
+//! | metric | kind | labels |
+//! |---|---|---|
+//! | [`DELIVERIES`] | counter | `provider`, `endpoint`, `outcome` |
+//! | [`HANDLER_SECONDS`] | histogram (seconds) | `provider`, `endpoint`, `outcome` |
+//! | [`STORE_ERRORS`] | counter | `provider`, `endpoint`, `operation` (`claim`, `complete`, `release`, `renew`) |
+//!
+//! The descriptions (`# HELP` in Prometheus) are registered with the recorder installed when a
+//! [`Receiver`](crate::Receiver) is built: install yours first.
+
+use std::sync::Arc;
+
+use super::Outcome;
+
+/// Deliveries by outcome (`processed`, `duplicate`, `unauthorized`, ...).
+pub const DELIVERIES: &str = "webhook_guard_deliveries_total";
+/// How long handlers ran, from the claim to their answer (or to the request's end).
+pub const HANDLER_SECONDS: &str = "webhook_guard_handler_duration_seconds";
+/// Dedup store calls that failed or timed out.
+pub const STORE_ERRORS: &str = "webhook_guard_store_errors_total";
+
+/// A store call, as the `operation` label names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StoreCall {
+    Claim,
+    Complete,
+    Release,
+    Renew,
+}
+
+impl StoreCall {
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Claim => "claim",
+            Self::Complete => "complete",
+            Self::Release => "release",
+            Self::Renew => "renew",
+        }
+    }
+}
+
+/// The labels every metric of one receiver carries.
+#[derive(Debug)]
+pub(crate) struct Labels {
+    pub(crate) provider: Arc<str>,
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(crate) endpoint: Arc<str>,
+}
+
+impl Labels {
+    /// Records a delivery's outcome on the current span (field `outcome`) and counts it.
+    pub(crate) fn outcome(&self, outcome: Outcome) {
+        tracing::Span::current().record("outcome", tracing::field::display(outcome.as_str()));
+        #[cfg(feature = "metrics")]
+        {
+            metrics::counter!(
+                DELIVERIES,
+                "provider" => self.provider.to_string(),
+                "endpoint" => self.endpoint.to_string(),
+                "outcome" => outcome.as_str()
+            )
+            .increment(1);
+        }
+    }
+
+    /// Records how long a handler ran, with the outcome it ended in.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn handler_time(&self, started: std::time::Instant, outcome: Outcome) {
+        metrics::histogram!(
+            HANDLER_SECONDS,
+            "provider" => self.provider.to_string(),
+            "endpoint" => self.endpoint.to_string(),
+            "outcome" => outcome.as_str()
+        )
+        .record(started.elapsed().as_secs_f64());
+    }
+
+    /// Counts a failed store call.
+    pub(crate) fn store_error(&self, call: StoreCall) {
+        #[cfg(feature = "metrics")]
+        {
+            metrics::counter!(
+                STORE_ERRORS,
+                "provider" => self.provider.to_string(),
+                "endpoint" => self.endpoint.to_string(),
+                "operation" => call.as_str()
+            )
+            .increment(1);
+        }
+        #[cfg(not(feature = "metrics"))]
+        let _ = call;
+    }
+}
+
+/// Registers the descriptions with the installed recorder (at each receiver's build).
+#[cfg(feature = "metrics")]
+pub(crate) fn describe() {
+    metrics::describe_counter!(
+        DELIVERIES,
+        "Webhook deliveries received, by provider, endpoint and outcome."
+    );
+    metrics::describe_histogram!(
+        HANDLER_SECONDS,
+        metrics::Unit::Seconds,
+        "Time from a delivery's claim to its handler's answer, by outcome."
+    );
+    metrics::describe_counter!(
+        STORE_ERRORS,
+        "Dedup store calls that failed or timed out, by operation."
+    );
+}
+
+/// Runs `f` with `recorder` as the recorder of this thread, for tests.
+#[cfg(all(test, feature = "metrics"))]
+pub(crate) fn describe_test_scope(recorder: &dyn metrics::Recorder, f: impl FnOnce()) {
+    metrics::with_local_recorder(recorder, f);
+}
