@@ -55,7 +55,18 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    use clap::{CommandFactory as _, FromArgMatches as _};
+    let mut command = Cli::command();
+    for name in ["sign", "send", "verify"] {
+        command = command.mut_subcommand(name, provider::with_secret_args);
+    }
+    let parsed = command.try_get_matches().and_then(|matches| {
+        if let Some((_, sub)) = matches.subcommand() {
+            provider::keep_secrets(sub);
+        }
+        Cli::from_arg_matches(&matches)
+    });
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(error) if !error.use_stderr() => {
             // --help and --version.

@@ -75,8 +75,47 @@ pub(crate) enum SecretSource {
     Demo,
 }
 
-/// The secret from `--secret`, else the provider's environment variable, else (when
-/// `demo_fallback`) the demo secret of the example receivers, said on stderr.
+/// The id of the argument that holds a provider's own secret.
+fn secret_arg(entry: &Entry) -> String {
+    format!("{}-secret", entry.name)
+}
+
+/// Adds to a command one `--<provider>-secret` option per provider of the catalogue, each
+/// read from the provider's environment variable (`--help` shows the variable, never its
+/// value): declared with clap, built from the catalogue.
+pub(crate) fn with_secret_args(mut command: clap::Command) -> clap::Command {
+    for entry in catalog::all() {
+        command = command.arg(
+            clap::Arg::new(secret_arg(entry))
+                .long(secret_arg(entry))
+                .value_name("S")
+                .env(entry.secret.variable)
+                .hide_env_values(true)
+                .help_heading("Secrets (instead of --secret)")
+                .help(format!("{}'s secret: {}", entry.title, entry.secret.form)),
+        );
+    }
+    command
+}
+
+/// The secrets given by `--<provider>-secret` or the environment, for [`secret`].
+static GIVEN: std::sync::OnceLock<Vec<(&'static str, String)>> = std::sync::OnceLock::new();
+
+/// Keeps the provider secrets of a parsed subcommand (from [`with_secret_args`]).
+pub(crate) fn keep_secrets(matches: &clap::ArgMatches) {
+    let given = catalog::all()
+        .iter()
+        .filter_map(|entry| {
+            let value = matches.try_get_one::<String>(&secret_arg(entry)).ok()??;
+            (!value.is_empty()).then(|| (entry.name, value.clone()))
+        })
+        .collect();
+    let _ = GIVEN.set(given);
+}
+
+/// The secret from `--secret`, else the provider's `--<provider>-secret` or environment
+/// variable, else (when `demo_fallback`) the demo secret of the example receivers, said on
+/// stderr.
 pub(crate) fn secret(
     provider: ProviderName,
     flag: Option<&str>,
@@ -85,10 +124,11 @@ pub(crate) fn secret(
     if let Some(secret) = flag {
         return Ok((secret.to_owned(), SecretSource::Flag));
     }
-    if let Ok(secret) = std::env::var(provider.secret_variable())
-        && !secret.is_empty()
+    if let Some((_, secret)) = GIVEN
+        .get()
+        .and_then(|given| given.iter().find(|(name, _)| *name == provider.as_str()))
     {
-        return Ok((secret, SecretSource::Environment));
+        return Ok((secret.clone(), SecretSource::Environment));
     }
     if demo_fallback {
         let secret = provider.0.secret.demo;

@@ -728,3 +728,60 @@ fn send_covers_every_provider_of_the_catalogue() {
         );
     }
 }
+
+/// Every provider's secret is declared with its environment variable: `--help` names each
+/// (never a value), and a secret from the environment or `--<provider>-secret` signs.
+#[test]
+fn secrets_are_declared_with_their_environment_variables() {
+    for command in ["sign", "send", "verify"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_webhook-guard"))
+            .args([command, "--help"])
+            .env("STRIPE_WEBHOOK_SECRET", "whsec_do_not_print_me")
+            .output()
+            .expect("runs");
+        let help = stdout(&output);
+        for entry in webhook_guard::catalog::all() {
+            assert!(
+                help.contains(&format!("[env: {}]", entry.secret.variable)),
+                "{command}: {} missing from\n{help}",
+                entry.secret.variable
+            );
+        }
+        assert!(!help.contains("do_not_print_me"), "{help}");
+    }
+    let body = file(b"{}");
+    let signed_with = |args: &[&str], env: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_webhook-guard"));
+        command
+            .args([
+                "sign",
+                "github",
+                "--body",
+                path(&body),
+                "--event-type",
+                "ping",
+            ])
+            .args(args)
+            .env_remove("GITHUB_WEBHOOK_SECRET");
+        if let Some(secret) = env {
+            command.env("GITHUB_WEBHOOK_SECRET", secret);
+        }
+        let output = command.output().expect("runs");
+        assert!(output.status.success(), "{}", stderr(&output));
+        (
+            stdout(&output)
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+            stderr(&output),
+        )
+    };
+    let (from_env, note) = signed_with(&[], Some("s3cret-from-env"));
+    assert!(!note.contains("demo secret"), "{note}");
+    let (from_flag, _) = signed_with(&["--github-secret", "s3cret-from-env"], None);
+    let (from_demo, note) = signed_with(&[], None);
+    assert!(note.contains("demo secret"), "{note}");
+    assert_eq!(from_env, from_flag);
+    assert_ne!(from_env, from_demo);
+}
