@@ -203,3 +203,54 @@ impl std::error::Error for ParseError {}
 pub fn raw_body(body: &[u8]) -> Result<RawJson, ParseError> {
     serde_json::from_slice::<RawJson>(body).map_err(|e| ParseError::invalid_json(&e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_messages_name_the_cause_and_nothing_of_the_payload() {
+        let cases = [
+            (
+                ParseError::MissingDeliveryId {
+                    source: "x-id".into(),
+                },
+                "missing delivery id",
+            ),
+            (
+                ParseError::InvalidDeliveryId {
+                    source: "x-id".into(),
+                    reason: "it is empty",
+                },
+                "invalid delivery id",
+            ),
+            (
+                ParseError::MissingEventType {
+                    source: "x-github-event",
+                },
+                "missing event type",
+            ),
+            (
+                ParseError::EventTypeMismatch {
+                    header: "a".into(),
+                    body: "secret-b".into(),
+                },
+                "event type header does not match the body",
+            ),
+            (
+                ParseError::InvalidJson {
+                    reason: "at line 1".into(),
+                },
+                "malformed webhook body",
+            ),
+        ];
+        for (error, message) in cases {
+            assert_eq!(error.public_message(), message, "{error}");
+            assert_eq!(error.status(), 400);
+            assert!(
+                !error.public_message().contains("x-id")
+                    && !error.public_message().contains("secret-b")
+            );
+        }
+    }
+}
