@@ -8,7 +8,7 @@ use actix_web::{
 };
 use webhook_guard::{Delivery, DeliveryMeta, WebhookEvent};
 
-/// Extracts the verified [`Delivery`] (typed event, metadata, raw body) that
+/// Extracts the verified [`Delivery`](https://docs.rs/webhook-guard/latest/webhook_guard/struct.Delivery.html) (typed event, metadata, raw body) that
 /// [`WebhookGuard`](crate::WebhookGuard) put in the request.
 ///
 /// `E` must be the event type of the middleware's provider, for instance
@@ -18,7 +18,7 @@ use webhook_guard::{Delivery, DeliveryMeta, WebhookEvent};
 #[derive(Debug, Clone)]
 pub struct Webhook<E>(pub Delivery<E>);
 
-/// Extracts the [`DeliveryMeta`] of the verified delivery (provider, delivery id, event type,
+/// Extracts the [`DeliveryMeta`](https://docs.rs/webhook-guard/latest/webhook_guard/struct.DeliveryMeta.html) of the verified delivery (provider, delivery id, event type,
 /// how it was authenticated). Can be extracted any number of times.
 #[derive(Debug, Clone)]
 pub struct WebhookMeta(pub DeliveryMeta);

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use actix_web::http::header::{HeaderMap, HeaderName as ActixName};
 use webhook_guard::headers::{HeaderEntry, HeaderName, Headers};
 
-/// actix-web's header map seen through the core's [`Headers`] lookup, borrowed: nothing is
+/// actix-web's header map seen through the core's [`Headers`](https://docs.rs/webhook-guard/latest/webhook_guard/headers/trait.Headers.html) lookup, borrowed: nothing is
 /// copied. A header sent more than once is reported as repeated, which the schemes refuse for
 /// the headers they require.
 ///

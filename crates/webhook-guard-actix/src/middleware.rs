@@ -20,7 +20,7 @@ use webhook_guard::{
 
 use crate::{ActixHeaders, body};
 
-/// Middleware that hands each request to a [`Receiver`] (which reads, verifies, deduplicates
+/// Middleware that hands each request to a [`Receiver`](https://docs.rs/webhook-guard/latest/webhook_guard/struct.Receiver.html) (which reads, verifies, deduplicates
 /// and parses it) before the wrapped service sees it; see the [crate docs](crate).
 ///
 /// Wrap a resource (or a scope) whose requests all come from one provider:

@@ -21,7 +21,7 @@ use webhook_guard::dedup::{
 pub const DEFAULT_PREFIX: &str = "webhook-guard";
 
 /// The default time limit of every store call: 1 s. A call that takes longer fails with
-/// [`StoreErrorKind::Timeout`], and the receiver answers per its fail mode.
+/// [`StoreErrorKind::Timeout`](https://docs.rs/webhook-guard/latest/webhook_guard/dedup/enum.StoreErrorKind.html#variant.Timeout), and the receiver answers per its fail mode.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The value of a completed record.
@@ -88,7 +88,7 @@ return 0
     )
 });
 
-/// A [`DedupStore`] in Redis, shared by every replica of an app.
+/// A [`DedupStore`](https://docs.rs/webhook-guard/latest/webhook_guard/dedup/trait.DedupStore.html) in Redis, shared by every replica of an app.
 ///
 /// Each claim is one atomic round trip: `SET key owner NX GET PX lease` sets the owner with
 /// a lease unless the key exists and answers what it found (in flight or done); servers older

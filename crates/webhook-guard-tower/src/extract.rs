@@ -7,7 +7,7 @@ use axum::{
 };
 use webhook_guard::{Delivery, DeliveryMeta, WebhookEvent};
 
-/// Extracts the verified [`Delivery`] (typed event, metadata, raw body) that
+/// Extracts the verified [`Delivery`](https://docs.rs/webhook-guard/latest/webhook_guard/struct.Delivery.html) (typed event, metadata, raw body) that
 /// [`WebhookGuardLayer`](crate::WebhookGuardLayer) put in the request.
 ///
 /// `E` must be the event type of the layer's provider, for instance
@@ -17,7 +17,7 @@ use webhook_guard::{Delivery, DeliveryMeta, WebhookEvent};
 #[derive(Debug, Clone)]
 pub struct Webhook<E>(pub Delivery<E>);
 
-/// Extracts the [`DeliveryMeta`] of the verified delivery (provider, delivery id, event type,
+/// Extracts the [`DeliveryMeta`](https://docs.rs/webhook-guard/latest/webhook_guard/struct.DeliveryMeta.html) of the verified delivery (provider, delivery id, event type,
 /// how it was authenticated). Can be extracted any number of times.
 #[derive(Debug, Clone)]
 pub struct WebhookMeta(pub DeliveryMeta);

@@ -19,8 +19,8 @@ use webhook_guard::{
 /// The body of a guarded service's responses: the inner service's, or a rejection's text.
 pub type GuardBody<B> = Either<B, Full<Bytes>>;
 
-/// Hands each request to a [`Receiver`], then calls the inner service with the raw body and
-/// the [`Delivery`](webhook_guard::Delivery) in the request extensions. See the
+/// Hands each request to a [`Receiver`](https://docs.rs/webhook-guard/latest/webhook_guard/struct.Receiver.html), then calls the inner service with the raw body and
+/// the [`Delivery`](https://docs.rs/webhook-guard/latest/webhook_guard/struct.Delivery.html) in the request extensions. See the
 /// [crate docs](crate).
 #[derive(Debug)]
 pub struct WebhookGuard<S, P> {
