@@ -180,13 +180,22 @@ impl Drop for Receiver {
     }
 }
 
-fn axum_receiver() -> Receiver {
+/// `None` outside the workspace (a packaged crate has no examples), after saying so.
+fn axum_receiver() -> Option<Receiver> {
     let mut binary = std::env::current_exe().expect("test binary");
     binary.pop();
     if binary.ends_with("deps") {
         binary.pop();
     }
     let binary = binary.join("examples").join("axum_receiver");
+    let workspace = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/axum_receiver.rs"
+    );
+    if !binary.exists() && !std::path::Path::new(workspace).exists() {
+        eprintln!("skipped: no example receiver outside the workspace (a packaged crate)");
+        return None;
+    }
     assert!(
         binary.exists(),
         "{} is missing: run `cargo test --workspace` (it builds the examples) or `cargo build -p webhook-guard-examples --example axum_receiver`",
@@ -212,12 +221,14 @@ fn axum_receiver() -> Receiver {
     let addr = addr
         .recv_timeout(Duration::from_secs(30))
         .expect("`listening on`");
-    Receiver { child, addr }
+    Some(Receiver { child, addr })
 }
 
 #[test]
 fn send_gets_200_from_the_axum_example_for_every_sample() {
-    let receiver = axum_receiver();
+    let Some(receiver) = axum_receiver() else {
+        return;
+    };
     // The example receivers serve the four providers of their contract.
     let routes = ["parallel", "sixtyfour", "fullenrich", "parseflow"];
     for fixture in fixtures::all().filter(|f| routes.contains(&f.provider)) {
