@@ -174,6 +174,63 @@ mod cases {
         .await;
     }
 
+    /// An attacker holding one captured delivery of each provider replays it under fresh
+    /// delivery ids (the signature and body kept): where the id is signed, the replay is
+    /// refused (401); where it is not, the delivery is deduplicated by signed content and the
+    /// replay is a duplicate. Either way the handler ran once per provider.
+    pub(super) async fn a_captured_delivery_replayed_under_fresh_ids_runs_once_for_every_provider(
+        adapter: Adapter,
+    ) {
+        use webhook_guard::{catalog, provider::DeliveryIdRule};
+        let server = start(adapter, Options::default()).await;
+        let client = client();
+        for provider in providers() {
+            let entry = catalog::get(provider).expect("in the catalogue");
+            let body = sample(provider);
+            let url = server.url(provider);
+            let captured = sign(
+                provider,
+                &format!("{provider}-captured"),
+                server.now(),
+                body,
+            );
+            let first = post_signed(&client, &url, &captured, body, &[])
+                .await
+                .expect("sent");
+            assert_eq!(first.status(), 200, "{provider}");
+            assert!(
+                first.headers().get("webhook-guard-duplicate").is_none(),
+                "{provider}"
+            );
+            let id_header = match entry.delivery_id {
+                DeliveryIdRule::Header(name) => Some(name.as_str()),
+                DeliveryIdRule::HeaderOrBodyField { header, .. } => Some(header.as_str()),
+                _ => None,
+            };
+            for i in 0..50 {
+                let mut replay = captured.clone();
+                if let Some(name) = id_header {
+                    replay.insert(name, format!("{provider}-fresh-{i}"));
+                }
+                let response = post_signed(&client, &url, &replay, body, &[])
+                    .await
+                    .expect("sent");
+                let duplicate = response.headers().get("webhook-guard-duplicate").is_some();
+                assert!(
+                    response.status() == 401 || (response.status() == 200 && duplicate),
+                    "{provider} replay {i}: {} (duplicate: {duplicate})",
+                    response.status()
+                );
+            }
+            let runs = server
+                .calls()
+                .iter()
+                .filter(|c| c.provider == provider)
+                .count();
+            assert_eq!(runs, 1, "{provider}: the handler ran {runs} times");
+        }
+    }
+
     pub(super) async fn a_thousand_concurrent_copies_run_the_handler_once(adapter: Adapter) {
         let server = start(adapter, Options::default()).await;
         let client = client();
@@ -963,6 +1020,7 @@ conformance!(
     a_duplicate_in_flight_gets_409_and_retry_after,
     a_slow_handler_keeps_its_claim_past_its_lease,
     replays_and_pre_claims_change_nothing,
+    a_captured_delivery_replayed_under_fresh_ids_runs_once_for_every_provider,
     a_thousand_concurrent_copies_run_the_handler_once,
     the_handlers_own_status_is_answered_and_settles_the_claim,
     a_failed_handler_releases_the_claim_and_the_retry_is_processed,

@@ -58,8 +58,8 @@ impl Labels {
         {
             metrics::counter!(
                 DELIVERIES,
-                "provider" => self.provider.to_string(),
-                "endpoint" => self.endpoint.to_string(),
+                "provider" => Arc::clone(&self.provider),
+                "endpoint" => Arc::clone(&self.endpoint),
                 "outcome" => outcome.as_str()
             )
             .increment(1);
@@ -71,8 +71,8 @@ impl Labels {
     pub(crate) fn handler_time(&self, started: std::time::Instant, outcome: Outcome) {
         metrics::histogram!(
             HANDLER_SECONDS,
-            "provider" => self.provider.to_string(),
-            "endpoint" => self.endpoint.to_string(),
+            "provider" => Arc::clone(&self.provider),
+            "endpoint" => Arc::clone(&self.endpoint),
             "outcome" => outcome.as_str()
         )
         .record(started.elapsed().as_secs_f64());
@@ -84,8 +84,8 @@ impl Labels {
         {
             metrics::counter!(
                 STORE_ERRORS,
-                "provider" => self.provider.to_string(),
-                "endpoint" => self.endpoint.to_string(),
+                "provider" => Arc::clone(&self.provider),
+                "endpoint" => Arc::clone(&self.endpoint),
                 "operation" => call.as_str()
             )
             .increment(1);
