@@ -36,7 +36,7 @@ fuzz_target!(|data: &[u8]| {
         .expect("receiver");
     let body = Bytes::copy_from_slice(body);
     if let Ok(accepted) = accept(&receiver, &headers, &body) {
-        block_on(accepted.claim.finish(http::StatusCode::OK));
+        let _ = block_on(accepted.claim.finish(http::StatusCode::OK));
     }
     let id = headers
         .iter()
@@ -56,7 +56,7 @@ fuzz_target!(|data: &[u8]| {
         .expect("receiver");
     match accept(&receiver, &signed, &body) {
         Ok(accepted) => {
-            block_on(accepted.claim.finish(http::StatusCode::OK));
+            let _ = block_on(accepted.claim.finish(http::StatusCode::OK));
             let again = accept(&receiver, &signed, &body).expect_err("a duplicate");
             assert!(
                 matches!(again.kind(), RejectionKind::Duplicate),

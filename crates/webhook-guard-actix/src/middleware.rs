@@ -98,6 +98,9 @@ fn into_request<E: 'static>(request: &mut ServiceRequest, accepted: Accepted<E>)
     request.set_payload(body::replay(delivery.body.clone()));
     request.extensions_mut().insert(delivery.meta.clone());
     request.extensions_mut().insert(delivery);
+    if let Some(transaction) = claim.transaction() {
+        request.extensions_mut().insert(transaction);
+    }
     claim
 }
 
@@ -145,16 +148,24 @@ where
                 }
             };
             match claim.renewing(service.call(request)).await {
-                Ok(response) => {
-                    claim.finish(to_core(response.status())).await;
-                    Ok(response.map_into_left_body())
-                }
+                Ok(response) => match claim.finish(to_core(response.status())).await {
+                    Ok(()) => Ok(response.map_into_left_body()),
+                    // The transaction did not commit: the handler's 2xx is not sent.
+                    Err(rejection) => Ok(response
+                        .into_response(answer(&rejection))
+                        .map_into_right_body()),
+                },
                 // An error that reaches this middleware is answered with its own status.
                 Err(error) => {
-                    claim
-                        .finish(to_core(error.as_response_error().status_code()))
-                        .await;
-                    Err(error)
+                    let status = to_core(error.as_response_error().status_code());
+                    match claim.finish(status).await {
+                        Ok(()) => Err(error),
+                        Err(rejection) => Err(actix_web::error::InternalError::from_response(
+                            rejection.public_message(),
+                            answer(&rejection),
+                        )
+                        .into()),
+                    }
                 }
             }
         };

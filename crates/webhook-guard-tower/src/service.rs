@@ -83,6 +83,9 @@ fn into_request<E: Clone + Send + Sync + 'static>(
     let mut request = Request::from_parts(parts, Full::new(delivery.body.clone()));
     request.extensions_mut().insert(delivery.meta.clone());
     request.extensions_mut().insert(delivery);
+    if let Some(transaction) = claim.transaction() {
+        request.extensions_mut().insert(transaction);
+    }
     (request, claim)
 }
 
@@ -138,12 +141,14 @@ where
                 Err(rejection) => return Ok(answer(&rejection)),
             };
             match claim.renewing(inner.call(request)).await {
-                Ok(response) => {
-                    claim.finish(response.status()).await;
-                    Ok(response.map(Either::Left))
-                }
+                Ok(response) => match claim.finish(response.status()).await {
+                    Ok(()) => Ok(response.map(Either::Left)),
+                    // The transaction did not commit: the handler's 2xx is not sent.
+                    Err(rejection) => Ok(answer(&rejection)),
+                },
                 Err(error) => {
-                    claim.release().await;
+                    // A release never fails the answer.
+                    let _ = claim.release().await;
                     Err(error)
                 }
             }

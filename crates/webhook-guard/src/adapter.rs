@@ -17,7 +17,8 @@
 //! |---|---|
 //! | [`Rejection`] | a response: [`status`](Rejection::status), [`headers`](Rejection::headers), [`public_message`](Rejection::public_message) as the body |
 //! | [`Accepted::delivery`] | the [`Delivery`](crate::Delivery) and its [`DeliveryMeta`](crate::DeliveryMeta) in the request's extensions |
-//! | [`Accepted::claim`] | renewed while the handler runs ([`ClaimGuard::renewing`]), finished with the handler's status ([`ClaimGuard::finish`]), released on an error without one; dropped with the response future otherwise |
+//! | [`Accepted::claim`] | renewed while the handler runs ([`ClaimGuard::renewing`]), finished with the handler's status ([`ClaimGuard::finish`]: its `Err` is answered instead of the handler's response), released on an error without one; dropped with the response future otherwise |
+//! | [`ClaimGuard::transaction`] | with a transactional store, a [`TransactionHandle`](crate::dedup::TransactionHandle) in the request's extensions, for the store's extractor |
 //! | [`MissingDelivery`](crate::MissingDelivery) | the extractors' rejection, with its status and text |
 //!
 //! # Writing an adapter
@@ -51,18 +52,24 @@
 //!         Ok(accepted) => {
 //!             // The claim is renewed while the handler runs.
 //!             let status = accepted.claim.renewing(handler(accepted.delivery)).await;
-//!             accepted.claim.finish(status).await;
+//!             // A transaction that did not commit turns the answer into a 503.
+//!             if let Err(rejection) = accepted.claim.finish(status).await {
+//!                 return refuse(&rejection);
+//!             }
 //!             let mut response = Response::new(String::new());
 //!             *response.status_mut() = status;
 //!             response
 //!         }
-//!         Err(rejection) => {
-//!             let mut response = Response::new(rejection.public_message().to_owned());
-//!             *response.status_mut() = rejection.status();
-//!             *response.headers_mut() = rejection.headers();
-//!             response
-//!         }
+//!         Err(rejection) => refuse(&rejection),
 //!     }
+//! }
+//!
+//! /// A rejection as a response: its status, headers and public message.
+//! fn refuse(rejection: &webhook_guard::Rejection) -> Response<String> {
+//!     let mut response = Response::new(rejection.public_message().to_owned());
+//!     *response.status_mut() = rejection.status();
+//!     *response.headers_mut() = rejection.headers();
+//!     response
 //! }
 //! # fn block_on<F: std::future::Future>(f: F) -> F::Output {
 //! #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());

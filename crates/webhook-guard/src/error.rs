@@ -163,6 +163,11 @@ pub enum ConfigError {
         /// Which setting.
         what: &'static str,
     },
+    /// Two settings that cannot go together.
+    IncompatibleOptions {
+        /// Which, and why.
+        reason: &'static str,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -190,6 +195,7 @@ impl fmt::Display for ConfigError {
                 "invalid name `{name}`: use letters, digits, `-`, `_` and `.` only"
             ),
             Self::InvalidDuration { what } => write!(f, "the {what} must not be zero"),
+            Self::IncompatibleOptions { reason } => write!(f, "incompatible options: {reason}"),
         }
     }
 }

@@ -92,7 +92,7 @@ impl IntoBody for Bytes {
 }
 
 fn finish_ok<E>(accepted: Accepted<E>) {
-    block_on(accepted.claim.finish(http::StatusCode::OK));
+    block_on(accepted.claim.finish(http::StatusCode::OK)).expect("settled");
 }
 
 fn kind(result: Result<impl Sized, Rejection>) -> Option<RejectionKind> {

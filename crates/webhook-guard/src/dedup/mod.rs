@@ -17,15 +17,21 @@
 //! token before it claims: a claim whose call timed out may still have been recorded, and the
 //! receiver then releases it with that token once the store answers again.
 //!
+//! A [`TransactionalStore`] goes further: the claim is written in a database transaction the
+//! handler writes in too, committed only when it answers 2xx, so the handler's effects happen
+//! once (see the [`transaction`] module's table).
+//!
 //! Keys are [`DedupKey`]s: a namespace (provider, endpoint, and whether the delivery was signed)
 //! and an id. A store bounds its records per namespace, so a flood through one provider cannot
 //! evict another's.
 
 mod memory;
+pub mod transaction;
 
 use std::{fmt, future::Future, pin::Pin, time::Duration};
 
 pub use memory::{DEFAULT_CAPACITY, MemoryStore, MemoryStoreBuilder};
+pub use transaction::{Begin, Transaction, TransactionHandle, TransactionalStore};
 
 /// The future every store method returns: boxed, so the trait is object safe.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;

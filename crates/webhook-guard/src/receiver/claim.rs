@@ -12,10 +12,12 @@ use std::{
 use http::StatusCode;
 
 use super::{
-    Outcome,
+    Outcome, Rejection, RejectionKind,
     metrics::{Labels, StoreCall},
 };
-use crate::dedup::{ClaimToken, DedupKey, DedupStore, StoreError, StoreFuture};
+use crate::dedup::{
+    ClaimToken, DedupKey, DedupStore, StoreError, StoreFuture, Transaction, TransactionHandle,
+};
 
 /// A background task: a store call that must finish after its request is gone.
 pub type Task = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
@@ -103,6 +105,11 @@ const MAX_RETRY_DELAY: Duration = Duration::from_secs(1);
 /// - Dropped unfinished (the handler panicked, the client went away and the response future
 ///   was dropped): the claim is released.
 ///
+/// With a [`TransactionalStore`](crate::dedup::TransactionalStore) the claim is an open
+/// transaction: a 2xx commits it, anything else rolls it back, and a commit that fails turns
+/// the answer into a 503 ([`finish`](Self::finish) answers the [`Rejection`] to send instead
+/// of the handler's response).
+///
 /// Each of the three records the delivery's [`Outcome`]. A store call that cannot finish at
 /// once goes on in the background through the adapter's [`Runtime`], and one that fails is
 /// tried again there (from 100 ms, doubling to 1 s) until it succeeds or the lease is over —
@@ -111,9 +118,13 @@ const MAX_RETRY_DELAY: Duration = Duration::from_secs(1);
 #[must_use = "a dropped guard releases the claim: finish it with the handler's status"]
 pub struct ClaimGuard {
     held: Option<Held>,
+    /// The open transaction holding the claim, with a transactional store.
+    transaction: Option<Box<dyn Transaction>>,
     labels: Arc<Labels>,
     runtime: Runtime,
     armed: bool,
+    /// The `retry-after` of a 503 after a failed commit.
+    retry_after: Duration,
     /// When the claim was taken, for the handler-duration histogram.
     #[cfg(feature = "metrics")]
     started: std::time::Instant,
@@ -217,18 +228,42 @@ impl ClaimGuard {
     pub(crate) fn new(held: Option<Held>, labels: Arc<Labels>, runtime: Runtime) -> Self {
         Self {
             held,
+            transaction: None,
             labels,
             runtime,
             armed: true,
+            retry_after: Duration::ZERO,
             #[cfg(feature = "metrics")]
             started: std::time::Instant::now(),
         }
     }
 
+    /// The guard of a claim held by an open transaction.
+    pub(crate) fn transactional(
+        transaction: Box<dyn Transaction>,
+        labels: Arc<Labels>,
+        runtime: Runtime,
+        retry_after: Duration,
+    ) -> Self {
+        let mut guard = Self::new(None, labels, runtime);
+        guard.transaction = Some(transaction);
+        guard.retry_after = retry_after;
+        guard
+    }
+
     /// `false` when the store failed and the receiver is fail-open: there is no claim.
     #[must_use]
     pub fn holds_claim(&self) -> bool {
-        self.held.is_some()
+        self.held.is_some() || self.transaction.is_some()
+    }
+
+    /// With a transactional store, the handle the handler's extractor finds its transaction
+    /// by: the adapter puts it in the request's extensions. `None` with any other store.
+    #[must_use]
+    pub fn transaction(&self) -> Option<TransactionHandle> {
+        self.transaction
+            .as_ref()
+            .map(|transaction| transaction.handle())
     }
 
     /// Runs `handler` (the framework's future for the handler's answer) and renews the
@@ -247,7 +282,17 @@ impl ClaimGuard {
     /// Settles the claim with the handler's `status`: completes it after a 2xx (outcome
     /// `processed`), releases it otherwise (`handler_failed`). The returned future is small;
     /// dropped before its end, it finishes the store call in the background.
+    ///
+    /// It answers `Err` only with a transactional store whose commit failed (outcome
+    /// `store_unavailable`): the handler's writes may not be there, so its 2xx must not be
+    /// sent; the adapter answers the [`Rejection`] (503 with `retry-after`) instead, and the
+    /// provider retries.
     pub fn finish(mut self, status: StatusCode) -> Settle {
+        if status.is_success() && self.transaction.is_some() {
+            // Recorded once the commit has answered.
+            self.armed = false;
+            return self.settle(Settling::Complete);
+        }
         let settling = if status.is_success() {
             self.disarm(Outcome::Processed);
             Settling::Complete
@@ -274,11 +319,57 @@ impl ClaimGuard {
 
     fn settle(&mut self, settling: Settling) -> Settle {
         let runtime = self.runtime;
-        Settle(
-            self.held
-                .take()
-                .map(|held| Detached::new(held.settle(settling, runtime), runtime.spawn)),
-        )
+        if let Some(transaction) = self.transaction.take() {
+            return Settle(Some(Detached::new(
+                self.end_transaction(transaction, settling),
+                runtime.spawn,
+            )));
+        }
+        Settle(self.held.take().map(|held| {
+            let task = held.settle(settling, runtime);
+            let task: Answer = Box::pin(async move {
+                task.await;
+                Ok(())
+            });
+            Detached::new(task, runtime.spawn)
+        }))
+    }
+
+    /// Commits or rolls back the claim's transaction. A commit records the outcome when it
+    /// has answered: `processed`, or `store_unavailable` with the 503 to send instead.
+    fn end_transaction(&self, transaction: Box<dyn Transaction>, settling: Settling) -> Answer {
+        let labels = Arc::clone(&self.labels);
+        let retry_after = self.retry_after;
+        #[cfg(feature = "metrics")]
+        let started = self.started;
+        Box::pin(async move {
+            match settling {
+                Settling::Complete => {
+                    let committed = transaction.commit().await;
+                    let outcome = match committed {
+                        Ok(()) => Outcome::Processed,
+                        Err(_) => Outcome::StoreUnavailable,
+                    };
+                    labels.outcome(outcome);
+                    #[cfg(feature = "metrics")]
+                    labels.handler_time(started, outcome);
+                    committed.map_err(|error| {
+                        labels.store_error(StoreCall::Complete);
+                        tracing::warn!(%error, "the delivery's transaction did not commit; answering 503 so the provider retries");
+                        let kind = RejectionKind::StoreUnavailable(error);
+                        Rejection::new(kind, Some(retry_after))
+                    })
+                }
+                Settling::Release => {
+                    if let Err(error) = transaction.rollback().await {
+                        // The database rolls back a transaction whose connection is gone.
+                        labels.store_error(StoreCall::Release);
+                        tracing::warn!(%error, "the delivery's transaction could not be rolled back explicitly");
+                    }
+                    Ok(())
+                }
+            }
+        })
     }
 
     fn release_in_background(&mut self) {
@@ -322,6 +413,7 @@ impl fmt::Debug for ClaimGuard {
             .field("provider", &self.labels.provider)
             .field("key", &self.held.as_ref().map(|held| &held.key))
             .field("token", &self.held.as_ref().map(|held| &held.token))
+            .field("transaction", &self.transaction)
             .finish_non_exhaustive()
     }
 }
@@ -391,19 +483,23 @@ impl<F: Future> Future for Renewing<'_, F> {
     }
 }
 
+/// The end of a settling call: `Err` with the answer to send instead of the handler's.
+type Answer = Pin<Box<dyn Future<Output = Result<(), Rejection>> + Send + 'static>>;
+
 /// The store call of [`ClaimGuard::finish`] or [`ClaimGuard::release`]; if dropped before its
-/// end, the call finishes on the adapter's runtime.
+/// end, the call finishes on the adapter's runtime. Its output is `Err` only when a
+/// transaction's commit failed: answer that [`Rejection`], not the handler's response.
 #[derive(Debug)]
 #[must_use = "the claim is settled when this future is awaited or dropped"]
 pub struct Settle(Option<Detached>);
 
 impl Future for Settle {
-    type Output = ();
+    type Output = Result<(), Rejection>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.0.as_mut() {
             Some(detached) => Pin::new(detached).poll(cx),
-            None => Poll::Ready(()),
+            None => Poll::Ready(Ok(())),
         }
     }
 }
@@ -411,7 +507,7 @@ impl Future for Settle {
 /// A task awaited in place that, if dropped before its end, finishes on the adapter's
 /// runtime: a store call is never cut off half-way.
 struct Detached {
-    task: Option<Task>,
+    task: Option<Answer>,
     spawn: Spawn,
 }
 
@@ -424,7 +520,7 @@ impl fmt::Debug for Detached {
 }
 
 impl Detached {
-    fn new(task: Task, spawn: Spawn) -> Self {
+    fn new(task: Answer, spawn: Spawn) -> Self {
         Self {
             task: Some(task),
             spawn,
@@ -433,11 +529,11 @@ impl Detached {
 }
 
 impl Future for Detached {
-    type Output = ();
+    type Output = Result<(), Rejection>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let Some(task) = self.task.as_mut() else {
-            return Poll::Ready(());
+            return Poll::Ready(Ok(()));
         };
         let poll = task.as_mut().poll(cx);
         if poll.is_ready() {
@@ -450,7 +546,10 @@ impl Future for Detached {
 impl Drop for Detached {
     fn drop(&mut self) {
         if let Some(task) = self.task.take() {
-            (self.spawn)(task);
+            (self.spawn)(Box::pin(async move {
+                // Nobody is left to answer: a failed commit was logged and counted.
+                let _ = task.await;
+            }));
         }
     }
 }

@@ -40,7 +40,7 @@
 //! let read = adapter::read_body(&receiver, &headers, body, no_timer).await?;
 //! let accepted = adapter::accept(&receiver, &headers, read.clone(), no_runtime).await?;
 //! assert!(matches!(accepted.delivery.event, Event::MonitorEventDetected(_)));
-//! accepted.claim.finish(http::StatusCode::OK).await; // the handler answered 200
+//! accepted.claim.finish(http::StatusCode::OK).await?; // the handler answered 200
 //!
 //! let again = adapter::accept(&receiver, &headers, read, no_runtime).await;
 //! let rejection = again.expect_err("a duplicate");
@@ -73,7 +73,7 @@ use self::{
 use crate::{
     Authenticity, ConfigError, DeliveryId, Provider, WebhookEvent,
     clock::{Clock, SystemClock},
-    dedup::{Claim, ClaimToken, DedupKey, DedupStore, MemoryStore},
+    dedup::{Begin, Claim, ClaimToken, DedupKey, DedupStore, MemoryStore, TransactionalStore},
     headers::Headers,
 };
 
@@ -288,7 +288,7 @@ struct Inner<P> {
     /// The store namespaces of signed and of unsigned deliveries.
     signed_namespace: Box<str>,
     unsigned_namespace: Box<str>,
-    store: Arc<dyn DedupStore>,
+    dedup: Dedup,
     clock: Arc<dyn Clock>,
     lease: Duration,
     retention: Duration,
@@ -298,12 +298,21 @@ struct Inner<P> {
     body_timeout: Duration,
 }
 
+/// Where a receiver records its deliveries.
+#[derive(Debug, Clone)]
+enum Dedup {
+    /// Claims with leases, completed after the handler's 2xx.
+    Leased(Arc<dyn DedupStore>),
+    /// Claims in a transaction the handler writes in, committed after its 2xx.
+    Transactional(Arc<dyn TransactionalStore>),
+}
+
 /// Configuration of a [`Receiver`].
 #[must_use]
 pub struct ReceiverBuilder<P> {
     provider: P,
     endpoint: String,
-    store: Option<Arc<dyn DedupStore>>,
+    store: Option<Dedup>,
     clock: Arc<dyn Clock>,
     lease: Duration,
     retention: Duration,
@@ -412,40 +421,10 @@ impl<P: Provider> Receiver<P> {
             .provider
             .dedup_id(headers, &body, &delivery_id)
             .map_err(|e| rejected(Rejection::new(RejectionKind::Malformed(e), None)))?;
-        let held = Held {
-            store: Arc::clone(&inner.store),
-            key: DedupKey::new(namespace, dedup_id.as_str()),
-            token: ClaimToken::random(),
-            lease: inner.lease,
-            retention: inner.retention,
-            labels: Arc::clone(&inner.labels),
-        };
-        let claimed = held.store.claim(&held.key, &held.token, held.lease).await;
-        let held = match claimed {
-            Ok(Claim::Claimed) => Some(held),
-            Ok(Claim::Done) => {
-                return Err(rejected(Rejection::new(RejectionKind::Duplicate, None)));
-            }
-            Ok(Claim::InFlight) => {
-                let after = Some(inner.retry_after);
-                return Err(rejected(Rejection::new(RejectionKind::InFlight, after)));
-            }
-            Err(error) => {
-                inner.labels.store_error(StoreCall::Claim);
-                // The claim may have been recorded all the same (a time-out after the store
-                // applied it): released with its token once the store answers again.
-                held.release_orphan(runtime);
-                if inner.fail_mode == FailMode::Closed {
-                    let kind = RejectionKind::StoreUnavailable(error);
-                    return Err(rejected(Rejection::new(kind, Some(inner.retry_after))));
-                }
-                tracing::warn!(%error, "dedup store failed; processing without deduplication (fail-open)");
-                None
-            }
-        };
-        let deduplicated = held.is_some();
+        let key = DedupKey::new(namespace, dedup_id.as_str());
         // From here on the claim is released if the delivery goes no further.
-        let claim = ClaimGuard::new(held, Arc::clone(&inner.labels), runtime);
+        let claim = self.claim(key, runtime).await.map_err(rejected)?;
+        let deduplicated = claim.holds_claim();
         let event = match inner.provider.parse(headers, &body) {
             Ok(event) => event,
             Err(error) => {
@@ -470,6 +449,61 @@ impl<P: Provider> Receiver<P> {
             delivery: Delivery { event, meta, body },
             claim,
         })
+    }
+
+    /// Claims `key` in the receiver's store: a lease in a [`DedupStore`], or an open
+    /// transaction in a [`TransactionalStore`].
+    async fn claim(&self, key: DedupKey, runtime: Runtime) -> Result<ClaimGuard, Rejection> {
+        let inner = &*self.inner;
+        let labels = Arc::clone(&inner.labels);
+        let in_flight = || Rejection::new(RejectionKind::InFlight, Some(inner.retry_after));
+        let unavailable = |error| {
+            inner.labels.store_error(StoreCall::Claim);
+            let kind = RejectionKind::StoreUnavailable(error);
+            Rejection::new(kind, Some(inner.retry_after))
+        };
+        let store = match &inner.dedup {
+            Dedup::Leased(store) => store,
+            Dedup::Transactional(store) => {
+                return match store.begin(&key, inner.retention).await {
+                    Ok(Begin::Claimed(transaction)) => Ok(ClaimGuard::transactional(
+                        transaction,
+                        labels,
+                        runtime,
+                        inner.retry_after,
+                    )),
+                    Ok(Begin::Done) => Err(Rejection::new(RejectionKind::Duplicate, None)),
+                    Ok(Begin::InFlight) => Err(in_flight()),
+                    // The store leaves nothing held after an error; fail-open is refused
+                    // at build time (the handler needs the transaction).
+                    Err(error) => Err(unavailable(error)),
+                };
+            }
+        };
+        let held = Held {
+            store: Arc::clone(store),
+            key,
+            token: ClaimToken::random(),
+            lease: inner.lease,
+            retention: inner.retention,
+            labels: Arc::clone(&inner.labels),
+        };
+        match held.store.claim(&held.key, &held.token, held.lease).await {
+            Ok(Claim::Claimed) => Ok(ClaimGuard::new(Some(held), labels, runtime)),
+            Ok(Claim::Done) => Err(Rejection::new(RejectionKind::Duplicate, None)),
+            Ok(Claim::InFlight) => Err(in_flight()),
+            Err(error) => {
+                // The claim may have been recorded all the same (a time-out after the store
+                // applied it): released with its token once the store answers again.
+                held.release_orphan(runtime);
+                if inner.fail_mode == FailMode::Closed {
+                    return Err(unavailable(error));
+                }
+                inner.labels.store_error(StoreCall::Claim);
+                tracing::warn!(%error, "dedup store failed; processing without deduplication (fail-open)");
+                Ok(ClaimGuard::new(None, labels, runtime))
+            }
+        }
     }
 
     /// The body reader of one request, with this receiver's limit and read timeout.
@@ -500,7 +534,7 @@ impl<P: fmt::Debug> fmt::Debug for Receiver<P> {
         f.debug_struct("Receiver")
             .field("provider", &inner.provider)
             .field("endpoint", &inner.endpoint)
-            .field("store", &inner.store)
+            .field("store", &inner.dedup)
             .field("lease", &inner.lease)
             .field("retention", &inner.retention)
             .field("fail_mode", &inner.fail_mode)
@@ -521,7 +555,18 @@ impl<P: Provider> ReceiverBuilder<P> {
     /// The dedup store (default: a new [`MemoryStore`] for this receiver, on the receiver's
     /// clock).
     pub fn store(mut self, store: Arc<dyn DedupStore>) -> Self {
-        self.store = Some(store);
+        self.store = Some(Dedup::Leased(store));
+        self
+    }
+
+    /// A transactional store instead of a dedup store: each delivery's claim is written in a
+    /// transaction that the handler writes in too, committed only when it answers 2xx, so
+    /// its effects happen once (see [`transaction`](crate::dedup::transaction)). The adapter
+    /// hands the handler the transaction; the lease does not apply (an open transaction
+    /// holds the claim for as long as the handler runs, and ends with its connection).
+    /// Replaces a [`store`](Self::store).
+    pub fn transactional_store(mut self, store: Arc<dyn TransactionalStore>) -> Self {
+        self.store = Some(Dedup::Transactional(store));
         self
     }
 
@@ -578,7 +623,9 @@ impl<P: Provider> ReceiverBuilder<P> {
     /// # Errors
     /// [`ConfigError::InvalidName`] for a provider or endpoint name with other characters
     /// than letters, digits, `-`, `_` and `.` (they are parts of the store key);
-    /// [`ConfigError::InvalidDuration`] for a zero lease or body timeout.
+    /// [`ConfigError::InvalidDuration`] for a zero lease or body timeout;
+    /// [`ConfigError::IncompatibleOptions`] for a transactional store with
+    /// [`FailMode::Open`].
     pub fn build(self) -> Result<Receiver<P>, ConfigError> {
         let provider_name: Arc<str> = Arc::from(self.provider.name());
         for name in [&*provider_name, &self.endpoint] {
@@ -600,6 +647,11 @@ impl<P: Provider> ReceiverBuilder<P> {
                 what: "body timeout",
             });
         }
+        if matches!(self.store, Some(Dedup::Transactional(_))) && self.fail_mode == FailMode::Open {
+            return Err(ConfigError::IncompatibleOptions {
+                reason: "a transactional store cannot fail open: the handler needs its transaction",
+            });
+        }
         let signed_namespace = format!("{provider_name}:{}", self.endpoint).into_boxed_str();
         let unsigned_namespace = format!("{signed_namespace}/unsigned").into_boxed_str();
         #[cfg(feature = "metrics")]
@@ -617,12 +669,12 @@ impl<P: Provider> ReceiverBuilder<P> {
                 endpoint,
                 signed_namespace,
                 unsigned_namespace,
-                store: self.store.unwrap_or_else(|| {
-                    Arc::new(
+                dedup: self.store.unwrap_or_else(|| {
+                    Dedup::Leased(Arc::new(
                         MemoryStore::builder()
                             .clock(Arc::clone(&self.clock))
                             .build(),
-                    )
+                    ))
                 }),
                 clock: self.clock,
                 lease: self.lease,
@@ -729,7 +781,9 @@ mod metrics_tests {
                     bytes::Bytes::from_static(body),
                     NO_RUNTIME,
                 )) {
-                    Ok(accepted) => block_on(accepted.claim.finish(http::StatusCode::OK)),
+                    Ok(accepted) => {
+                        block_on(accepted.claim.finish(http::StatusCode::OK)).expect("settled")
+                    }
                     Err(rejection) => assert_eq!(rejection.status(), 200, "the duplicate"),
                 }
             }

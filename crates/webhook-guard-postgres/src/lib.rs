@@ -1,0 +1,22 @@
+#![doc = include_str!("../README.md")]
+//!
+//! ## Cargo features
+//!
+#![doc = document_features::document_features!()]
+#![forbid(unsafe_code)]
+// Examples in the docs compile without warnings, as users copy them.
+#![doc(test(attr(deny(warnings))))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod schema;
+mod store;
+#[cfg(feature = "test-server")]
+pub mod test_server;
+mod transaction;
+
+pub use schema::{DEFAULT_SCHEMA, DEFAULT_TABLE, InvalidName, schema_sql};
+pub use store::{
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_PURGE_INTERVAL, DEFAULT_TIMEOUT, PURGE_BATCH, PgStore,
+    PgStoreBuilder, PgStoreError,
+};
+pub use transaction::{PgTx, PgTxError};

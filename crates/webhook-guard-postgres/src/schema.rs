@@ -1,0 +1,200 @@
+//! The table of delivery ids: its name, its definition, and the statements run on it.
+
+use std::fmt;
+
+use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
+
+/// The default schema: `webhook_guard`.
+pub const DEFAULT_SCHEMA: &str = "webhook_guard";
+/// The default table: `deliveries`.
+pub const DEFAULT_TABLE: &str = "deliveries";
+
+/// A schema or table name that is not a plain lowercase SQL identifier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidName {
+    name: String,
+}
+
+impl fmt::Display for InvalidName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid schema or table name `{}`: use 1 to 63 of a-z, 0-9 and _, not starting with a digit",
+            self.name.escape_debug()
+        )
+    }
+}
+
+impl std::error::Error for InvalidName {}
+
+/// Checks a schema or table name: lowercase ASCII letters, digits and `_`, not starting with
+/// a digit, at most 63 bytes (Postgres's limit). Such a name needs no quoting, so it cannot
+/// smuggle SQL into the statements it is formatted into; it is quoted all the same.
+pub(crate) fn check_name(name: &str) -> Result<(), InvalidName> {
+    let valid = !name.is_empty()
+        && name.len() <= 63
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if valid {
+        Ok(())
+    } else {
+        Err(InvalidName {
+            name: name.to_owned(),
+        })
+    }
+}
+
+/// The statements of one table, formatted once when the store is built.
+#[derive(Debug, Clone)]
+pub(crate) struct Statements {
+    /// `"schema"."table"`.
+    pub(crate) qualified: String,
+    pub(crate) claim: SqlStr,
+    pub(crate) renew: SqlStr,
+    pub(crate) complete: SqlStr,
+    pub(crate) release: SqlStr,
+    pub(crate) begin_claim: SqlStr,
+    pub(crate) still_claimed: SqlStr,
+    pub(crate) purge: SqlStr,
+}
+
+fn sql(text: String) -> SqlStr {
+    AssertSqlSafe(text).into_sql_str()
+}
+
+impl Statements {
+    /// The statements on `schema.table`; both names must have passed [`check_name`].
+    pub(crate) fn new(schema: &str, table: &str) -> Self {
+        let t = format!("\"{schema}\".\"{table}\"");
+        // One row per key: `owner` is the claim's token while in flight and NULL once done;
+        // `expires_at` is the end of the lease, or of the retention once done. Times are the
+        // database's clock, shared by every replica.
+        //
+        // Claim, in one statement: insert the key with this owner, or take over a record
+        // whose time is up (an expired lease, or a done record past its retention), or keep
+        // a claim already this owner's (a try whose answer was lost). Otherwise report what
+        // holds the key. A key inserted by a transaction that committed after this
+        // statement's snapshot is invisible to the second subquery: reported in flight (the
+        // retry finds it done).
+        let claim = format!(
+            "WITH claimed AS (
+               INSERT INTO {t} AS r (key, owner, expires_at)
+               VALUES ($1, $2::text::uuid, now() + $3 * interval '1 millisecond')
+               ON CONFLICT (key) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
+               WHERE r.expires_at <= now() OR r.owner = EXCLUDED.owner
+               RETURNING 1
+             )
+             SELECT EXISTS (SELECT 1 FROM claimed),
+                    (SELECT r.owner IS NULL FROM {t} AS r WHERE r.key = $1)"
+        );
+        let renew = format!(
+            "UPDATE {t} SET expires_at = now() + $3 * interval '1 millisecond'
+             WHERE key = $1 AND owner = $2::text::uuid"
+        );
+        let complete = format!(
+            "UPDATE {t} SET owner = NULL, expires_at = now() + $3 * interval '1 millisecond'
+             WHERE key = $1 AND owner = $2::text::uuid"
+        );
+        let release = format!("DELETE FROM {t} WHERE key = $1 AND owner = $2::text::uuid");
+        // The transactional claim, in the open transaction, in one statement: take the key's
+        // advisory lock without waiting (held by an open transaction: in flight, answered at
+        // once instead of waiting on its uncommitted row), then insert the key as done, or
+        // take over a record past its time. Nothing of it is visible until the commit, and a
+        // rollback (or a dropped connection) takes it all back. The session's idle timeout
+        // is set for this transaction only: a connection lost without a FIN still ends it.
+        let begin_claim = format!(
+            "WITH lock AS (SELECT pg_try_advisory_xact_lock($2) AS got),
+             claimed AS (
+               INSERT INTO {t} AS r (key, owner, expires_at)
+               SELECT $1, NULL::uuid, now() + $3 * interval '1 millisecond' FROM lock WHERE got
+               ON CONFLICT (key) DO UPDATE SET owner = NULL, expires_at = EXCLUDED.expires_at
+               WHERE r.expires_at <= now()
+               RETURNING 1
+             ),
+             idle AS (SELECT set_config('idle_in_transaction_session_timeout', $4, true) AS set)
+             SELECT (SELECT got FROM lock),
+                    EXISTS (SELECT 1 FROM claimed),
+                    (SELECT r.owner IS NOT NULL FROM {t} AS r WHERE r.key = $1),
+                    (SELECT set FROM idle)"
+        );
+        // Before the commit: any statement fails in a transaction a failed statement of the
+        // handler aborted, where COMMIT would quietly roll back instead. The claim row must
+        // still be there too.
+        let still_claimed = format!("SELECT EXISTS (SELECT 1 FROM {t} WHERE key = $1)");
+        // A batch of records past their time, found by the `expires_at` index (never a scan
+        // of the table), skipping rows another purge or a claim holds.
+        let purge = format!(
+            "DELETE FROM {t} WHERE key IN (
+               SELECT key FROM {t} WHERE expires_at < now()
+               ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED
+             )"
+        );
+        Self {
+            claim: sql(claim),
+            renew: sql(renew),
+            complete: sql(complete),
+            release: sql(release),
+            begin_claim: sql(begin_claim),
+            still_claimed: sql(still_claimed),
+            purge: sql(purge),
+            qualified: t,
+        }
+    }
+}
+
+/// The definition of the table `schema.table`: what [`PgStore::migrate`] runs, for a
+/// migration tool of your own.
+///
+/// [`PgStore::migrate`]: crate::PgStore::migrate
+///
+/// ```
+/// let sql = webhook_guard_postgres::schema_sql("webhook_guard", "deliveries")?;
+/// assert!(sql.contains(r#"CREATE TABLE IF NOT EXISTS "webhook_guard"."deliveries""#));
+/// assert!(webhook_guard_postgres::schema_sql("public", "x; DROP TABLE users").is_err());
+/// # Ok::<(), webhook_guard_postgres::InvalidName>(())
+/// ```
+///
+/// # Errors
+/// A name that is not 1 to 63 of `a-z`, `0-9` and `_`, not starting with a digit.
+pub fn schema_sql(schema: &str, table: &str) -> Result<String, InvalidName> {
+    check_name(schema)?;
+    check_name(table)?;
+    Ok(format!(
+        "CREATE SCHEMA IF NOT EXISTS \"{schema}\";
+CREATE TABLE IF NOT EXISTS \"{schema}\".\"{table}\" (
+    key        text        PRIMARY KEY,
+    owner      uuid,
+    expires_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS \"{table}_expires_at\" ON \"{schema}\".\"{table}\" (expires_at);
+"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_plain_identifiers() {
+        for good in ["webhook_guard", "deliveries", "_x", "t1", &"a".repeat(63)] {
+            assert!(check_name(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "1t",
+            "Deliveries",
+            "a-b",
+            "a\"b",
+            "a;b",
+            "a b",
+            "é",
+            &"a".repeat(64),
+        ] {
+            let error = check_name(bad).expect_err(bad);
+            assert!(error.to_string().contains("invalid schema or table name"));
+        }
+    }
+}

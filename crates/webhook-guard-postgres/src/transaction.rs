@@ -1,0 +1,398 @@
+//! Transactional mode: [`PgStore`] as a [`TransactionalStore`], and [`PgTx`], the handler's
+//! side of the delivery's transaction.
+
+use std::{
+    fmt,
+    ops::{Deref, DerefMut},
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    time::Duration,
+};
+
+use sha2::{Digest as _, Sha256};
+use sqlx::{PgConnection, Postgres, Row as _};
+use webhook_guard::dedup::{
+    Begin, DedupKey, StoreError, StoreErrorKind, StoreFuture, Transaction, TransactionHandle,
+    TransactionalStore,
+};
+
+use crate::store::{Inner, PgStore, failed, millis, within};
+
+/// A sqlx transaction on a pooled connection.
+type SqlxTransaction = sqlx::Transaction<'static, Postgres>;
+
+/// The advisory-lock key of `key` in `table`: the first 64 bits of a SHA-256, so a sender
+/// cannot pick ids whose locks collide with another delivery's (Postgres's own text hash is
+/// not made for that), and two tables never share a lock.
+fn lock_key(table: &str, key: &str) -> i64 {
+    let digest = Sha256::new()
+        .chain_update(table.as_bytes())
+        .chain_update([0])
+        .chain_update(key.as_bytes())
+        .finalize();
+    let mut first = [0_u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(first)
+}
+
+/// Where the delivery's transaction is while the handler runs: lent to its [`PgTx`], back
+/// here when the handler is done with it, taken from here to commit or roll back.
+struct Shared {
+    slot: Mutex<Slot>,
+}
+
+struct Slot {
+    transaction: Option<SqlxTransaction>,
+    /// Set when the guard committed or rolled back: a `PgTx` dropped later does not put its
+    /// transaction back (dropping it rolls it back).
+    settled: bool,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Slot> {
+        // A panic while the slot is locked leaves a consistent slot: nothing is done under
+        // the lock but moving the transaction.
+        self.slot.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes the transaction to settle it; nobody puts it back after this.
+    fn settle(&self) -> Option<SqlxTransaction> {
+        let mut slot = self.lock();
+        slot.settled = true;
+        slot.transaction.take()
+    }
+}
+
+/// The open transaction of one delivery, as the receiver holds it.
+struct Open {
+    shared: Arc<Shared>,
+    store: Arc<Inner>,
+    key: String,
+}
+
+impl fmt::Debug for Open {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgTransaction")
+            .field("table", &self.store.statements.qualified)
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Transaction for Open {
+    fn handle(&self) -> TransactionHandle {
+        TransactionHandle::new(Arc::clone(&self.shared))
+    }
+
+    fn commit(self: Box<Self>) -> StoreFuture<'static, ()> {
+        Box::pin(async move {
+            let Some(mut transaction) = self.shared.settle() else {
+                return Err(StoreError::new(
+                    StoreErrorKind::Unavailable,
+                    "the handler kept its transaction (PgTx) past its answer: not committed",
+                ));
+            };
+            let store = &*self.store;
+            // A statement first: in a transaction that a failed statement of the handler
+            // aborted, it fails, where COMMIT would roll back without an error.
+            let check = sqlx::query_scalar::<_, bool>(store.statements.still_claimed.clone())
+                .bind(&self.key)
+                .fetch_one(&mut *transaction);
+            if !within(store.timeout, check).await? {
+                return Err(StoreError::new(
+                    StoreErrorKind::Unavailable,
+                    "the delivery's claim was deleted in its own transaction: not committed",
+                ));
+            }
+            // Dropped on a time-out, the transaction is rolled back if it had not committed.
+            within(store.timeout, transaction.commit()).await
+        })
+    }
+
+    fn rollback(self: Box<Self>) -> StoreFuture<'static, ()> {
+        Box::pin(async move {
+            // Not there: the handler still holds it, and its `PgTx` drops it (a rollback).
+            let Some(transaction) = self.shared.settle() else {
+                return Ok(());
+            };
+            within(self.store.timeout, transaction.rollback()).await
+        })
+    }
+}
+
+impl TransactionalStore for PgStore {
+    fn begin<'a>(&'a self, key: &'a DedupKey, retention: Duration) -> StoreFuture<'a, Begin> {
+        Box::pin(async move {
+            let store = &*self.inner;
+            let lock = lock_key(&store.statements.qualified, key.as_str());
+            let idle = millis(store.idle_timeout).to_string();
+            // Cut off by the time limit, the transaction is dropped, which rolls it back
+            // (sqlx sends the ROLLBACK when the connection goes back to the pool): nothing
+            // stays held.
+            let (transaction, row) = within(store.timeout, async {
+                let mut transaction = store.pool.begin().await?;
+                let row = sqlx::query(store.statements.begin_claim.clone())
+                    .bind(key.as_str())
+                    .bind(lock)
+                    .bind(millis(retention))
+                    .bind(idle)
+                    .fetch_one(&mut *transaction)
+                    .await?;
+                Ok((transaction, row))
+            })
+            .await?;
+            let got: bool = row.try_get(0).map_err(|e| failed(&e))?;
+            let claimed: bool = row.try_get(1).map_err(|e| failed(&e))?;
+            let leased: Option<bool> = row.try_get(2).map_err(|e| failed(&e))?;
+            if claimed {
+                let shared = Arc::new(Shared {
+                    slot: Mutex::new(Slot {
+                        transaction: Some(transaction),
+                        settled: false,
+                    }),
+                });
+                return Ok(Begin::Claimed(Box::new(Open {
+                    shared,
+                    store: Arc::clone(&self.inner),
+                    key: key.as_str().to_owned(),
+                })));
+            }
+            // Nothing was written; ending the transaction now frees its connection (a failure
+            // here is not the delivery's: the dropped transaction is rolled back anyway).
+            if let Err(error) = within(store.timeout, transaction.rollback()).await {
+                tracing::debug!(%error, "rollback of a transaction that claimed nothing failed");
+            }
+            Ok(match (got, leased) {
+                // Another open transaction holds the key's lock.
+                (false, _) => Begin::InFlight,
+                // A claim of the leased mode, in flight on the same table.
+                (true, Some(true)) => Begin::InFlight,
+                (true, _) => Begin::Done,
+            })
+        })
+    }
+}
+
+/// The delivery's transaction, for the handler: a [`PgConnection`] (through `Deref`) on
+/// which its queries join the claim. Take it as an extractor (features `axum`, `actix`) in
+/// a handler behind a receiver with
+/// [`transactional_store`](webhook_guard::ReceiverBuilder::transactional_store).
+///
+/// When the handler answers 2xx, the guard commits the transaction: the delivery id and
+/// every write made through this `PgTx`, together. Any other answer, a panic or a dropped
+/// request rolls it all back, and the provider's retry is processed. Do not commit or roll
+/// back through it yourself (`COMMIT` as a query, say): the guard owns its end. Savepoints
+/// (`(&mut *tx).begin()`) work as usual.
+///
+/// The transaction goes back to the guard when the `PgTx` is dropped, which is when the
+/// handler returns: a `PgTx` moved into a task that outlives the handler cannot be committed,
+/// and the delivery is answered 503 (and retried).
+///
+/// ```no_run
+/// use axum::http::StatusCode;
+/// use webhook_guard::parseflow::Event;
+/// use webhook_guard_postgres::PgTx;
+/// use webhook_guard_tower::Webhook;
+///
+/// # #[allow(dead_code)]
+/// async fn handle(Webhook(delivery): Webhook<Event>, mut tx: PgTx) -> StatusCode {
+///     let inserted = sqlx::query("INSERT INTO documents (delivery_id, body) VALUES ($1, $2)")
+///         .bind(delivery.meta.delivery_id.as_str())
+///         .bind(&delivery.body[..])
+///         .execute(&mut *tx)
+///         .await;
+///     match inserted {
+///         Ok(_) => StatusCode::OK, // committed with the delivery's claim
+///         Err(_) => StatusCode::INTERNAL_SERVER_ERROR, // rolled back; the provider retries
+///     }
+/// }
+/// # fn main() {}
+/// ```
+pub struct PgTx {
+    transaction: Option<SqlxTransaction>,
+    shared: Arc<Shared>,
+}
+
+/// Why a handler got no [`PgTx`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PgTxError {
+    /// The request has no delivery transaction: the route is not behind a guard whose
+    /// receiver has a transactional `PgStore`.
+    NoTransaction,
+    /// The transaction was taken already (two `PgTx` in one handler), or settled.
+    Taken,
+}
+
+impl PgTxError {
+    /// The answer's text.
+    #[must_use]
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::NoTransaction => {
+                "no delivery transaction: put the route behind a webhook guard whose receiver has a transactional PgStore"
+            }
+            Self::Taken => "the delivery transaction was taken already (one PgTx per handler)",
+        }
+    }
+}
+
+impl fmt::Display for PgTxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for PgTxError {}
+
+impl PgTx {
+    /// The transaction behind a request's [`TransactionHandle`] (what the extractors do).
+    ///
+    /// # Errors
+    /// [`PgTxError::NoTransaction`] when the handle is not a `PgStore`'s;
+    /// [`PgTxError::Taken`] when its transaction is lent out or settled.
+    pub fn from_handle(handle: &TransactionHandle) -> Result<Self, PgTxError> {
+        let shared = handle
+            .downcast::<Shared>()
+            .ok_or(PgTxError::NoTransaction)?;
+        let transaction = {
+            let mut slot = shared.lock();
+            if slot.settled {
+                return Err(PgTxError::Taken);
+            }
+            slot.transaction.take().ok_or(PgTxError::Taken)?
+        };
+        Ok(Self {
+            transaction: Some(transaction),
+            shared,
+        })
+    }
+
+    fn transaction(&self) -> &SqlxTransaction {
+        match &self.transaction {
+            Some(transaction) => transaction,
+            // Only `drop` takes it out.
+            None => unreachable!("a PgTx holds its transaction until dropped"),
+        }
+    }
+}
+
+impl Deref for PgTx {
+    type Target = PgConnection;
+
+    fn deref(&self) -> &PgConnection {
+        self.transaction()
+    }
+}
+
+impl DerefMut for PgTx {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        match &mut self.transaction {
+            Some(transaction) => transaction,
+            None => unreachable!("a PgTx holds its transaction until dropped"),
+        }
+    }
+}
+
+impl Drop for PgTx {
+    fn drop(&mut self) {
+        let Some(transaction) = self.transaction.take() else {
+            return;
+        };
+        let mut slot = self.shared.lock();
+        if !slot.settled {
+            slot.transaction = Some(transaction);
+        }
+        // Settled already (the guard answered without it): dropping it rolls it back.
+    }
+}
+
+impl fmt::Debug for PgTx {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgTx").finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "axum")]
+mod axum_extractor {
+    use axum_core::{
+        extract::FromRequestParts,
+        response::{IntoResponse, Response},
+    };
+    use http::{StatusCode, request::Parts};
+    use webhook_guard::dedup::TransactionHandle;
+
+    use super::{PgTx, PgTxError};
+
+    impl<S: Send + Sync> FromRequestParts<S> for PgTx {
+        type Rejection = PgTxError;
+
+        async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+            let handle = parts
+                .extensions
+                .get::<TransactionHandle>()
+                .ok_or(PgTxError::NoTransaction)?;
+            Self::from_handle(handle)
+        }
+    }
+
+    impl IntoResponse for PgTxError {
+        fn into_response(self) -> Response {
+            tracing::error!(error = %self, "handler without its delivery transaction");
+            (StatusCode::INTERNAL_SERVER_ERROR, self.message()).into_response()
+        }
+    }
+}
+
+#[cfg(feature = "actix")]
+mod actix_extractor {
+    use std::future::{Ready, ready};
+
+    use actix_web::{FromRequest, HttpMessage as _, HttpRequest, ResponseError, dev::Payload};
+    use webhook_guard::dedup::TransactionHandle;
+
+    use super::{PgTx, PgTxError};
+
+    impl FromRequest for PgTx {
+        type Error = PgTxError;
+        type Future = Ready<Result<Self, PgTxError>>;
+
+        fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+            let extensions = request.extensions();
+            let handle = extensions.get::<TransactionHandle>();
+            ready(
+                handle
+                    .ok_or(PgTxError::NoTransaction)
+                    .and_then(Self::from_handle),
+            )
+        }
+    }
+
+    impl ResponseError for PgTxError {
+        fn status_code(&self) -> actix_web::http::StatusCode {
+            tracing::error!(error = %self, "handler without its delivery transaction");
+            actix_web::http::StatusCode::INTERNAL_SERVER_ERROR
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_keys_differ_by_table_and_key() {
+        let a = lock_key("\"s\".\"t\"", "parallel:default:1");
+        assert_eq!(a, lock_key("\"s\".\"t\"", "parallel:default:1"));
+        assert_ne!(a, lock_key("\"s\".\"u\"", "parallel:default:1"));
+        assert_ne!(a, lock_key("\"s\".\"t\"", "parallel:default:2"));
+    }
+
+    #[test]
+    fn a_foreign_handle_is_no_transaction() {
+        let handle = TransactionHandle::new(Arc::new(5_u8));
+        assert_eq!(
+            PgTx::from_handle(&handle).map(drop),
+            Err(PgTxError::NoTransaction)
+        );
+    }
+}
