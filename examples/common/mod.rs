@@ -6,11 +6,12 @@
 use std::{net::SocketAddr, sync::Arc};
 
 use webhook_guard::{
-    ConfigError, DeliveryMeta, Receiver,
-    dedup::{DedupStore, MemoryStore},
+    ConfigError, DeliveryMeta, Provider, Receiver,
+    dedup::{DedupStore, MemoryStore, TransactionalStore},
     fullenrich::FullEnrich,
     parallel::Parallel,
     parseflow::ParseFlow,
+    receiver::ReceiverBuilder,
     sixtyfour::Sixtyfour,
 };
 
@@ -34,47 +35,96 @@ fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
 }
 
-/// Reads `BIND`, the secrets, `SIXTYFOUR_ALLOW_UNSIGNED` and `REDIS_URL` (connecting to
-/// Redis now, so a wrong URL shows at startup).
-pub(crate) async fn from_env() -> Result<Receivers, Box<dyn std::error::Error>> {
-    let bind = env_or("BIND", "127.0.0.1:3000").parse()?;
-    let store: Arc<dyn DedupStore> = match std::env::var("REDIS_URL") {
-        Ok(url) => Arc::new(
-            webhook_guard_redis::RedisStore::connect(url)
-                .await
-                .map_err(|e| format!("REDIS_URL: {e}"))?,
-        ),
-        Err(_) => Arc::new(MemoryStore::new()),
+/// A `PgStore` on `DATABASE_URL`, its table created if missing; `None` when unset.
+pub(crate) async fn postgres_from_env()
+-> Result<Option<webhook_guard_postgres::PgStore>, Box<dyn std::error::Error>> {
+    let Ok(url) = std::env::var("DATABASE_URL") else {
+        return Ok(None);
     };
+    // The URL is not repeated in errors: it may carry a password.
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(32)
+        .acquire_timeout(std::time::Duration::from_secs(5))
+        .connect(&url)
+        .await
+        .map_err(|e| format!("DATABASE_URL: {e}"))?;
+    let store = webhook_guard_postgres::PgStore::new(pool);
+    store
+        .migrate()
+        .await
+        .map_err(|e| format!("DATABASE_URL: {e}"))?;
+    Ok(Some(store))
+}
+
+/// The dedup store: Redis on `REDIS_URL`, Postgres on `DATABASE_URL` (not both), else in
+/// memory. Connected now, so a wrong URL shows at startup.
+async fn store_from_env() -> Result<Arc<dyn DedupStore>, Box<dyn std::error::Error>> {
+    if let Ok(url) = std::env::var("REDIS_URL") {
+        if std::env::var_os("DATABASE_URL").is_some() {
+            return Err("set REDIS_URL or DATABASE_URL, not both".into());
+        }
+        let store = webhook_guard_redis::RedisStore::connect(url)
+            .await
+            .map_err(|e| format!("REDIS_URL: {e}"))?;
+        return Ok(Arc::new(store));
+    }
+    Ok(match postgres_from_env().await? {
+        Some(store) => Arc::new(store),
+        None => Arc::new(MemoryStore::new()),
+    })
+}
+
+/// Where the receivers record deliveries.
+#[derive(Clone)]
+pub(crate) enum Store {
+    /// A dedup store (leases).
+    Leased(Arc<dyn DedupStore>),
+    /// A transactional store: the handler writes in the delivery's transaction.
+    Transactional(Arc<dyn TransactionalStore>),
+}
+
+impl Store {
+    fn configure<P: Provider>(&self, builder: ReceiverBuilder<P>) -> ReceiverBuilder<P> {
+        match self {
+            Self::Leased(store) => builder.store(Arc::clone(store)),
+            Self::Transactional(store) => builder.transactional_store(Arc::clone(store)),
+        }
+    }
+}
+
+/// Reads `BIND`, the secrets, `SIXTYFOUR_ALLOW_UNSIGNED`, and `REDIS_URL` or `DATABASE_URL`.
+pub(crate) async fn from_env() -> Result<Receivers, Box<dyn std::error::Error>> {
+    let store = Store::Leased(store_from_env().await?);
+    receivers(&store)
+}
+
+/// The four receivers on `store`, with `BIND`, the secrets and `SIXTYFOUR_ALLOW_UNSIGNED`
+/// from the environment.
+pub(crate) fn receivers(store: &Store) -> Result<Receivers, Box<dyn std::error::Error>> {
+    let bind = env_or("BIND", "127.0.0.1:3000").parse()?;
     let parseflow_secret = env_or("PARSEFLOW_WEBHOOK_SECRET", DEMO_PARSEFLOW_SECRET);
     let allow_unsigned = std::env::var("SIXTYFOUR_ALLOW_UNSIGNED").is_ok_and(|v| v == "1");
-    let receiver = |provider| -> Result<_, ConfigError> {
-        Receiver::builder(provider)
-            .store(Arc::clone(&store))
-            .build()
-    };
+    let sixtyfour = Sixtyfour::builder()
+        .secret(env_or("SIXTYFOUR_WEBHOOK_SECRET", DEMO_SIXTYFOUR_SECRET))
+        .allow_unsigned(allow_unsigned)
+        .build()?;
     Ok(Receivers {
         bind,
-        parallel: receiver(Parallel::new(env_or(
-            "PARALLEL_WEBHOOK_SECRET",
-            DEMO_PARALLEL_SECRET,
-        ))?)?,
-        sixtyfour: Receiver::builder(
-            Sixtyfour::builder()
-                .secret(env_or("SIXTYFOUR_WEBHOOK_SECRET", DEMO_SIXTYFOUR_SECRET))
-                .allow_unsigned(allow_unsigned)
-                .build()?,
-        )
-        .store(Arc::clone(&store))
-        .build()?,
-        fullenrich: Receiver::builder(FullEnrich::new(env_or(
-            "FULLENRICH_API_KEY",
-            DEMO_FULLENRICH_API_KEY,
-        ))?)
-        .store(Arc::clone(&store))
-        .build()?,
-        parseflow: Receiver::builder(ParseFlow::new(parseflow_secret.clone())?)
-            .store(Arc::clone(&store))
+        parallel: store
+            .configure(Receiver::builder(Parallel::new(env_or(
+                "PARALLEL_WEBHOOK_SECRET",
+                DEMO_PARALLEL_SECRET,
+            ))?))
+            .build()?,
+        sixtyfour: store.configure(Receiver::builder(sixtyfour)).build()?,
+        fullenrich: store
+            .configure(Receiver::builder(FullEnrich::new(env_or(
+                "FULLENRICH_API_KEY",
+                DEMO_FULLENRICH_API_KEY,
+            ))?))
+            .build()?,
+        parseflow: store
+            .configure(Receiver::builder(ParseFlow::new(parseflow_secret.clone())?))
             .build()?,
         parseflow_secret,
     })

@@ -96,6 +96,24 @@ pub struct Server {
     calls: Calls,
     clock: Arc<dyn Clock>,
     _stop: Option<Box<dyn Send + Sync>>,
+    /// What keeps the default store's server running (see [`use_default_store`]).
+    _store: Option<Box<dyn Send + Sync>>,
+}
+
+/// A store for a server, and what must live as long as the server (the store's own server).
+pub type DefaultStore = (Arc<dyn DedupStore>, Box<dyn Send + Sync>);
+
+/// Makes a store, or `None` when it cannot (the case then runs on the in-memory store).
+pub type StoreFactory =
+    fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<DefaultStore>> + Send>>;
+
+static DEFAULT_STORE: std::sync::OnceLock<StoreFactory> = std::sync::OnceLock::new();
+
+/// Runs every case of this test binary on the stores `factory` makes: each server whose
+/// [`Options`] name neither a store nor a clock (a manual clock drives an in-memory store)
+/// gets a fresh one. For running the whole suite on another store (`tests/postgres.rs`).
+pub fn use_default_store(factory: StoreFactory) {
+    let _ = DEFAULT_STORE.set(factory);
 }
 
 impl Server {
@@ -203,7 +221,16 @@ pub(crate) async fn run_handler<E: WebhookEvent>(
 }
 
 /// Starts `adapter`'s server on a free loopback port. Call it inside a Tokio runtime.
-pub async fn start(adapter: Adapter, options: Options) -> Server {
+pub async fn start(adapter: Adapter, mut options: Options) -> Server {
+    let mut store_guard = None;
+    if options.store.is_none()
+        && options.clock.is_none()
+        && let Some(factory) = DEFAULT_STORE.get()
+        && let Some((store, guard)) = factory().await
+    {
+        options.store = Some(store);
+        store_guard = Some(guard);
+    }
     let receivers = receivers(&options);
     let calls = Calls::default();
     let (addr, stop) = match adapter {
@@ -222,6 +249,7 @@ pub async fn start(adapter: Adapter, options: Options) -> Server {
         calls,
         clock,
         _stop: stop,
+        _store: store_guard,
     }
 }
 

@@ -175,7 +175,7 @@ impl TransactionalStore for PgStore {
 /// The delivery's transaction, for the handler: a [`PgConnection`] (through `Deref`) on
 /// which its queries join the claim. Take it as an extractor (features `axum`, `actix`) in
 /// a handler behind a receiver with
-/// [`transactional_store`](webhook_guard::ReceiverBuilder::transactional_store).
+/// [`transactional_store`](webhook_guard::receiver::ReceiverBuilder::transactional_store).
 ///
 /// When the handler answers 2xx, the guard commits the transaction: the delivery id and
 /// every write made through this `PgTx`, together. Any other answer, a panic or a dropped

@@ -57,6 +57,7 @@ pub fn start_with(
     env: &[(&str, &str)],
 ) -> Running {
     let mut command = Command::new(example(name));
+    command.env_remove("DATABASE_URL");
     command.envs(env.iter().copied());
     command.env("BIND", "127.0.0.1:0");
     match redis {

@@ -310,11 +310,12 @@ impl ClaimGuard {
         self.settle(Settling::Release)
     }
 
-    /// Releases the claim of a delivery refused after its claim (a malformed body), at once
-    /// or in the background; the rejection records the outcome.
-    pub(crate) fn reject(mut self) {
+    /// Releases the claim of a delivery refused after its claim (a malformed body); the
+    /// rejection records the outcome. Dropped before its end, the release goes on in the
+    /// background.
+    pub(crate) fn reject(mut self) -> Settle {
         self.armed = false;
-        self.release_in_background();
+        self.settle(Settling::Release)
     }
 
     fn settle(&mut self, settling: Settling) -> Settle {

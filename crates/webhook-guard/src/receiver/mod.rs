@@ -428,7 +428,8 @@ impl<P: Provider> Receiver<P> {
         let event = match inner.provider.parse(headers, &body) {
             Ok(event) => event,
             Err(error) => {
-                claim.reject();
+                // Released before the answer, so an immediate retry is processed.
+                let _ = claim.reject().await;
                 return Err(rejected(Rejection::new(
                     RejectionKind::Malformed(error),
                     None,

@@ -1,24 +1,56 @@
-//! Both example receivers, in separate processes, share one Redis (`REDIS_URL`): a delivery
-//! sent to both at once runs the handler once in total; a receiver killed mid-handler loses
-//! nothing: the retries on Sixtyfour's schedule reach the other one, which processes the
-//! delivery once, within the schedule. Needs `redis-server` (skipped with a printed reason
-//! without it, unless `REQUIRE_REDIS=1`).
+//! Both example receivers, in separate processes, share one store, Redis (`REDIS_URL`) or
+//! Postgres (`DATABASE_URL`): a delivery sent to both at once runs the handler once in
+//! total; a receiver killed mid-handler loses nothing: the retries on Sixtyfour's schedule
+//! reach the other one, which processes the delivery once, within the schedule. Needs
+//! `redis-server` and PostgreSQL (each skipped with a printed reason without it, unless
+//! `REQUIRE_REDIS=1` / `REQUIRE_POSTGRES=1`).
 
 mod support;
 
 use std::time::Duration;
 
-use support::{post, sign, start, start_with};
+use support::{post, sign, start_with};
 use webhook_guard::fixtures;
+use webhook_guard_postgres::test_server::PostgresServer;
 use webhook_guard_redis::test_server::RedisServer;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_replicas_sharing_redis_run_a_delivery_once() {
-    let Some(redis) = RedisServer::start() else {
+/// A store server for the receivers, and the variable that points them at it.
+enum Shared {
+    Redis(RedisServer),
+    Postgres(PostgresServer),
+}
+
+impl Shared {
+    fn redis() -> Option<Self> {
+        RedisServer::start().map(Self::Redis)
+    }
+
+    fn postgres() -> Option<Self> {
+        PostgresServer::start().map(Self::Postgres)
+    }
+
+    fn env(&self) -> (&'static str, String) {
+        match self {
+            Self::Redis(server) => ("REDIS_URL", server.url()),
+            Self::Postgres(server) => ("DATABASE_URL", server.url()),
+        }
+    }
+
+    /// Starts example `name` on this store, with more variables.
+    fn start(&self, name: &str, env: &[(&str, &str)]) -> support::Running {
+        let (variable, url) = self.env();
+        let mut env = env.to_vec();
+        env.push((variable, &url));
+        start_with(name, false, None, &env)
+    }
+}
+
+async fn two_replicas_run_a_delivery_once(store: Option<Shared>) {
+    let Some(store) = store else {
         return;
     };
-    let axum = start("axum_receiver", false, Some(&redis.url()));
-    let actix = start("actix_receiver", false, Some(&redis.url()));
+    let axum = store.start("axum_receiver", &[]);
+    let actix = store.start("actix_receiver", &[]);
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .build()
@@ -69,20 +101,25 @@ async fn two_replicas_sharing_redis_run_a_delivery_once() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_sharing_redis_run_a_delivery_once() {
+    two_replicas_run_a_delivery_once(Shared::redis()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_sharing_postgres_run_a_delivery_once() {
+    two_replicas_run_a_delivery_once(Shared::postgres()).await;
+}
+
 /// A receiver is SIGKILLed while its handler runs; Sixtyfour retries 1, 2, 4, 8 and 16 s after
-/// each failure, against a second receiver on the same Redis. The dead process's claim stops
+/// each failure, against a second receiver on the same store. The dead process's claim stops
 /// being renewed and expires after the 10 s lease, so the retry at +15 s is processed, once.
-async fn killed_mid_handler(name: &str) {
-    let Some(redis) = RedisServer::start() else {
+async fn killed_mid_handler(name: &str, store: Option<Shared>) {
+    let Some(store) = store else {
         return;
     };
-    let doomed = start_with(
-        name,
-        false,
-        Some(&redis.url()),
-        &[("HANDLER_DELAY_MS", "600000")],
-    );
-    let survivor = start(name, false, Some(&redis.url()));
+    let doomed = store.start(name, &[("HANDLER_DELAY_MS", "600000")]);
+    let survivor = store.start(name, &[]);
     let client = reqwest::Client::new();
     let body = fixtures::of("sixtyfour").next().expect("fixture").body;
     let headers = sign("sixtyfour", &format!("killed-{name}"), body);
@@ -141,11 +178,21 @@ async fn killed_mid_handler(name: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_axum_receiver_killed_mid_handler_loses_nothing() {
-    killed_mid_handler("axum_receiver").await;
+async fn an_axum_receiver_killed_mid_handler_loses_nothing_on_redis() {
+    killed_mid_handler("axum_receiver", Shared::redis()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_actix_receiver_killed_mid_handler_loses_nothing() {
-    killed_mid_handler("actix_receiver").await;
+async fn an_actix_receiver_killed_mid_handler_loses_nothing_on_redis() {
+    killed_mid_handler("actix_receiver", Shared::redis()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_axum_receiver_killed_mid_handler_loses_nothing_on_postgres() {
+    killed_mid_handler("axum_receiver", Shared::postgres()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_actix_receiver_killed_mid_handler_loses_nothing_on_postgres() {
+    killed_mid_handler("actix_receiver", Shared::postgres()).await;
 }

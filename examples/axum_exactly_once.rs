@@ -1,0 +1,113 @@
+//! Exactly-once effects: an axum server whose handlers write each event into a Postgres table
+//! *in the delivery's own transaction*, through `webhook-guard-postgres`. The claim on the
+//! delivery id and the handler's row are committed together when the handler answers 2xx, and
+//! rolled back together otherwise (an error, a panic, a dropped request, a crashed process),
+//! so each delivery leaves exactly one row, however often it is sent or retried.
+//!
+//! Run (with a Postgres you can create tables in):
+//! `DATABASE_URL=postgres://user:password@127.0.0.1/app cargo run -p webhook-guard-examples --example axum_exactly_once`
+//!
+//! Environment: `DATABASE_URL` (required), `BIND` (default `127.0.0.1:3000`),
+//! `PARALLEL_WEBHOOK_SECRET`, `SIXTYFOUR_WEBHOOK_SECRET`, `FULLENRICH_API_KEY`,
+//! `PARSEFLOW_WEBHOOK_SECRET` (demo secrets when unset), `SIXTYFOUR_ALLOW_UNSIGNED=1`,
+//! `HANDLER_DELAY_MS` (a wait after the insert, before the answer: for crash tests),
+//! `RUST_LOG`. Routes as the example receivers: `POST /webhooks/{parallel,sixtyfour,
+//! fullenrich,parseflow}`, `GET /healthz`. The table `webhook_events` is the record of what
+//! was processed (nothing is printed on stdout: a line printed by the handler would not know
+//! whether its transaction commits).
+
+mod common;
+
+use std::sync::Arc;
+
+use axum::{
+    Router,
+    http::StatusCode,
+    routing::{get, post},
+};
+use webhook_guard::WebhookEvent;
+use webhook_guard_postgres::PgTx;
+use webhook_guard_tower::{Webhook, WebhookGuardLayer};
+
+/// The app's own table. No unique constraint on the delivery id: the guard is what makes
+/// each delivery one row (the crash test counts them).
+const EVENTS_TABLE: &str = "CREATE TABLE IF NOT EXISTS webhook_events (
+    id          bigserial   PRIMARY KEY,
+    provider    text        NOT NULL,
+    delivery_id text        NOT NULL,
+    event_type  text        NOT NULL,
+    body        bytea       NOT NULL,
+    received_at timestamptz NOT NULL DEFAULT now()
+)";
+
+async fn handle<E: WebhookEvent + Clone>(
+    Webhook(delivery): Webhook<E>,
+    mut tx: PgTx,
+) -> StatusCode {
+    let meta = &delivery.meta;
+    let inserted = sqlx::query(
+        "INSERT INTO webhook_events (provider, delivery_id, event_type, body) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&*meta.provider)
+    .bind(meta.delivery_id.as_str())
+    .bind(&meta.event_type)
+    .bind(&delivery.body[..])
+    .execute(&mut *tx)
+    .await;
+    if let Err(error) = inserted {
+        // Rolled back with the claim: the provider's retry is processed.
+        tracing::error!(%error, "could not record the event");
+        return StatusCode::INTERNAL_SERVER_ERROR;
+    }
+    if !common::handler_delay().is_zero() {
+        tokio::time::sleep(common::handler_delay()).await;
+    }
+    // Committed with the claim once this answer is in.
+    StatusCode::OK
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .init();
+    let Some(store) = common::postgres_from_env().await? else {
+        return Err("DATABASE_URL is required (postgres://user:password@host/database)".into());
+    };
+    sqlx::query(EVENTS_TABLE).execute(store.pool()).await?;
+    let receivers = common::receivers(&common::Store::Transactional(Arc::new(store)))?;
+    let app = Router::new()
+        .route(
+            "/webhooks/parallel",
+            post(handle::<webhook_guard::parallel::Event>)
+                .layer(WebhookGuardLayer::new(receivers.parallel)),
+        )
+        .route(
+            "/webhooks/sixtyfour",
+            post(handle::<webhook_guard::sixtyfour::Event>)
+                .layer(WebhookGuardLayer::new(receivers.sixtyfour)),
+        )
+        .route(
+            "/webhooks/fullenrich",
+            post(handle::<webhook_guard::fullenrich::Event>)
+                .layer(WebhookGuardLayer::new(receivers.fullenrich)),
+        )
+        .route(
+            "/webhooks/parseflow",
+            post(handle::<webhook_guard::parseflow::Event>)
+                .layer(WebhookGuardLayer::new(receivers.parseflow)),
+        )
+        .route("/healthz", get(|| async { StatusCode::OK }));
+    let listener = tokio::net::TcpListener::bind(receivers.bind).await?;
+    let addr = listener.local_addr()?;
+    eprintln!("listening on {addr}");
+    eprintln!(
+        "send a signed sample: {}",
+        common::try_it(addr, &receivers.parseflow_secret)?
+    );
+    axum::serve(listener, app).await?;
+    Ok(())
+}
