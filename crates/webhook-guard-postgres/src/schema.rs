@@ -56,7 +56,7 @@ pub(crate) struct Statements {
     pub(crate) complete: SqlStr,
     pub(crate) release: SqlStr,
     pub(crate) begin_claim: SqlStr,
-    pub(crate) still_claimed: SqlStr,
+    pub(crate) commit: SqlStr,
     pub(crate) purge: SqlStr,
 }
 
@@ -75,7 +75,8 @@ impl Statements {
         // Claim, in one statement: insert the key with this owner, or take over a record
         // whose time is up (an expired lease, or a done record past its retention), or keep
         // a claim already this owner's (a try whose answer was lost). Otherwise report what
-        // holds the key. A key inserted by a transaction that committed after this
+        // holds the key: 0 claimed, 1 in flight, 2 done (COALESCE stops at the first answer,
+        // so a claim reads no more). A key inserted by a transaction that committed after this
         // statement's snapshot is invisible to the second subquery: reported in flight (the
         // retry finds it done).
         let claim = format!(
@@ -84,10 +85,13 @@ impl Statements {
                VALUES ($1, $2::text::uuid, now() + $3 * interval '1 millisecond')
                ON CONFLICT (key) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
                WHERE r.expires_at <= now() OR r.owner = EXCLUDED.owner
-               RETURNING 1
+               RETURNING 0 AS found
              )
-             SELECT EXISTS (SELECT 1 FROM claimed),
-                    (SELECT r.owner IS NULL FROM {t} AS r WHERE r.key = $1)"
+             SELECT COALESCE(
+               (SELECT found FROM claimed),
+               (SELECT CASE WHEN r.owner IS NULL THEN 2 ELSE 1 END FROM {t} AS r WHERE r.key = $1),
+               1
+             )"
         );
         let renew = format!(
             "UPDATE {t} SET expires_at = now() + $3 * interval '1 millisecond'
@@ -102,7 +106,9 @@ impl Statements {
         // advisory lock without waiting (held by an open transaction: in flight, answered at
         // once instead of waiting on its uncommitted row), then insert the key as done, or
         // take over a record past its time. Nothing of it is visible until the commit, and a
-        // rollback (or a dropped connection) takes it all back. The session's idle timeout
+        // rollback (or a dropped connection) takes it all back. It answers 0 claimed, 1 in
+        // flight (the lock is held, or a claim of the leased mode holds the key), 2 done (the
+        // CASE reads no more than it needs). The session's idle timeout
         // is set for this transaction only: a connection lost without a FIN still ends it.
         let begin_claim = format!(
             "WITH lock AS (SELECT pg_try_advisory_xact_lock($2) AS got),
@@ -114,15 +120,21 @@ impl Statements {
                RETURNING 1
              ),
              idle AS (SELECT set_config('idle_in_transaction_session_timeout', $4, true) AS set)
-             SELECT (SELECT got FROM lock),
-                    EXISTS (SELECT 1 FROM claimed),
-                    (SELECT r.owner IS NOT NULL FROM {t} AS r WHERE r.key = $1),
+             SELECT CASE
+                      WHEN NOT (SELECT got FROM lock) THEN 1
+                      WHEN EXISTS (SELECT 1 FROM claimed) THEN 0
+                      WHEN (SELECT r.owner IS NOT NULL FROM {t} AS r WHERE r.key = $1) THEN 1
+                      ELSE 2
+                    END,
                     (SELECT set FROM idle)"
         );
-        // Before the commit: any statement fails in a transaction a failed statement of the
-        // handler aborted, where COMMIT would quietly roll back instead. The claim row must
-        // still be there too.
-        let still_claimed = format!("SELECT EXISTS (SELECT 1 FROM {t} WHERE key = $1)");
+        // The commit, in one simple query (one round trip): `SELECT 1` first, as any statement
+        // fails in a transaction that a failed statement of the handler aborted, where a bare
+        // COMMIT would roll back without an error (and the 2xx would lose the delivery); then
+        // COMMIT; then an empty transaction for sqlx's own transaction object to roll back when
+        // it is dropped (sqlx still counts the connection as in its transaction, and sends
+        // that ROLLBACK with the ping it makes when the connection goes back to the pool).
+        let commit = "SELECT 1; COMMIT; BEGIN".to_owned();
         // A batch of records past their time, found by the `expires_at` index (never a scan
         // of the table), skipping rows another purge or a claim holds.
         let purge = format!(
@@ -137,7 +149,7 @@ impl Statements {
             complete: sql(complete),
             release: sql(release),
             begin_claim: sql(begin_claim),
-            still_claimed: sql(still_claimed),
+            commit: sql(commit),
             purge: sql(purge),
             qualified: t,
         }
@@ -164,7 +176,7 @@ pub fn schema_sql(schema: &str, table: &str) -> Result<String, InvalidName> {
     Ok(format!(
         "CREATE SCHEMA IF NOT EXISTS \"{schema}\";
 CREATE TABLE IF NOT EXISTS \"{schema}\".\"{table}\" (
-    key        text        PRIMARY KEY,
+    key        text        COLLATE \"C\" PRIMARY KEY,
     owner      uuid,
     expires_at timestamptz NOT NULL
 );

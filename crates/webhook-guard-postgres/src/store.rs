@@ -366,14 +366,15 @@ impl DedupStore for PgStore {
                 .bind(key.as_str())
                 .bind(owner(token))
                 .bind(millis(lease));
-            let row = within(inner.timeout, query.fetch_one(&inner.pool)).await?;
-            let claimed: bool = row.try_get(0).map_err(|e| failed(&e))?;
-            let done: Option<bool> = row.try_get(1).map_err(|e| failed(&e))?;
-            Ok(match (claimed, done) {
-                (true, _) => Claim::Claimed,
-                (false, Some(true)) => Claim::Done,
+            let found: i32 = within(inner.timeout, query.fetch_one(&inner.pool))
+                .await?
+                .try_get(0)
+                .map_err(|e| failed(&e))?;
+            Ok(match found {
+                0 => Claim::Claimed,
+                2 => Claim::Done,
                 // Another owner's claim, or a record committed since this statement began.
-                (false, _) => Claim::InFlight,
+                _ => Claim::InFlight,
             })
         })
     }

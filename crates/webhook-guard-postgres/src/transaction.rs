@@ -92,19 +92,13 @@ impl Transaction for Open {
                 ));
             };
             let store = &*self.store;
-            // A statement first: in a transaction that a failed statement of the handler
-            // aborted, it fails, where COMMIT would roll back without an error.
-            let check = sqlx::query_scalar::<_, bool>(store.statements.still_claimed.clone())
-                .bind(&self.key)
-                .fetch_one(&mut *transaction);
-            if !within(store.timeout, check).await? {
-                return Err(StoreError::new(
-                    StoreErrorKind::Unavailable,
-                    "the delivery's claim was deleted in its own transaction: not committed",
-                ));
-            }
-            // Dropped on a time-out, the transaction is rolled back if it had not committed.
-            within(store.timeout, transaction.commit()).await
+            // Check, commit, and an empty transaction for sqlx to roll back: see the
+            // statement. On an error or a time-out the transaction is dropped, which rolls
+            // back whatever had not committed.
+            let commit = sqlx::raw_sql(store.statements.commit.clone()).execute(&mut *transaction);
+            within(store.timeout, commit).await?;
+            drop(transaction);
+            Ok(())
         })
     }
 
@@ -140,9 +134,8 @@ impl TransactionalStore for PgStore {
                 Ok((transaction, row))
             })
             .await?;
-            let got: bool = row.try_get(0).map_err(|e| failed(&e))?;
-            let claimed: bool = row.try_get(1).map_err(|e| failed(&e))?;
-            let leased: Option<bool> = row.try_get(2).map_err(|e| failed(&e))?;
+            let found: i32 = row.try_get(0).map_err(|e| failed(&e))?;
+            let claimed = found == 0;
             if claimed {
                 let shared = Arc::new(Shared {
                     slot: Mutex::new(Slot {
@@ -161,12 +154,12 @@ impl TransactionalStore for PgStore {
             if let Err(error) = within(store.timeout, transaction.rollback()).await {
                 tracing::debug!(%error, "rollback of a transaction that claimed nothing failed");
             }
-            Ok(match (got, leased) {
-                // Another open transaction holds the key's lock.
-                (false, _) => Begin::InFlight,
-                // A claim of the leased mode, in flight on the same table.
-                (true, Some(true)) => Begin::InFlight,
-                (true, _) => Begin::Done,
+            Ok(if found == 2 {
+                Begin::Done
+            } else {
+                // Another open transaction holds the key's lock, or a claim of the leased mode
+                // is in flight on the same table.
+                Begin::InFlight
             })
         })
     }
