@@ -14,7 +14,13 @@ import re
 import sys
 
 root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "target/doc")
-crates = ["webhook_guard", "webhook_guard_tower", "webhook_guard_actix", "webhook_guard_redis"]
+crates = [
+    "webhook_guard",
+    "webhook_guard_tower",
+    "webhook_guard_actix",
+    "webhook_guard_redis",
+    "webhook_guard_postgres",
+]
 cut = re.compile(r'id="(trait-implementations|synthetic-implementations|blanket-implementations)')
 literal = re.compile(r"\[<code>[^<]*</code>\]|\[`[^`\]]+`\]")
 found = 0

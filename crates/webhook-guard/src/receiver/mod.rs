@@ -12,6 +12,11 @@
 //! dropped request releases
 //! ```
 //!
+//! With a [`TransactionalStore`]
+//! ([`ReceiverBuilder::transactional_store`]) the claim is a database transaction instead of a
+//! lease: the handler writes in it, a 2xx commits it, anything else rolls it back, and a
+//! failed commit is answered 503 (see [`dedup::transaction`](crate::dedup::transaction)).
+//!
 //! Every rejection and every outcome is logged and counted here, once. A framework adapter
 //! (`webhook-guard-tower`, `webhook-guard-actix`) only translates: it hands the core its
 //! request's headers and body through [`adapter::read_body`](crate::adapter::read_body) and
