@@ -1,6 +1,6 @@
 //! The conformance harness: the same guarded receiver — one route per provider of the
 //! catalogue, a test handler, a route without the guard — served by each adapter on a loopback port, and the client
-//! helpers the cases use. The cases are in `tests/conformance.rs`; each runs once per
+//! helpers the cases use. The cases are in `tests/cases/`; each runs once per
 //! [`Adapter`].
 //!
 //! The test handler records each run and obeys the `x-test` request header: `status:N`
@@ -560,4 +560,82 @@ pub fn client() -> reqwest::Client {
         .pool_max_idle_per_host(64)
         .build()
         .expect("client")
+}
+
+/// Deliveries sent while `store`'s server goes down and comes back (`outage`, run once a
+/// quarter of them are done): eight "provider" workers each retry a delivery until it gets a
+/// 2xx, as senders do. Every answer during the outage is 503 with `retry-after`
+/// (fail-closed) or 409, and in the end each of the 200 deliveries ran the handler exactly
+/// once. `lease` is short: a claim whose answer was lost in the crash blocks its retries for
+/// that long.
+pub async fn every_delivery_runs_once_across_an_outage(
+    adapter: Adapter,
+    store: Arc<dyn DedupStore>,
+    lease: Duration,
+    outage: impl AsyncFnOnce(),
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const DELIVERIES: usize = 200;
+    let options = Options {
+        store: Some(store),
+        lease: Some(lease),
+        ..Options::default()
+    };
+    let server = Arc::new(start(adapter, options).await);
+    let client = client();
+    let body = sample("parallel");
+    let done = Arc::new(AtomicUsize::new(0));
+    let unavailable = Arc::new(AtomicUsize::new(0));
+    let workers: Vec<_> = (0..8)
+        .map(|worker| {
+            let (server, client) = (Arc::clone(&server), client.clone());
+            let (done, unavailable) = (Arc::clone(&done), Arc::clone(&unavailable));
+            tokio::spawn(async move {
+                for i in (worker..DELIVERIES).step_by(8) {
+                    let id = format!("crash-{i}");
+                    let mut tries = 0;
+                    loop {
+                        tries += 1;
+                        assert!(tries < 400, "{id}: never accepted");
+                        let headers = sign("parallel", &id, server.now(), body);
+                        let response =
+                            post_signed(&client, &server.url("parallel"), &headers, body, &[])
+                                .await
+                                .expect("the server answers");
+                        match response.status().as_u16() {
+                            200 => break,
+                            503 => {
+                                assert!(response.headers().get("retry-after").is_some());
+                                unavailable.fetch_add(1, Ordering::SeqCst);
+                            }
+                            409 => {}
+                            other => panic!("{id}: unexpected status {other}"),
+                        }
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    done.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            })
+        })
+        .collect();
+    while done.load(Ordering::SeqCst) < DELIVERIES / 4 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    outage().await;
+    for worker in workers {
+        worker.await.expect("worker");
+    }
+    assert!(
+        unavailable.load(Ordering::SeqCst) > 0,
+        "no delivery met the outage"
+    );
+    for i in 0..DELIVERIES {
+        assert_eq!(server.runs_of(&format!("crash-{i}")), 1, "crash-{i}");
+    }
+    assert_eq!(server.calls().len(), DELIVERIES);
+    eprintln!(
+        "{adapter}: {DELIVERIES} deliveries, {} answers 503 during the outage, every one run once",
+        unavailable.load(Ordering::SeqCst)
+    );
 }
