@@ -268,7 +268,7 @@ fn a_failed_commit_is_answered_503_never_the_handlers_2xx() {
 }
 
 #[test]
-fn a_malformed_body_rolls_back_before_the_answer() {
+fn a_malformed_body_rolls_back_its_claim() {
     let (database, receiver) = setup();
     let body = b"not json";
     let headers = headers("dlv_4", body);

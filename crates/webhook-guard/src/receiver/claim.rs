@@ -310,12 +310,11 @@ impl ClaimGuard {
         self.settle(Settling::Release)
     }
 
-    /// Releases the claim of a delivery refused after its claim (a malformed body); the
-    /// rejection records the outcome. Dropped before its end, the release goes on in the
-    /// background.
-    pub(crate) fn reject(mut self) -> Settle {
+    /// Releases the claim of a delivery refused after its claim (a malformed body), at once
+    /// or in the background; the rejection records the outcome.
+    pub(crate) fn reject(mut self) {
         self.armed = false;
-        self.settle(Settling::Release)
+        self.release_in_background();
     }
 
     fn settle(&mut self, settling: Settling) -> Settle {

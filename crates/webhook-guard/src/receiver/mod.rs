@@ -78,7 +78,9 @@ use self::{
 use crate::{
     Authenticity, ConfigError, DeliveryId, Provider, WebhookEvent,
     clock::{Clock, SystemClock},
-    dedup::{Begin, Claim, ClaimToken, DedupKey, DedupStore, MemoryStore, TransactionalStore},
+    dedup::{
+        Begin, Claim, ClaimToken, DedupKey, DedupStore, MemoryStore, StoreError, TransactionalStore,
+    },
     headers::Headers,
 };
 
@@ -426,15 +428,37 @@ impl<P: Provider> Receiver<P> {
             .provider
             .dedup_id(headers, &body, &delivery_id)
             .map_err(|e| rejected(Rejection::new(RejectionKind::Malformed(e), None)))?;
-        let key = DedupKey::new(namespace, dedup_id.as_str());
+        // The claim: a lease in a `DedupStore`, or an open transaction in a
+        // `TransactionalStore`; the answers are read by plain functions, so that this
+        // function's future holds no more than the store's (see `tests/sizes.rs`).
+        let claim = match &inner.dedup {
+            Dedup::Leased(store) => {
+                let held = Held {
+                    store: Arc::clone(store),
+                    key: DedupKey::new(namespace, dedup_id.as_str()),
+                    token: ClaimToken::random(),
+                    lease: inner.lease,
+                    retention: inner.retention,
+                    labels: Arc::clone(&inner.labels),
+                };
+                let claimed = held.store.claim(&held.key, &held.token, held.lease).await;
+                self.leased(held, claimed, runtime)
+            }
+            Dedup::Transactional(store) => {
+                let key = DedupKey::new(namespace, dedup_id.as_str());
+                let begun = store.begin(&key, inner.retention).await;
+                self.transactional(begun, runtime)
+            }
+        };
         // From here on the claim is released if the delivery goes no further.
-        let claim = self.claim(key, runtime).await.map_err(rejected)?;
+        let claim = claim.map_err(rejected)?;
         let deduplicated = claim.holds_claim();
         let event = match inner.provider.parse(headers, &body) {
             Ok(event) => event,
             Err(error) => {
-                // Released before the answer, so an immediate retry is processed.
-                let _ = claim.reject().await;
+                // Released at once or in the background (awaiting it here would keep the
+                // claim guard's room in every delivery's future: see `tests/sizes.rs`).
+                claim.reject();
                 return Err(rejected(Rejection::new(
                     RejectionKind::Malformed(error),
                     None,
@@ -457,59 +481,67 @@ impl<P: Provider> Receiver<P> {
         })
     }
 
-    /// Claims `key` in the receiver's store: a lease in a [`DedupStore`], or an open
-    /// transaction in a [`TransactionalStore`].
-    async fn claim(&self, key: DedupKey, runtime: Runtime) -> Result<ClaimGuard, Rejection> {
+    /// The guard of a leased claim, from the store's answer.
+    fn leased(
+        &self,
+        held: Held,
+        claimed: Result<Claim, StoreError>,
+        runtime: Runtime,
+    ) -> Result<ClaimGuard, Rejection> {
         let inner = &*self.inner;
-        let labels = Arc::clone(&inner.labels);
-        let in_flight = || Rejection::new(RejectionKind::InFlight, Some(inner.retry_after));
-        let unavailable = |error| {
-            inner.labels.store_error(StoreCall::Claim);
-            let kind = RejectionKind::StoreUnavailable(error);
-            Rejection::new(kind, Some(inner.retry_after))
-        };
-        let store = match &inner.dedup {
-            Dedup::Leased(store) => store,
-            Dedup::Transactional(store) => {
-                return match store.begin(&key, inner.retention).await {
-                    Ok(Begin::Claimed(transaction)) => Ok(ClaimGuard::transactional(
-                        transaction,
-                        labels,
-                        runtime,
-                        inner.retry_after,
-                    )),
-                    Ok(Begin::Done) => Err(Rejection::new(RejectionKind::Duplicate, None)),
-                    Ok(Begin::InFlight) => Err(in_flight()),
-                    // The store leaves nothing held after an error; fail-open is refused
-                    // at build time (the handler needs the transaction).
-                    Err(error) => Err(unavailable(error)),
-                };
-            }
-        };
-        let held = Held {
-            store: Arc::clone(store),
-            key,
-            token: ClaimToken::random(),
-            lease: inner.lease,
-            retention: inner.retention,
-            labels: Arc::clone(&inner.labels),
-        };
-        match held.store.claim(&held.key, &held.token, held.lease).await {
-            Ok(Claim::Claimed) => Ok(ClaimGuard::new(Some(held), labels, runtime)),
+        match claimed {
+            Ok(Claim::Claimed) => Ok(ClaimGuard::new(
+                Some(held),
+                Arc::clone(&inner.labels),
+                runtime,
+            )),
             Ok(Claim::Done) => Err(Rejection::new(RejectionKind::Duplicate, None)),
-            Ok(Claim::InFlight) => Err(in_flight()),
+            Ok(Claim::InFlight) => Err(self.in_flight()),
             Err(error) => {
                 // The claim may have been recorded all the same (a time-out after the store
                 // applied it): released with its token once the store answers again.
                 held.release_orphan(runtime);
                 if inner.fail_mode == FailMode::Closed {
-                    return Err(unavailable(error));
+                    return Err(self.unavailable(error));
                 }
                 inner.labels.store_error(StoreCall::Claim);
                 tracing::warn!(%error, "dedup store failed; processing without deduplication (fail-open)");
-                Ok(ClaimGuard::new(None, labels, runtime))
+                Ok(ClaimGuard::new(None, Arc::clone(&inner.labels), runtime))
             }
         }
+    }
+
+    /// The guard of a claim in an open transaction, from the store's answer.
+    fn transactional(
+        &self,
+        begun: Result<Begin, StoreError>,
+        runtime: Runtime,
+    ) -> Result<ClaimGuard, Rejection> {
+        let inner = &*self.inner;
+        match begun {
+            Ok(Begin::Claimed(transaction)) => Ok(ClaimGuard::transactional(
+                transaction,
+                Arc::clone(&inner.labels),
+                runtime,
+                inner.retry_after,
+            )),
+            Ok(Begin::Done) => Err(Rejection::new(RejectionKind::Duplicate, None)),
+            Ok(Begin::InFlight) => Err(self.in_flight()),
+            // The store leaves nothing held after an error; fail-open is refused at build
+            // time (the handler needs the transaction).
+            Err(error) => Err(self.unavailable(error)),
+        }
+    }
+
+    fn in_flight(&self) -> Rejection {
+        Rejection::new(RejectionKind::InFlight, Some(self.inner.retry_after))
+    }
+
+    /// Fail-closed: 503, and the store error counted.
+    fn unavailable(&self, error: StoreError) -> Rejection {
+        self.inner.labels.store_error(StoreCall::Claim);
+        let kind = RejectionKind::StoreUnavailable(error);
+        Rejection::new(kind, Some(self.inner.retry_after))
     }
 
     /// The body reader of one request, with this receiver's limit and read timeout.
