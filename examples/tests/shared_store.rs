@@ -29,19 +29,17 @@ impl Shared {
         PostgresServer::start().map(Self::Postgres)
     }
 
-    fn env(&self) -> (&'static str, String) {
-        match self {
-            Self::Redis(server) => ("REDIS_URL", server.url()),
-            Self::Postgres(server) => ("DATABASE_URL", server.url()),
-        }
-    }
-
     /// Starts example `name` on this store, with more variables.
     fn start(&self, name: &str, env: &[(&str, &str)]) -> support::Running {
-        let (variable, url) = self.env();
-        let mut env = env.to_vec();
-        env.push((variable, &url));
-        start_with(name, false, None, &env)
+        match self {
+            Self::Redis(server) => start_with(name, false, Some(&server.url()), env),
+            Self::Postgres(server) => {
+                let url = server.url();
+                let mut env = env.to_vec();
+                env.push(("DATABASE_URL", &url));
+                start_with(name, false, None, &env)
+            }
+        }
     }
 }
 
