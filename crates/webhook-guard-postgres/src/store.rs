@@ -27,7 +27,9 @@ const PURGE_ROUND: usize = 100;
 /// How long a transaction may sit idle (between the handler's statements) by default: 60 s.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// A [`DedupStore`] and a [`TransactionalStore`] in a Postgres table, on your own [`PgPool`].
+/// A [`DedupStore`](webhook_guard::dedup::DedupStore) and a
+/// [`TransactionalStore`](webhook_guard::dedup::TransactionalStore) in a Postgres table, on
+/// your own [`PgPool`](sqlx::PgPool).
 ///
 /// As a `DedupStore` (`Receiver::builder(..).store(..)`), each call is one statement, one
 /// round trip: the claim inserts the key with the claim's owner token and a lease, or takes
@@ -46,7 +48,6 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// are purged in the background, in batches found through the `expires_at` index, never by
 /// a scan of the table. Every call has a time limit ([`DEFAULT_TIMEOUT`]).
 ///
-/// [`TransactionalStore`]: webhook_guard::dedup::TransactionalStore
 /// [`PgTx`]: crate::PgTx
 ///
 /// ```no_run

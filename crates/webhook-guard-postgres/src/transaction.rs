@@ -238,7 +238,8 @@ impl fmt::Display for PgTxError {
 impl std::error::Error for PgTxError {}
 
 impl PgTx {
-    /// The transaction behind a request's [`TransactionHandle`] (what the extractors do).
+    /// The transaction behind a request's
+    /// [`TransactionHandle`](webhook_guard::dedup::TransactionHandle) (what the extractors do).
     ///
     /// # Errors
     /// [`PgTxError::NoTransaction`] when the handle is not a `PgStore`'s;
