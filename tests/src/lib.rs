@@ -639,3 +639,47 @@ pub async fn every_delivery_runs_once_across_an_outage(
         unavailable.load(Ordering::SeqCst)
     );
 }
+
+/// The store's server paused (`pause`) past the store's time limit during a claim: 503. The
+/// server applies the claim once it goes on (`resume`), and the receiver releases it with
+/// its token in the background, so a retry 2 s later is processed, not refused as in
+/// flight for the whole lease (10 s). `store` must have a time limit well under 500 ms.
+pub async fn a_store_pause_leaves_no_orphan(
+    adapter: Adapter,
+    store: Arc<dyn DedupStore>,
+    pause: impl FnOnce(),
+    resume: impl FnOnce(),
+) {
+    let options = Options {
+        store: Some(store),
+        ..Options::default()
+    };
+    let server = start(adapter, options).await;
+    let client = client();
+    let body = sample("parallel");
+    let url = server.url("parallel");
+    let headers = sign("parallel", "paused-1", server.now(), body);
+    pause();
+    let during = post_signed(&client, &url, &headers, body, &[])
+        .await
+        .expect("sent");
+    assert_eq!(during.status(), 503, "{adapter}: the claim timed out");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    resume();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let headers = sign("parallel", "paused-1", server.now(), body);
+    let retry = post_signed(&client, &url, &headers, body, &[])
+        .await
+        .expect("sent");
+    assert_eq!(
+        retry.status(),
+        200,
+        "{adapter}: the retry is processed, not 409"
+    );
+    assert!(
+        !retry
+            .headers()
+            .contains_key(webhook_guard::receiver::DUPLICATE_HEADER)
+    );
+    assert_eq!(server.runs_of("paused-1"), 1);
+}

@@ -12,7 +12,10 @@ use std::{sync::Arc, time::Duration};
 
 use sqlx::postgres::PgPoolOptions;
 use webhook_guard::dedup::DedupStore;
-use webhook_guard_conformance::{Adapter, DefaultStore, every_delivery_runs_once_across_an_outage};
+use webhook_guard_conformance::{
+    Adapter, DefaultStore, a_store_pause_leaves_no_orphan,
+    every_delivery_runs_once_across_an_outage,
+};
 use webhook_guard_postgres::{PgStore, test_server::PostgresServer};
 
 /// A fresh Postgres and a `PgStore` on it (its table created), and the server to keep.
@@ -69,4 +72,29 @@ async fn axum_survives_a_postgres_crash() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn actix_survives_a_postgres_crash() {
     survives_a_postgres_crash(Adapter::Actix).await;
+}
+
+/// Postgres paused past the store's time limit during a claim: 503; the claim it applies
+/// once it goes on is released with its token, so the retry 2 s later is processed.
+async fn a_postgres_pause_leaves_no_orphan(adapter: Adapter) {
+    let Some((store, postgres)) = postgres_store(Duration::from_millis(300)).await else {
+        return;
+    };
+    a_store_pause_leaves_no_orphan(
+        adapter,
+        Arc::new(store),
+        || postgres.pause(),
+        || postgres.resume(),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axum_postgres_pause_leaves_no_orphan() {
+    a_postgres_pause_leaves_no_orphan(Adapter::Axum).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actix_postgres_pause_leaves_no_orphan() {
+    a_postgres_pause_leaves_no_orphan(Adapter::Actix).await;
 }

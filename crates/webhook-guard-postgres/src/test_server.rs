@@ -252,10 +252,11 @@ impl PostgresServer {
         let Some(mut child) = self.child.take() else {
             return;
         };
+        // A paused server would not see the signals below.
+        self.send_all("-CONT");
         // The postmaster's id is the child's (setpriv runs it in place), or in its pid file.
-        let pid = std::fs::read_to_string(self.data().join("postmaster.pid"))
-            .ok()
-            .and_then(|text| text.lines().next().map(str::to_owned))
+        let pid = self
+            .postmaster_pid()
             .unwrap_or_else(|| child.id().to_string());
         let quiet = |signal: &str| {
             let _ = Command::new("kill")
@@ -279,6 +280,57 @@ impl PostgresServer {
         while self.data().join("postmaster.pid").exists() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Stops every process of the server without ending it (`SIGSTOP` to the postmaster and
+    /// each backend): connections stay open and statements go unanswered, as in a long pause;
+    /// [`resume`](Self::resume) lets them go on, and they then run what they had received.
+    pub fn pause(&self) {
+        self.signal_all("-STOP");
+    }
+
+    /// Lets a [`pause`](Self::pause)d server go on (`SIGCONT`).
+    pub fn resume(&self) {
+        self.signal_all("-CONT");
+    }
+
+    /// Sends `signal` to the postmaster and its children (found through `/proc`).
+    fn signal_all(&self, signal: &str) {
+        assert!(self.send_all(signal), "kill {signal} failed");
+    }
+
+    fn send_all(&self, signal: &str) -> bool {
+        let Some(postmaster) = self.postmaster_pid() else {
+            return false;
+        };
+        let mut pids = vec![postmaster.clone()];
+        if let Ok(entries) = std::fs::read_dir("/proc") {
+            for entry in entries.filter_map(Result::ok) {
+                let pid = entry.file_name().to_string_lossy().into_owned();
+                let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                    continue;
+                };
+                // `pid (comm) state ppid ...`: the command may hold spaces, so split after `)`.
+                let parent = stat
+                    .rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().nth(1));
+                if parent == Some(postmaster.as_str()) {
+                    pids.push(pid);
+                }
+            }
+        }
+        Command::new("kill")
+            .arg(signal)
+            .args(&pids)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    fn postmaster_pid(&self) -> Option<String> {
+        std::fs::read_to_string(self.data().join("postmaster.pid"))
+            .ok()
+            .and_then(|text| text.lines().next().map(str::to_owned))
     }
 
     /// Starts the server again on the same port and data.

@@ -119,21 +119,49 @@ impl TransactionalStore for PgStore {
             let store = &*self.inner;
             let lock = lock_key(&store.statements.qualified, key.as_str());
             let idle = millis(store.idle_timeout).to_string();
-            // Cut off by the time limit, the transaction is dropped, which rolls it back
-            // (sqlx sends the ROLLBACK when the connection goes back to the pool): nothing
-            // stays held.
-            let (transaction, row) = within(store.timeout, async {
-                let mut transaction = store.pool.begin().await?;
-                let row = sqlx::query(store.statements.begin_claim.clone())
-                    .bind(key.as_str())
+            // The transaction is opened and the key claimed in a task of its own, which the
+            // time limit does not cut off: sqlx cannot roll back a `BEGIN` cancelled in
+            // flight (its connection would go back to the pool inside an open transaction).
+            // Past the limit the task finishes on its own and its transaction is dropped,
+            // which rolls it back (sqlx sends the ROLLBACK when the connection goes back to
+            // the pool): nothing stays held.
+            let (pool, sql, key_text) = (
+                store.pool.clone(),
+                store.statements.begin_claim.clone(),
+                key.as_str().to_owned(),
+            );
+            let mut opening = tokio::spawn(async move {
+                let mut transaction = pool.begin().await?;
+                let row = sqlx::query(sql)
+                    .bind(key_text)
                     .bind(lock)
                     .bind(millis(retention))
                     .bind(idle)
                     .fetch_one(&mut *transaction)
                     .await?;
-                Ok((transaction, row))
-            })
-            .await?;
+                Ok::<_, sqlx::Error>((transaction, row))
+            });
+            let opened = match tokio::time::timeout(store.timeout, &mut opening).await {
+                Ok(Ok(opened)) => opened,
+                Ok(Err(panicked)) => {
+                    return Err(StoreError::new(
+                        StoreErrorKind::Unavailable,
+                        format!("postgres: the claim's task failed: {panicked}"),
+                    ));
+                }
+                Err(_) => {
+                    // Left to finish: its transaction, if any, is dropped (rolled back).
+                    drop(opening);
+                    return Err(StoreError::new(
+                        StoreErrorKind::Timeout,
+                        format!(
+                            "postgres: no answer within {} ms",
+                            store.timeout.as_millis()
+                        ),
+                    ));
+                }
+            };
+            let (transaction, row) = opened.map_err(|e| failed(&e))?;
             let found: i32 = row.try_get(0).map_err(|e| failed(&e))?;
             let claimed = found == 0;
             if claimed {

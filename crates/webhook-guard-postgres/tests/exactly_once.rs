@@ -179,9 +179,17 @@ struct Setup {
 }
 
 async fn setup(adapter: Adapter) -> Option<Setup> {
+    setup_with(adapter, Duration::from_secs(5)).await
+}
+
+/// As [`setup`], with the store's time limit per call.
+async fn setup_with(adapter: Adapter, timeout: Duration) -> Option<Setup> {
     let server = PostgresServer::start()?;
+    // No check on checkout: a delivery's first statement is its `BEGIN` (so a pause cuts the
+    // `BEGIN` off, not the check).
     let pool = PgPoolOptions::new()
         .max_connections(32)
+        .test_before_acquire(false)
         .connect(&server.url())
         .await
         .expect("connected");
@@ -190,7 +198,7 @@ async fn setup(adapter: Adapter) -> Option<Setup> {
         .await
         .expect("effects");
     let store = PgStore::builder(pool.clone())
-        .timeout(Duration::from_secs(5))
+        .timeout(timeout)
         .build()
         .expect("store");
     store.migrate().await.expect("migrated");
@@ -471,4 +479,60 @@ async fn axum_survives_a_postgres_crash() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn actix_survives_a_postgres_crash() {
     survives_a_postgres_crash(Adapter::Actix).await;
+}
+
+/// Postgres paused past the store's time limit while a delivery opens its transaction: 503.
+/// The transaction it opens once it goes on is rolled back, nothing stays held, and no
+/// connection goes back to the pool inside a transaction: the retry is processed (not 409),
+/// and leaves one row.
+async fn a_postgres_pause_leaves_nothing_held(adapter: Adapter) {
+    let Some(setup) = setup_with(adapter, Duration::from_millis(300)).await else {
+        return;
+    };
+    setup.deliver("before-pause").await;
+    setup.server.pause();
+    assert_eq!(
+        setup.post("paused-1", None).await,
+        (503, false),
+        "{adapter:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    setup.server.resume();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        setup.post("paused-1", None).await,
+        (200, false),
+        "{adapter:?}: not 409"
+    );
+    assert_eq!(setup.rows("paused-1").await, 1);
+    let (open, locks): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM pg_stat_activity
+                 WHERE state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()),
+                (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory')",
+    )
+    .fetch_one(&setup.pool)
+    .await
+    .expect("activity");
+    assert_eq!(
+        (open, locks),
+        (0, 0),
+        "{adapter:?}: something of the paused claim is held"
+    );
+    // Every connection of the pool still commits what it writes.
+    for i in 0..40 {
+        setup.deliver(&format!("after-pause-{i}")).await;
+    }
+    for i in 0..40 {
+        assert_eq!(setup.rows(&format!("after-pause-{i}")).await, 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axum_a_postgres_pause_leaves_nothing_held() {
+    a_postgres_pause_leaves_nothing_held(Adapter::Axum).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actix_a_postgres_pause_leaves_nothing_held() {
+    a_postgres_pause_leaves_nothing_held(Adapter::Actix).await;
 }
