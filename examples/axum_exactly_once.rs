@@ -108,6 +108,5 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "send a signed sample: {}",
         common::try_it(addr, &receivers.parseflow_secret)?
     );
-    axum::serve(listener, app).await?;
-    Ok(())
+    common::serve_axum(listener, app).await
 }

@@ -65,40 +65,5 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "send a signed sample: {}",
         common::try_it(addr, &receivers.parseflow_secret)?
     );
-    serve(listener, app).await
-}
-
-/// Serves `app` with a time limit on every request's headers: a client that opens a connection
-/// and sends nothing, or leaves a keep-alive connection idle, is cut off after 5 s (actix-web's
-/// defaults: `client_request_timeout` and `keep_alive` of 5 s). `axum::serve` sets no such
-/// limit; hyper's connection builder does. The body's own time limit is the receiver's
-/// `body_timeout`.
-async fn serve(
-    listener: tokio::net::TcpListener,
-    app: Router,
-) -> Result<(), Box<dyn std::error::Error>> {
-    use hyper_util::{
-        rt::{TokioExecutor, TokioIo, TokioTimer},
-        server::conn::auto::Builder,
-        service::TowerToHyperService,
-    };
-    // HTTP/1 only: the automatic builder first waits, without any time limit, for the bytes
-    // that tell HTTP/1 from HTTP/2.
-    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(std::time::Duration::from_secs(5));
-    loop {
-        let (stream, _) = listener.accept().await?;
-        let (builder, service) = (builder.clone(), TowerToHyperService::new(app.clone()));
-        tokio::spawn(async move {
-            if let Err(error) = builder
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
-                tracing::debug!(%error, "connection ended");
-            }
-        });
-    }
+    common::serve_axum(listener, app).await
 }
