@@ -320,18 +320,12 @@ impl ClaimGuard {
     fn settle(&mut self, settling: Settling) -> Settle {
         let runtime = self.runtime;
         if let Some(transaction) = self.transaction.take() {
-            return Settle(Some(Detached::new(
-                self.end_transaction(transaction, settling),
-                runtime.spawn,
-            )));
+            let answer = self.end_transaction(transaction, settling);
+            return Settle(Some(Detached::new(Job::Transaction(answer), runtime.spawn)));
         }
         Settle(self.held.take().map(|held| {
             let task = held.settle(settling, runtime);
-            let task: Answer = Box::pin(async move {
-                task.await;
-                Ok(())
-            });
-            Detached::new(task, runtime.spawn)
+            Detached::new(Job::Store(task), runtime.spawn)
         }))
     }
 
@@ -504,25 +498,32 @@ impl Future for Settle {
     }
 }
 
+/// A settling call: a store call of a leased claim, or the end of a transaction (whose
+/// answer may replace the handler's). Two kinds, so a leased claim's call is not boxed twice.
+enum Job {
+    Store(Task),
+    Transaction(Answer),
+}
+
 /// A task awaited in place that, if dropped before its end, finishes on the adapter's
 /// runtime: a store call is never cut off half-way.
 struct Detached {
-    task: Option<Answer>,
+    job: Option<Job>,
     spawn: Spawn,
 }
 
 impl fmt::Debug for Detached {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Detached")
-            .field("done", &self.task.is_none())
+            .field("done", &self.job.is_none())
             .finish_non_exhaustive()
     }
 }
 
 impl Detached {
-    fn new(task: Answer, spawn: Spawn) -> Self {
+    fn new(job: Job, spawn: Spawn) -> Self {
         Self {
-            task: Some(task),
+            job: Some(job),
             spawn,
         }
     }
@@ -532,12 +533,13 @@ impl Future for Detached {
     type Output = Result<(), Rejection>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let Some(task) = self.task.as_mut() else {
-            return Poll::Ready(Ok(()));
+        let poll = match self.job.as_mut() {
+            None => return Poll::Ready(Ok(())),
+            Some(Job::Store(task)) => task.as_mut().poll(cx).map(Ok),
+            Some(Job::Transaction(answer)) => answer.as_mut().poll(cx),
         };
-        let poll = task.as_mut().poll(cx);
         if poll.is_ready() {
-            self.task = None;
+            self.job = None;
         }
         poll
     }
@@ -545,11 +547,13 @@ impl Future for Detached {
 
 impl Drop for Detached {
     fn drop(&mut self) {
-        if let Some(task) = self.task.take() {
-            (self.spawn)(Box::pin(async move {
+        match self.job.take() {
+            None => {}
+            Some(Job::Store(task)) => (self.spawn)(task),
+            Some(Job::Transaction(answer)) => (self.spawn)(Box::pin(async move {
                 // Nobody is left to answer: a failed commit was logged and counted.
-                let _ = task.await;
-            }));
+                let _ = answer.await;
+            })),
         }
     }
 }
