@@ -536,3 +536,42 @@ async fn axum_a_postgres_pause_leaves_nothing_held() {
 async fn actix_a_postgres_pause_leaves_nothing_held() {
     a_postgres_pause_leaves_nothing_held(Adapter::Actix).await;
 }
+
+/// Postgres paused while the handler runs, so its commit meets the pause and the time limit:
+/// 503, never the handler's 2xx. Resumed, Postgres finishes whatever it had received (here
+/// the commit); the provider's retry then finds the delivery done (or processes it, had the
+/// commit not gone through): one row either way.
+async fn a_commit_that_times_out_is_503_and_the_delivery_stays_once(adapter: Adapter) {
+    let Some(setup) = setup_with(adapter, Duration::from_millis(300)).await else {
+        return;
+    };
+    let setup = Arc::new(setup);
+    let slow = {
+        let setup = Arc::clone(&setup);
+        tokio::spawn(async move { setup.post("commit-paused", Some("sleep:800")).await })
+    };
+    // The handler has inserted its row and sleeps; its commit comes while Postgres is paused.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    setup.server.pause();
+    let answer = slow.await.expect("task");
+    setup.server.resume();
+    assert_eq!(
+        answer,
+        (503, false),
+        "{adapter:?}: a commit without an answer is not 2xx"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    setup.deliver("commit-paused").await;
+    assert_eq!(setup.rows("commit-paused").await, 1, "{adapter:?}");
+    assert_eq!(setup.post("commit-paused", None).await, (200, true));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axum_a_commit_that_times_out_is_503_and_the_delivery_stays_once() {
+    a_commit_that_times_out_is_503_and_the_delivery_stays_once(Adapter::Axum).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actix_a_commit_that_times_out_is_503_and_the_delivery_stays_once() {
+    a_commit_that_times_out_is_503_and_the_delivery_stays_once(Adapter::Actix).await;
+}
