@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use webhook_guard::prelude::*;
+use webhook_guard::event::lenient::Lenient;
 
 use webhook_guard::{
     event::ParseError,
@@ -247,11 +248,15 @@ fn parallel_concrete_values() {
     let candidate = &matched.data;
     assert_eq!(candidate.name, "Vivodyne");
     assert_eq!(candidate.match_status, MatchStatus::Matched);
-    let output = &candidate.output.as_ref().expect("output")["founded_after_2020_check"];
+    let output = candidate
+        .output("founded_after_2020_check")
+        .expect("typed output");
     assert_eq!(output.value, serde_json::json!("2021"));
     assert_eq!(output.kind, OutputType::MatchCondition);
     assert_eq!(output.is_matched, Some(true));
-    let basis = &candidate.basis.as_ref().expect("basis")[0];
+    let basis = candidate.basis.as_ref().expect("basis")[0]
+        .typed()
+        .expect("typed basis");
     assert_eq!(
         basis.citations[0].url,
         "https://www.crunchbase.com/organization/vivodyne"
@@ -303,11 +308,12 @@ fn parallel_concrete_values() {
         panic!("variant")
     };
     let output = enriched.data.output.as_ref().expect("output");
-    assert_eq!(output["headcount"].value, serde_json::json!(85));
-    assert_eq!(output["headcount"].kind, OutputType::Enrichment);
+    let headcount = output["headcount"].typed().expect("typed");
+    assert_eq!(headcount.value, serde_json::json!(85));
+    assert_eq!(headcount.kind, OutputType::Enrichment);
     let basis = enriched.data.basis.as_ref().expect("basis");
-    assert_eq!(basis[0].field, "key_executives.0");
-    assert_eq!(basis[1].confidence, None);
+    assert_eq!(basis[0].typed().expect("typed").field, "key_executives.0");
+    assert_eq!(basis[1].typed().expect("typed").confidence, None);
 
     let Event::TaskRunStatus(task) = parse("task_run.status") else {
         panic!("variant")
@@ -319,13 +325,21 @@ fn parallel_concrete_values() {
         serde_json::json!(2)
     );
     let warnings = task.data.warnings.as_ref().expect("warnings");
-    assert_eq!(warnings[0].kind, WarningType::InputValidationWarning);
+    assert_eq!(
+        warnings[0].typed().expect("typed").kind,
+        WarningType::InputValidationWarning
+    );
 
     let Event::TaskRunStatus(failed) = parse("task_run.status.failed_details") else {
         panic!("variant")
     };
     assert_eq!(failed.data.status, TaskRunStatus::Failed);
-    let error = failed.data.error.as_ref().expect("error");
+    let error = failed
+        .data
+        .error
+        .as_ref()
+        .and_then(Lenient::typed)
+        .expect("error");
     assert_eq!(error.ref_id.as_deref(), Some("err_7d1c55e0a3b94f2f"));
     assert_eq!(
         error.detail,
@@ -337,7 +351,7 @@ fn parallel_concrete_values() {
         panic!("variant")
     };
     assert_eq!(
-        detected.data.event.event_group_id,
+        detected.data.event.typed().expect("typed record").event_group_id,
         "mevtgrp_b0079f70195e4258eab1e7284340f1a9ec3a8033ed236a24"
     );
     assert_eq!(
@@ -348,17 +362,17 @@ fn parallel_concrete_values() {
         panic!("variant")
     };
     assert_eq!(
-        completed.data.event.completed_at(),
+        completed.data.event.typed().expect("typed record").completed_at(),
         Some(utc(2025, 1, 15, 10, 30, 0, 0))
     );
     let Event::MonitorExecutionFailed(failed) = parse("monitor.execution.failed") else {
         panic!("variant")
     };
     assert_eq!(
-        failed.data.event.error,
+        failed.data.event.typed().expect("typed record").error,
         "Error occurred while processing the event"
     );
-    assert_eq!(failed.data.event.date, utc(2025, 1, 15, 10, 30, 0, 0));
+    assert_eq!(failed.data.event.typed().expect("typed record").date, utc(2025, 1, 15, 10, 30, 0, 0));
 }
 
 #[test]
@@ -371,11 +385,12 @@ fn sixtyfour_concrete_values() {
         panic!("variant")
     };
     assert_eq!(job.task_type, TaskType::FindEmail);
-    let JobResult::FindEmail(result) = &job.result else {
+    let Some(result) = job.result.find_email() else {
         panic!("typed find_email result")
     };
-    assert_eq!(result.email[0].address(), "john.doe@acme.com");
-    assert_eq!(result.email[0].verdict(), &EmailVerdict::Ok);
+    let found = result.email[0].typed().expect("typed address");
+    assert_eq!(found.address(), "john.doe@acme.com");
+    assert_eq!(found.verdict(), &EmailVerdict::Ok);
     let Event::Completed(job) = parse("completed.company_intelligence") else {
         panic!("variant")
     };
@@ -401,32 +416,31 @@ fn fullenrich_concrete_values() {
         panic!("variant")
     };
     assert_eq!(batch.status, BatchStatus::Finished);
-    assert_eq!(batch.cost.map(|c| c.credits), Some(21));
+    assert_eq!(batch.cost.and_then(|c| c.credits), Some(21));
     assert_eq!(batch.data.len(), 3);
-    let info = batch.data[1].contact_info.as_ref().expect("contact info");
+    let info = batch.data[1].typed().expect("typed record").contact_info.as_ref().expect("contact info");
     let work = info.most_probable_work_email.as_ref().expect("work email");
-    assert_eq!(work.email, "james.okafor@contoso.example");
+    assert_eq!(work.email.as_deref(), Some("james.okafor@contoso.example"));
     assert_eq!(work.status, Some(EmailStatus::Invalid));
     assert_eq!(
         info.work_emails.as_ref().expect("emails")[1].status,
         Some(EmailStatus::CatchAll)
     );
-    let company = batch.data[0]
-        .profile
+    let company = batch.data[0].typed().expect("typed record").profile
         .as_ref()
         .and_then(|p| p.employment.as_ref())
         .and_then(|e| e.current.as_ref())
         .and_then(|p| p.company.as_ref())
         .expect("company");
     assert_eq!(company.headcount, Some(240));
-    assert_eq!(batch.data[2].profile, None);
+    assert_eq!(batch.data[2].typed().expect("typed record").profile, None);
 
     let Event::ContactFinished(contact) = parse("contact_finished") else {
         panic!("variant")
     };
     assert_eq!(contact.status, BatchStatus::InProgress);
     assert_eq!(contact.data.len(), 1);
-    let info = contact.data[0].contact_info.as_ref().expect("contact info");
+    let info = contact.data[0].typed().expect("typed record").contact_info.as_ref().expect("contact info");
     assert_eq!(
         info.most_probable_work_email
             .as_ref()
@@ -442,10 +456,9 @@ fn fullenrich_concrete_values() {
     let Event::ReverseEmailLookup(lookup) = parse("reverse_email_lookup") else {
         panic!("variant")
     };
-    assert_eq!(lookup.data[0].input.email, "maria.garcia@northwind.example");
+    assert_eq!(lookup.data[0].typed().expect("typed record").input.email, "maria.garcia@northwind.example");
     assert_eq!(
-        lookup.data[0]
-            .profile
+        lookup.data[0].typed().expect("typed record").profile
             .as_ref()
             .and_then(|p| p.full_name.as_deref()),
         Some("Maria Garcia")
@@ -469,12 +482,14 @@ fn parseflow_concrete_values() {
     assert_eq!(data.document_type, DocumentType::Invoice);
     assert_eq!(data.status, ProcessingStatus::Completed);
     assert!((data.confidence - 0.94).abs() < 1e-9);
-    assert_eq!(data.metadata.file_size, 145_230);
+    assert_eq!(data.metadata.typed().expect("typed").file_size, 145_230);
     let ExtractedDocument::Invoice(invoice) = &data.data else {
         panic!("typed invoice")
     };
     assert_eq!(invoice.invoice_number.as_deref(), Some("INV-2026-0042"));
-    let line = &invoice.line_items.as_ref().expect("lines")[0];
+    let line = invoice.line_items.as_ref().expect("lines")[0]
+        .typed()
+        .expect("typed line");
     assert_eq!(line.quantity, Some(10.0));
     assert_eq!(line.unit_price, Some(4.5));
     assert_eq!(extraction.timestamp, utc(2026, 4, 14, 10, 5, 0, 0));

@@ -2,7 +2,7 @@
 
 use webhook_guard::prelude::*;
 use webhook_guard::{
-    event::{UnknownEvent, UnparsedEvent},
+    event::{UnknownEvent, UnparsedEvent, lenient::Lenient},
     fixtures, fullenrich, parallel, parseflow, sixtyfour,
 };
 
@@ -80,7 +80,10 @@ fn an_unknown_enum_value_becomes_other() {
     );
     assert!(!candidate.data.match_status.is_known());
     assert_eq!(
-        candidate.data.basis.as_ref().expect("basis")[0].confidence,
+        candidate.data.basis.as_ref().expect("basis")[0]
+            .typed()
+            .expect("typed")
+            .confidence,
         Some(Confidence::Other("certain".to_owned()))
     );
 
@@ -97,6 +100,8 @@ fn an_unknown_enum_value_becomes_other() {
         fullenrich::BatchStatus::Other("PAUSED".to_owned())
     );
     let email = batch.data[0]
+        .typed()
+        .expect("typed record")
         .contact_info
         .as_ref()
         .and_then(|c| c.most_probable_work_email.as_ref())
@@ -204,32 +209,48 @@ fn a_known_type_whose_data_does_not_fit_is_delivered_with_the_error() {
         unparsed.error
     );
 
-    // Sixtyfour: a completed job without a result.
+    // Sixtyfour: a completed job without a result: the job is typed, its result a misfit.
     let event = sixtyfour::Event::from_json(
         br#"{"task_id":"t","status":"completed","task_type":"find_email"}"#,
     )
     .expect("never rejected");
-    let sixtyfour::Event::Unparsed(unparsed) = event else {
-        panic!("not Unparsed")
+    let sixtyfour::Event::Completed(job) = event else {
+        panic!("typed: {event:?}")
     };
-    assert_eq!(unparsed.event_type, "completed");
-    assert!(unparsed.error.contains("result"), "{}", unparsed.error);
+    assert_eq!(job.task_id, "t");
+    let sixtyfour::JobResult::FindEmail(Lenient::Misfit(misfit)) = &job.result else {
+        panic!("a misfit result: {:?}", job.result)
+    };
+    assert!(misfit.error.contains("result"), "{}", misfit.error);
 
-    // FullEnrich: a record with a number where a string belongs.
+    // FullEnrich: a record with an object where the caller's id belongs is kept raw in its
+    // place; the batch stays typed.
     let mut contact = body("fullenrich", "contact_finished");
-    contact["data"][0]["custom"]["user_id"] = 12584.into();
+    contact["data"][0]["custom"]["user_id"] = serde_json::json!({"id": 12584});
     let event = fullenrich::Event::from_json(&bytes(&contact)).expect("never rejected");
-    assert_eq!(event.event_type(), "contact_finished");
-    assert!(matches!(event, fullenrich::Event::Unparsed(_)));
+    let fullenrich::Event::ContactFinished(batch) = &event else {
+        panic!("typed: {event:?}")
+    };
+    let misfit = batch.data[0].misfit().expect("a misfit record");
+    assert!(misfit.raw.get().contains(r#""user_id":{"id":12584}"#));
+    assert_eq!(batch.records().count(), 0);
 
-    // ParseFlow: an invoice whose quantity is text.
+    // ParseFlow: an invoice whose quantity is no number: that line's quantity is absent, the
+    // invoice typed.
     let mut extraction = body("parseflow", "extraction.completed");
     extraction["data"]["data"]["lineItems"][0]["quantity"] = "ten".into();
     let event = parseflow::Event::from_json(&bytes(&extraction)).expect("never rejected");
-    let parseflow::Event::Unparsed(unparsed) = event else {
-        panic!("not Unparsed")
+    let parseflow::Event::ExtractionCompleted(extraction) = event else {
+        panic!("typed: {event:?}")
     };
-    assert_eq!(unparsed.event_type, "extraction.completed");
+    let parseflow::payload::ExtractedDocument::Invoice(invoice) = &extraction.data.data else {
+        panic!("an invoice")
+    };
+    let line = invoice.line_items.as_ref().expect("lines")[0]
+        .typed()
+        .expect("typed");
+    assert_eq!(line.quantity, None);
+    assert!(line.description.is_some());
 }
 
 #[test]
@@ -238,19 +259,27 @@ fn the_task_run_error_accepts_detail_and_details() {
         let mut run = body("parallel", "task_run.status.failed_details");
         run["data"]["error"] = error;
         match parallel::Event::from_json(&bytes(&run)).expect("parses") {
-            parallel::Event::TaskRunStatus(run) => run.data.error.expect("error").detail,
+            parallel::Event::TaskRunStatus(run) => {
+                let error = run.data.error.and_then(Lenient::into_typed).expect("error");
+                (error.detail, error.details)
+            }
             other => panic!("{other:?}"),
         }
     };
     assert_eq!(
         parse(serde_json::json!({"message": "m", "detail": "a"})),
-        Some("a".into())
+        (Some("a".into()), None)
     );
     assert_eq!(
         parse(serde_json::json!({"message": "m", "details": "b"})),
-        Some("b".into())
+        (Some("b".into()), None)
     );
-    assert_eq!(parse(serde_json::json!({"message": "m"})), None);
+    assert_eq!(parse(serde_json::json!({"message": "m"})), (None, None));
+    // Both spellings at once: neither is lost (serde's alias would refuse the pair).
+    assert_eq!(
+        parse(serde_json::json!({"message": "m", "detail": "a", "details": "b"})),
+        (Some("a".into()), Some("b".into()))
+    );
 }
 
 /// Found by fuzzing (`models`): a FullEnrich body that does not fit, sent with whitespace
@@ -299,21 +328,36 @@ fn an_unparsed_event_survives_a_round_trip_whatever_the_whitespace_around_it() {
     }
 }
 
-/// A Sixtyfour job whose fields have other JSON types than documented is still an event of its
-/// type: delivered `Unparsed` with the reason, not refused (a refusal would be retried forever).
+/// A Sixtyfour job whose envelope fields have other JSON types than documented bends where it
+/// can, and is otherwise still an event of its type: delivered `Unparsed` with the reason, not
+/// refused (a refusal would be retried forever).
 #[test]
-fn sixtyfour_fields_of_another_type_are_unparsed_not_refused() {
+fn sixtyfour_fields_of_another_type_bend_or_are_unparsed_not_refused() {
+    let bent = |body: &[u8]| sixtyfour::Event::from_json(body).expect("an event");
+    let sixtyfour::Event::Completed(job) =
+        bent(br#"{"task_id":"t1","status":"completed","task_type":7,"result":{}}"#)
+    else {
+        panic!("typed")
+    };
+    assert_eq!(job.task_type, sixtyfour::TaskType::Other("7".to_owned()));
+    let sixtyfour::Event::Failed(job) =
+        bent(br#"{"task_id":42,"status":"failed","task_type":"find_email","error":{"code":5}}"#)
+    else {
+        panic!("typed")
+    };
+    assert_eq!((job.task_id.as_str(), job.error.as_str()), ("42", r#"{"code":5}"#));
+
     for (body, reason) in [
         (
-            &br#"{"task_id":"t1","status":"completed","task_type":7,"result":{}}"#[..],
+            &br#"{"task_id":"t1","status":"completed","task_type":null,"result":{}}"#[..],
             "task_type",
         ),
         (
-            br#"{"task_id":42,"status":"failed","task_type":"find_email","error":"x"}"#,
+            br#"{"task_id":{"id":1},"status":"failed","task_type":"find_email","error":"x"}"#,
             "task_id",
         ),
         (
-            br#"{"task_id":"t1","status":"failed","task_type":"find_email","error":{"code":5}}"#,
+            br#"{"task_id":"t1","status":"failed","task_type":"find_email"}"#,
             "error",
         ),
     ] {

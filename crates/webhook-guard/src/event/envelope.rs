@@ -235,7 +235,10 @@ macro_rules! envelope_events {
                 // One pass straight into the typed payload when the body is the common case
                 // (a known type before `data`, no escapes in keys or type); anything else, and
                 // every failure, takes the general path below, which decides.
-                if let Ok(event) = Self::from_json_in_one_pass(body) {
+                // That pass is strict (see `event::lenient`): a sub-object that does not fit
+                // fails it, and the general path reads the body again, keeping the sub-object
+                // aside.
+                if let Ok(event) = $crate::event::__private::strictly(|| Self::from_json_in_one_pass(body)) {
                     return Ok(event);
                 }
                 let wire = $crate::event::envelope::parts(body, $type_field)?;

@@ -7,16 +7,22 @@
 //! |---|---|
 //! | a documented event type whose payload fits the model | its typed variant |
 //! | an event type this version does not know | `Unknown(`[`UnknownEvent`]`)`: the type and the raw JSON |
-//! | a documented event type whose payload does not fit the model | `Unparsed(`[`UnparsedEvent`]`)`: the type, the raw JSON and the parse error |
+//! | a sub-object that does not fit its model (a job's result, an extracted document, one record of a batch, one candidate's output entry) | a [`Misfit`](lenient::Misfit) at that place: its raw JSON and the reason; the rest stays typed |
+//! | a number sent for a string, a numeric string for a number, `"true"` for a flag | read as the documented type |
+//! | `null`, or a value of another shape, in an optional field | absent (`None`, or an empty list) |
+//! | a documented event type whose envelope does not fit (the type, the time, the ids and states that say what the event is) | `Unparsed(`[`UnparsedEvent`]`)`: the type, the raw JSON and the parse error |
 //! | a field this version does not know | ignored |
-//! | an enum value this version does not know | that enum's `Other(String)` variant |
+//! | an enum value this version does not know, of any scalar shape | that enum's `Other(String)` variant |
 //!
-//! Only a body that is not JSON at all is refused, with a [`ParseError`] (HTTP 400).
+//! Only a body that is not JSON at all is refused, with a [`ParseError`] (HTTP 400). The rules
+//! and their helpers are in [`lenient`]; the raw body is always in the
+//! [`Delivery`](crate::Delivery), byte for byte.
 
 #[macro_use]
 pub mod wire_enum;
 #[macro_use]
 pub mod envelope;
+pub mod lenient;
 mod raw;
 mod undocumented;
 
@@ -29,6 +35,8 @@ pub use envelope::Envelope;
 pub mod __private {
     pub use serde;
     pub use serde_json;
+
+    pub use super::lenient::strictly;
 }
 pub use raw::RawJson;
 pub use time::OffsetDateTime;

@@ -21,6 +21,12 @@ impl RawJson {
         RawValue::from_string(text).map(Self)
     }
 
+    /// The JSON `null`.
+    #[must_use]
+    pub fn null() -> Self {
+        Self(RawValue::NULL.to_owned())
+    }
+
     /// The JSON text.
     #[must_use]
     pub fn get(&self) -> &str {

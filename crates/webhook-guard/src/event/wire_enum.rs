@@ -25,11 +25,30 @@ impl<T: FromWire> serde::de::Visitor<'_> for WireVisitor<T> {
     fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<T, E> {
         Ok(T::from_wire(value))
     }
+
+    // A value of another scalar shape is one this version does not know either: kept, as
+    // its JSON text, in `Other`.
+    fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<T, E> {
+        Ok(T::from_wire(if value { "true" } else { "false" }))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<T, E> {
+        Ok(T::from_wire(&value.to_string()))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<T, E> {
+        Ok(T::from_wire(&value.to_string()))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<T, E> {
+        Ok(T::from_wire(&value.to_string()))
+    }
 }
 
 /// Declares a `#[non_exhaustive]` string enum with an `Other(String)` variant, `as_str`,
 /// `from_wire`, `KNOWN`, `Display` and serde impls that read and write the wire strings: a
-/// value this version does not know is kept in `Other`, never an error.
+/// value this version does not know — a string, or a number or boolean (as its JSON text) — is
+/// kept in `Other`, never an error. `null`, lists and objects are errors.
 ///
 /// ```
 /// webhook_guard::wire_enum! {
@@ -111,7 +130,7 @@ macro_rules! wire_enum {
 
         impl<'de> $crate::event::__private::serde::Deserialize<'de> for $name {
             fn deserialize<D: $crate::event::__private::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                deserializer.deserialize_str($crate::event::wire_enum::WireVisitor(
+                deserializer.deserialize_any($crate::event::wire_enum::WireVisitor(
                     ::std::marker::PhantomData,
                 ))
             }
@@ -152,6 +171,11 @@ mod tests {
         );
         assert_eq!(Colour::KNOWN, ["red", "dark_blue"]);
         assert_eq!(Colour::DarkBlue.to_string(), "dark_blue");
-        assert!(serde_json::from_str::<Colour>("3").is_err());
+        assert_eq!(
+            serde_json::from_str::<Vec<Colour>>("[3, true]").expect("scalars"),
+            [Colour::Other("3".to_owned()), Colour::Other("true".to_owned())]
+        );
+        assert!(serde_json::from_str::<Colour>("null").is_err());
+        assert!(serde_json::from_str::<Colour>("[]").is_err());
     }
 }

@@ -64,6 +64,15 @@ const FIXTURES: &[Fixture] = &[
         "batch_completed.empty",
         Origin::KnownAnswer
     ),
+    // A batch that differs from the docs in small places: one record's work email not found
+    // (`"email": null`), one record's `work_emails` sent as an object (kept raw in its place),
+    // and a `cost` without `credits`.
+    fixture!(
+        "fullenrich",
+        "batch_completed",
+        "batch_completed.one_odd_record",
+        C
+    ),
     fixture!(
         "fullenrich",
         "contact_finished",

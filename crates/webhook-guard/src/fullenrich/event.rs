@@ -5,7 +5,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::person::Person;
-use crate::event::{ParseError, UnparsedEvent, raw_body};
+use crate::event::{
+    ParseError, UnparsedEvent,
+    lenient::{self, Lenient, strictly},
+    raw_body,
+};
 
 wire_enum! {
     /// The state of a batch.
@@ -45,29 +49,46 @@ wire_enum! {
 
 /// The envelope of every FullEnrich delivery: a batch and its records.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound(deserialize = "R: serde::de::DeserializeOwned"))]
 #[non_exhaustive]
 pub struct Batch<R> {
     /// The batch id (a UUID). The same in every delivery of a batch: not a delivery id.
+    #[serde(deserialize_with = "lenient::text")]
     pub id: String,
     /// The name given when the batch was started.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
     pub name: Option<String>,
     /// The batch's state.
     pub status: BatchStatus,
     /// Credits spent.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::or_none")]
     pub cost: Option<Cost>,
-    /// The records: one in a `contact_finished` delivery, all of them at the end of a batch.
-    #[serde(default = "Vec::new")]
-    pub data: Vec<R>,
+    /// The records: one in a `contact_finished` delivery, all of them at the end of a batch
+    /// (`null` reads as none). A record that does not fit the model is kept raw in its place,
+    /// with the reason; [`records`](Self::records) skips it.
+    #[serde(default, deserialize_with = "lenient::list_or_null")]
+    pub data: Vec<Lenient<R>>,
+}
+
+impl<R> Batch<R> {
+    /// The records that fit the model, in order.
+    pub fn records(&self) -> impl Iterator<Item = &R> {
+        self.data.iter().filter_map(Lenient::typed)
+    }
+
+    /// The records that do not fit the model, as sent, with the reasons.
+    pub fn misfits(&self) -> impl Iterator<Item = &lenient::Misfit> {
+        self.data.iter().filter_map(Lenient::misfit)
+    }
 }
 
 /// Credits spent on a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Cost {
-    /// Credits.
-    pub credits: i64,
+    /// Credits; `None` when the cost object comes without them.
+    #[serde(default, deserialize_with = "lenient::number_or_none")]
+    pub credits: Option<i64>,
 }
 
 /// One contact of an enrichment batch.
@@ -75,9 +96,10 @@ pub struct Cost {
 #[non_exhaustive]
 pub struct EnrichmentRecord {
     /// The contact as submitted.
-    pub input: EnrichmentInput,
-    /// The caller's own identifiers, echoed back unchanged.
     #[serde(default)]
+    pub input: EnrichmentInput,
+    /// The caller's own identifiers, echoed back unchanged (a number is read as its text).
+    #[serde(default, deserialize_with = "custom")]
     pub custom: Option<BTreeMap<String, String>>,
     /// What was found.
     #[serde(default)]
@@ -92,22 +114,22 @@ pub struct EnrichmentRecord {
 #[non_exhaustive]
 pub struct EnrichmentInput {
     /// First name.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
     pub first_name: Option<String>,
     /// Last name.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
     pub last_name: Option<String>,
     /// Full name.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
     pub full_name: Option<String>,
     /// Company domain.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
     pub company_domain: Option<String>,
     /// Company name.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
     pub company_name: Option<String>,
     /// Professional network profile URL.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
     pub professional_network_url: Option<String>,
 }
 
@@ -139,8 +161,9 @@ pub struct ContactInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Email {
-    /// The address.
-    pub email: String,
+    /// The address; `None` when sent as `null`.
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
+    pub email: Option<String>,
     /// Deliverability.
     #[serde(default)]
     pub status: Option<EmailStatus>,
@@ -150,10 +173,11 @@ pub struct Email {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Phone {
-    /// The number.
-    pub number: String,
+    /// The number; `None` when sent as `null`.
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
+    pub number: Option<String>,
     /// Its region, for instance `US`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
     pub region: Option<String>,
 }
 
@@ -163,8 +187,8 @@ pub struct Phone {
 pub struct ReverseLookupRecord {
     /// The address looked up.
     pub input: ReverseLookupInput,
-    /// The caller's own identifiers, echoed back unchanged.
-    #[serde(default)]
+    /// The caller's own identifiers, echoed back unchanged (a number is read as its text).
+    #[serde(default, deserialize_with = "custom")]
     pub custom: Option<BTreeMap<String, String>>,
     /// The person found.
     #[serde(default)]
@@ -176,6 +200,7 @@ pub struct ReverseLookupRecord {
 #[non_exhaustive]
 pub struct ReverseLookupInput {
     /// The address.
+    #[serde(deserialize_with = "lenient::text")]
     pub email: String,
 }
 
@@ -209,7 +234,7 @@ pub enum Event {
 struct WireRecord {
     #[serde(default)]
     input: WireInput,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "custom")]
     custom: Option<BTreeMap<String, String>>,
     #[serde(default)]
     contact_info: Option<ContactInfo>,
@@ -219,19 +244,19 @@ struct WireRecord {
 
 #[derive(Default, Deserialize)]
 struct WireInput {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
     email: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
     first_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
     last_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
     full_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
     company_domain: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
     company_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
     professional_network_url: Option<String>,
 }
 
@@ -267,7 +292,11 @@ impl Event {
     /// # Errors
     /// [`ParseError::InvalidJson`] if the body is not JSON.
     pub fn from_json(body: &[u8]) -> Result<Self, ParseError> {
-        match serde_json::from_slice::<Batch<WireRecord>>(body) {
+        // One strict pass; a body with a record that does not fit is read again, keeping that
+        // record aside (see `event::lenient`).
+        let parsed = strictly(|| serde_json::from_slice::<Batch<WireRecord>>(body))
+            .or_else(|_| serde_json::from_slice::<Batch<WireRecord>>(body));
+        match parsed {
             Ok(batch) => Ok(Self::classify(batch)),
             Err(error) => {
                 let raw = raw_body(body)?;
@@ -295,15 +324,22 @@ impl Event {
             cost,
             data,
         } = batch;
-        if !data.is_empty() && data.iter().all(|record| record.input.email.is_some()) {
+        // Reverse lookup records are those whose input is an address; a record that does not
+        // fit has no say.
+        let mut typed = data.iter().filter_map(Lenient::typed).peekable();
+        let reverse = typed.peek().is_some() && typed.all(|record| record.input.email.is_some());
+        if reverse {
             let data = data
                 .into_iter()
-                .map(|record| ReverseLookupRecord {
-                    input: ReverseLookupInput {
-                        email: record.input.email.unwrap_or_default(),
-                    },
-                    custom: record.custom,
-                    profile: record.profile,
+                .map(|record| match record {
+                    Lenient::Typed(record) => Lenient::Typed(ReverseLookupRecord {
+                        input: ReverseLookupInput {
+                            email: record.input.email.unwrap_or_default(),
+                        },
+                        custom: record.custom,
+                        profile: record.profile,
+                    }),
+                    Lenient::Misfit(misfit) => Lenient::Misfit(misfit),
                 })
                 .collect();
             return Self::ReverseEmailLookup(Batch {
@@ -316,11 +352,14 @@ impl Event {
         }
         let data = data
             .into_iter()
-            .map(|record| EnrichmentRecord {
-                input: record.input.into_enrichment(),
-                custom: record.custom,
-                contact_info: record.contact_info,
-                profile: record.profile,
+            .map(|record| match record {
+                Lenient::Typed(record) => Lenient::Typed(EnrichmentRecord {
+                    input: record.input.into_enrichment(),
+                    custom: record.custom,
+                    contact_info: record.contact_info,
+                    profile: record.profile,
+                }),
+                Lenient::Misfit(misfit) => Lenient::Misfit(misfit),
             })
             .collect();
         let batch = Batch {
@@ -336,6 +375,18 @@ impl Event {
             Self::BatchCompleted(batch)
         }
     }
+}
+
+/// The caller's identifiers: strings, or numbers read as their text.
+fn custom<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<BTreeMap<String, String>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(transparent)]
+    struct Text(#[serde(deserialize_with = "lenient::text")] String);
+
+    let map = Option::<BTreeMap<String, Text>>::deserialize(deserializer)?;
+    Ok(map.map(|map| map.into_iter().map(|(k, v)| (k, v.0)).collect()))
 }
 
 #[derive(Deserialize)]

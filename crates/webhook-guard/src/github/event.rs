@@ -2,7 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::{ParseError, RawJson, UnparsedEvent, WebhookEvent, raw_body};
+use crate::event::{
+    ParseError, RawJson, UnparsedEvent, WebhookEvent,
+    lenient::{self, strictly},
+    raw_body,
+};
 
 /// A GitHub delivery.
 #[derive(Debug, Clone, PartialEq)]
@@ -10,7 +14,8 @@ use crate::event::{ParseError, RawJson, UnparsedEvent, WebhookEvent, raw_body};
 pub enum Event {
     /// The envelope fits the model (every well-formed GitHub event).
     Payload(Box<Payload>),
-    /// The body is a JSON object, but a field of the envelope has another shape.
+    /// The body is a JSON object that repeats one of the shared fields (a shared field of
+    /// another shape reads as absent instead).
     Unparsed(UnparsedEvent),
 }
 
@@ -39,8 +44,10 @@ pub struct Payload {
 #[non_exhaustive]
 pub struct Account {
     /// The login (`octocat`).
+    #[serde(deserialize_with = "lenient::text")]
     pub login: String,
     /// The numeric id.
+    #[serde(deserialize_with = "lenient::number")]
     pub id: u64,
 }
 
@@ -49,11 +56,13 @@ pub struct Account {
 #[non_exhaustive]
 pub struct Repository {
     /// The numeric id.
+    #[serde(deserialize_with = "lenient::number")]
     pub id: u64,
     /// `owner/name`.
+    #[serde(deserialize_with = "lenient::text")]
     pub full_name: String,
     /// Whether it is private.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub private: bool,
 }
 
@@ -62,20 +71,22 @@ pub struct Repository {
 #[non_exhaustive]
 pub struct Installation {
     /// The installation id.
+    #[serde(deserialize_with = "lenient::number")]
     pub id: u64,
 }
 
+/// The shared fields; one of another shape reads as absent (the whole body is kept).
 #[derive(Deserialize)]
 struct Wire {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
     action: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::or_none")]
     sender: Option<Account>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::or_none")]
     repository: Option<Repository>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::or_none")]
     organization: Option<Account>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::or_none")]
     installation: Option<Installation>,
 }
 
@@ -113,7 +124,9 @@ impl Event {
                 reason: "a GitHub body is a JSON object".to_owned(),
             });
         }
-        Ok(match serde_json::from_str::<Wire>(raw.get()) {
+        let wire = strictly(|| serde_json::from_str::<Wire>(raw.get()))
+            .or_else(|_| serde_json::from_str::<Wire>(raw.get()));
+        Ok(match wire {
             Ok(wire) => Self::Payload(Box::new(Payload {
                 event: name.to_owned(),
                 action: wire.action,
@@ -180,8 +193,17 @@ mod tests {
 
     #[test]
     fn the_envelope_bends_and_only_non_objects_fail() {
-        let odd = Event::from_json("push", br#"{"sender":"not an account"}"#).expect("kept");
-        assert!(matches!(odd, Event::Unparsed(_)) && odd.is_known());
+        let odd = Event::from_json(
+            "push",
+            br#"{"sender":"not an account","action":7,"repository":{"id":1,"full_name":"a/b"}}"#,
+        )
+        .expect("kept");
+        let Event::Payload(payload) = &odd else {
+            panic!("typed: {odd:?}")
+        };
+        assert!(payload.sender.is_none() && odd.is_known());
+        assert_eq!(payload.action.as_deref(), Some("7"));
+        assert_eq!(payload.repository.as_ref().map(|r| r.id), Some(1));
         let new = Event::from_json("merge_group", br#"{"action":"checks_requested"}"#).expect("kept");
         assert_eq!(new.action(), Some("checks_requested"));
         assert!(!new.is_known());

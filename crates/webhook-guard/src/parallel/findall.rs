@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+use crate::event::lenient::{self, Lenient};
+
 wire_enum! {
     /// Where a candidate stands against the match conditions.
     pub enum MatchStatus {
@@ -101,26 +103,40 @@ wire_enum! {
 #[non_exhaustive]
 pub struct Candidate {
     /// The run the candidate belongs to; older payloads omit it.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
     pub findall_id: Option<String>,
     /// The candidate's id, `candidate_...`.
+    #[serde(deserialize_with = "lenient::text")]
     pub candidate_id: String,
     /// The entity's name.
+    #[serde(deserialize_with = "lenient::text")]
     pub name: String,
     /// The entity's main URL.
+    #[serde(deserialize_with = "lenient::text")]
     pub url: String,
     /// A short description.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
     pub description: Option<String>,
     /// Where the candidate stands.
     pub match_status: MatchStatus,
-    /// Output fields by name: match conditions and enrichments. Absent or null until evaluated.
-    #[serde(default)]
-    pub output: Option<BTreeMap<String, CandidateOutput>>,
+    /// Output fields by name: match conditions and enrichments. Absent or null until evaluated
+    /// (anything but an object reads as absent). An entry that does not fit is kept raw, with
+    /// the reason.
+    #[serde(default, deserialize_with = "lenient::or_none")]
+    pub output: Option<BTreeMap<String, Lenient<CandidateOutput>>>,
     /// The research behind each output field. Array elements may have their own entry, named
-    /// like `key_executives.0`. Absent or null until evaluated.
-    #[serde(default)]
-    pub basis: Option<Vec<FieldBasis>>,
+    /// like `key_executives.0`. Absent or null until evaluated (anything but a list reads as
+    /// absent). An entry that does not fit is kept raw, with the reason.
+    #[serde(default, deserialize_with = "lenient::or_none")]
+    pub basis: Option<Vec<Lenient<FieldBasis>>>,
+}
+
+impl Candidate {
+    /// The output field `name`, if it is there and fits the model.
+    #[must_use]
+    pub fn output(&self, name: &str) -> Option<&CandidateOutput> {
+        self.output.as_ref()?.get(name)?.typed()
+    }
 }
 
 /// One output field of a candidate.
@@ -133,7 +149,7 @@ pub struct CandidateOutput {
     #[serde(rename = "type")]
     pub kind: OutputType,
     /// For match conditions: whether the condition holds.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::flag_or_none")]
     pub is_matched: Option<bool>,
 }
 
@@ -142,12 +158,13 @@ pub struct CandidateOutput {
 #[non_exhaustive]
 pub struct FieldBasis {
     /// The output field, or an element of it (`key_executives.0`).
+    #[serde(deserialize_with = "lenient::text")]
     pub field: String,
-    /// The sources.
-    #[serde(default)]
+    /// The sources (`null` reads as none).
+    #[serde(default, deserialize_with = "lenient::list_or_null")]
     pub citations: Vec<Citation>,
     /// Why the value was chosen.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
     pub reasoning: Option<String>,
     /// How sure the research is; null when not assessed.
     #[serde(default)]
@@ -159,12 +176,13 @@ pub struct FieldBasis {
 #[non_exhaustive]
 pub struct Citation {
     /// The source's URL.
+    #[serde(deserialize_with = "lenient::text")]
     pub url: String,
     /// The source's title.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
     pub title: Option<String>,
     /// Quoted passages.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::or_none")]
     pub excerpts: Option<Vec<String>>,
 }
 
@@ -173,20 +191,29 @@ pub struct Citation {
 #[non_exhaustive]
 pub struct FindAllRun {
     /// The run's id, `findall_...`.
+    #[serde(deserialize_with = "lenient::text")]
     pub findall_id: String,
     /// The run's state, counters and termination reason.
     pub status: FindAllRunStatus,
     /// The generator the run uses.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::or_none")]
     pub generator: Option<Generator>,
-    /// The user's metadata.
-    #[serde(default)]
+    /// The user's metadata (anything but an object reads as absent).
+    #[serde(default, deserialize_with = "lenient::or_none")]
     pub metadata: Option<Map<String, Value>>,
     /// When the run was created.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::rfc3339_or_none",
+        serialize_with = "time::serde::rfc3339::option::serialize"
+    )]
     pub created_at: Option<OffsetDateTime>,
     /// When the run last changed.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::rfc3339_or_none",
+        serialize_with = "time::serde::rfc3339::option::serialize"
+    )]
     pub modified_at: Option<OffsetDateTime>,
 }
 
@@ -197,12 +224,13 @@ pub struct FindAllRunStatus {
     /// The run's state.
     pub status: FindAllStatus,
     /// Whether the run is still going.
+    #[serde(deserialize_with = "lenient::flag")]
     pub is_active: bool,
-    /// Candidate counters.
-    #[serde(default)]
+    /// Candidate counters (`null`, or anything but an object, reads as no counters).
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub metrics: RunMetrics,
     /// Why the run stopped; null while it runs.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::or_none")]
     pub termination_reason: Option<TerminationReason>,
 }
 
@@ -211,9 +239,9 @@ pub struct FindAllRunStatus {
 #[non_exhaustive]
 pub struct RunMetrics {
     /// Candidates found so far.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::number_or_none")]
     pub generated_candidates_count: Option<u64>,
     /// Candidates that matched so far.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::number_or_none")]
     pub matched_candidates_count: Option<u64>,
 }

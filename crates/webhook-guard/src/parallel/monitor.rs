@@ -4,17 +4,21 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
+use crate::event::lenient::{self, Lenient};
+
 /// The `data` of every `monitor.*` event; `E` is the event record, whose shape depends on the
 /// event type.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound(deserialize = "E: serde::de::DeserializeOwned"))]
 #[non_exhaustive]
 pub struct MonitorData<E> {
     /// The monitor's id, `monitor_...`.
+    #[serde(deserialize_with = "lenient::text")]
     pub monitor_id: String,
-    /// The event record of this run.
-    pub event: E,
-    /// The monitor's user metadata, if any.
-    #[serde(default)]
+    /// The event record of this run, kept raw with the reason if it does not fit.
+    pub event: Lenient<E>,
+    /// The monitor's user metadata, if any (anything but an object reads as absent).
+    #[serde(default, deserialize_with = "lenient::or_none")]
     pub metadata: Option<Map<String, Value>>,
 }
 
@@ -24,6 +28,7 @@ pub struct MonitorData<E> {
 #[non_exhaustive]
 pub struct DetectedEvents {
     /// The group of detected events, `mevtgrp_...`.
+    #[serde(deserialize_with = "lenient::text")]
     pub event_group_id: String,
 }
 
@@ -32,9 +37,10 @@ pub struct DetectedEvents {
 #[non_exhaustive]
 pub struct ExecutionCompleted {
     /// The record's kind, `completion`.
-    #[serde(rename = "type")]
+    #[serde(rename = "type", deserialize_with = "lenient::text")]
     pub kind: String,
     /// The run's marker, `completed_<RFC 3339 time>`; see [`completed_at`](Self::completed_at).
+    #[serde(deserialize_with = "lenient::text")]
     pub monitor_ts: String,
 }
 
@@ -52,11 +58,13 @@ impl ExecutionCompleted {
 #[non_exhaustive]
 pub struct ExecutionFailed {
     /// The record's kind, `error`.
-    #[serde(rename = "type")]
+    #[serde(rename = "type", deserialize_with = "lenient::text")]
     pub kind: String,
     /// What went wrong.
+    #[serde(deserialize_with = "lenient::text")]
     pub error: String,
     /// The error's id, `error_<time>`.
+    #[serde(deserialize_with = "lenient::text")]
     pub id: String,
     /// When the error happened.
     #[serde(with = "time::serde::rfc3339")]

@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+use crate::event::lenient::{self, Lenient};
+
 wire_enum! {
     /// The state of a task run.
     pub enum TaskRunStatus {
@@ -42,49 +44,94 @@ wire_enum! {
 #[non_exhaustive]
 pub struct TaskRun {
     /// The run's id, `trun_...`.
+    #[serde(deserialize_with = "lenient::text")]
     pub run_id: String,
     /// The run's state.
     pub status: TaskRunStatus,
     /// Whether the run is still going.
+    #[serde(deserialize_with = "lenient::flag")]
     pub is_active: bool,
     /// The processor that ran the task, for instance `core`.
+    #[serde(deserialize_with = "lenient::text")]
     pub processor: String,
-    /// The user's metadata: string keys, string, number or boolean values.
-    #[serde(default)]
+    /// The user's metadata: string keys, string, number or boolean values (anything but an
+    /// object reads as absent).
+    #[serde(default, deserialize_with = "lenient::or_none")]
     pub metadata: Option<Map<String, Value>>,
     /// When the run was created.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::rfc3339_or_none",
+        serialize_with = "time::serde::rfc3339::option::serialize"
+    )]
     pub created_at: Option<OffsetDateTime>,
     /// When the run last changed.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::rfc3339_or_none",
+        serialize_with = "time::serde::rfc3339::option::serialize"
+    )]
     pub modified_at: Option<OffsetDateTime>,
-    /// Why the run failed.
+    /// Why the run failed; kept raw with the reason if it does not fit.
     #[serde(default)]
-    pub error: Option<TaskRunError>,
-    /// Warnings about the spec or the input.
-    #[serde(default)]
-    pub warnings: Option<Vec<TaskRunWarning>>,
+    pub error: Option<Lenient<TaskRunError>>,
+    /// Warnings about the spec or the input, each kept raw with the reason if it does not fit
+    /// (anything but a list reads as absent).
+    #[serde(default, deserialize_with = "lenient::or_none")]
+    pub warnings: Option<Vec<Lenient<TaskRunWarning>>>,
     /// The interaction the run belongs to.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
     pub interaction_id: Option<String>,
     /// The task group the run belongs to.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
     pub taskgroup_id: Option<String>,
 }
 
 /// The error of a failed task run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "WireError")]
 #[non_exhaustive]
 pub struct TaskRunError {
     /// A human-readable message.
     pub message: String,
     /// A reference to quote to Parallel's support.
-    #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ref_id: Option<String>,
-    /// More detail, any JSON. Read from `detail`, or from `details` as the docs' example
-    /// spells it; written back as `detail`.
-    #[serde(default, alias = "details")]
+    /// More detail, any JSON. Read from `detail`, or from `details` (as the docs' example
+    /// spells it) when only that is sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<Value>,
+    /// `details`, when sent beside `detail`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Value>,
+}
+
+/// The error as sent: both spellings of the detail may come.
+#[derive(Deserialize)]
+struct WireError {
+    #[serde(deserialize_with = "lenient::text")]
+    message: String,
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
+    ref_id: Option<String>,
+    #[serde(default)]
+    detail: Option<Value>,
+    #[serde(default)]
+    details: Option<Value>,
+}
+
+impl From<WireError> for TaskRunError {
+    fn from(wire: WireError) -> Self {
+        let (detail, details) = match (wire.detail, wire.details) {
+            (None, details) => (details, None),
+            both => both,
+        };
+        Self {
+            message: wire.message,
+            ref_id: wire.ref_id,
+            detail,
+            details,
+        }
+    }
 }
 
 /// A warning about a task run.
@@ -92,6 +139,7 @@ pub struct TaskRunError {
 #[non_exhaustive]
 pub struct TaskRunWarning {
     /// A human-readable message.
+    #[serde(deserialize_with = "lenient::text")]
     pub message: String,
     /// The kind of warning.
     #[serde(rename = "type")]

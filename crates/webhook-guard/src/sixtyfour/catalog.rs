@@ -57,6 +57,20 @@ const C: Origin = Origin::Constructed;
 const FIXTURES: &[Fixture] = &[
     // Sixtyfour. The page's examples did not survive; the failed body is the known-answer one.
     fixture!("sixtyfour", "completed", "completed.find_email", C),
+    // The find-email API reference's shape: three-element tuples with the validation status
+    // (`OK`, `UNKNOWN`) and the email type, and `PERSONAL` mode's `personal_email` list.
+    fixture!(
+        "sixtyfour",
+        "completed",
+        "completed.find_email.three_tuple",
+        C
+    ),
+    fixture!(
+        "sixtyfour",
+        "completed",
+        "completed.find_email.personal",
+        C
+    ),
     fixture!(
         "sixtyfour",
         "completed",

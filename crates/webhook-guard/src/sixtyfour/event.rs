@@ -1,10 +1,19 @@
 //! The Sixtyfour job-completion payload.
 
-use serde::{Deserialize, Serialize, Serializer, ser::SerializeStruct};
-use serde_json::Value;
-use std::borrow::Cow;
+use std::{borrow::Cow, fmt};
 
-use crate::event::{ParseError, UnknownEvent, UnparsedEvent, raw_body};
+use serde::{
+    Deserialize, Deserializer, Serialize, Serializer,
+    de::{self, DeserializeOwned, SeqAccess, Visitor},
+    ser::{SerializeSeq, SerializeStruct},
+};
+use serde_json::{Value, value::RawValue};
+
+use crate::event::{
+    ParseError, UnknownEvent, UnparsedEvent,
+    lenient::{self, Lenient},
+    raw_body,
+};
 
 wire_enum! {
     /// The kind of job, also sent in the `Sixtyfour-Event-Type` header. The list is not closed.
@@ -33,10 +42,22 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// The verdict on a found email address.
+    /// The validation status of a found email address.
     pub enum EmailVerdict {
-        /// The address was verified.
+        /// Validated: likely deliverable.
         Ok => "OK",
+        /// Could not be validated, typically because the domain accepts every address.
+        Unknown => "UNKNOWN",
+    }
+}
+
+wire_enum! {
+    /// Whether a found address is a company or a personal one.
+    pub enum EmailType {
+        /// A company address.
+        Company => "COMPANY",
+        /// A personal address (the `PERSONAL` mode's `personal_email` list).
+        Personal => "PERSONAL",
     }
 }
 
@@ -60,7 +81,7 @@ pub struct JobFailed {
     pub task_id: String,
     /// The kind of job.
     pub task_type: TaskType,
-    /// What went wrong.
+    /// What went wrong: the text, or the JSON text of an error sent as another value.
     pub error: String,
 }
 
@@ -69,43 +90,141 @@ pub struct JobFailed {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum JobResult {
-    /// The result of a `find_email` job.
-    FindEmail(FindEmailResult),
-    /// The result of any other job, as JSON.
+    /// The result of a `find_email` job: typed, or kept raw with the reason when it does not
+    /// fit (a result that is absent or `null` is such a misfit).
+    FindEmail(Lenient<FindEmailResult>),
+    /// The result of any other job, as JSON (`null` when absent).
     Other(Value),
 }
 
+impl JobResult {
+    /// The `find_email` result, if this is one and it fits the model.
+    #[must_use]
+    pub fn find_email(&self) -> Option<&FindEmailResult> {
+        match self {
+            Self::FindEmail(result) => result.typed(),
+            Self::Other(_) => None,
+        }
+    }
+}
+
 /// The result of a `find_email` job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Each list holds the addresses found, one [`FoundEmail`] per address; an entry that does not
+/// fit is kept raw in its place. `null` lists read as empty.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct FindEmailResult {
     /// The person's name.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
     pub name: Option<String>,
     /// The person's company.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
     pub company: Option<String>,
-    /// The addresses found, each with a verdict.
-    #[serde(default)]
-    pub email: Vec<FoundEmail>,
+    /// The addresses found (in `PERSONAL` mode: the company addresses, if any).
+    #[serde(default, deserialize_with = "lenient::list_or_null")]
+    pub email: Vec<Lenient<FoundEmail>>,
+    /// `PERSONAL` mode: the personal addresses found.
+    #[serde(
+        default,
+        deserialize_with = "lenient::list_or_null",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub personal_email: Vec<Lenient<FoundEmail>>,
 }
 
-/// One address found by `find_email`: sent as `["john.doe@acme.com", "OK"]`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+impl FindEmailResult {
+    /// Every address that fits the model, company addresses first, then personal ones.
+    pub fn addresses(&self) -> impl Iterator<Item = &FoundEmail> {
+        self.email
+            .iter()
+            .chain(&self.personal_email)
+            .filter_map(Lenient::typed)
+    }
+}
+
+/// One address found by `find_email`: sent as `["john.doe@acme.com", "OK", "COMPANY"]`, or,
+/// in older results, without the type (`["john.doe@acme.com", "OK"]`). Elements after the
+/// third are ignored.
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct FoundEmail(pub String, pub EmailVerdict);
+pub struct FoundEmail {
+    /// The address.
+    pub address: String,
+    /// Its validation status.
+    pub status: EmailVerdict,
+    /// Company or personal; `None` in two-element results.
+    pub kind: Option<EmailType>,
+}
 
 impl FoundEmail {
+    /// An address with its status and type.
+    pub fn new(address: impl Into<String>, status: EmailVerdict, kind: Option<EmailType>) -> Self {
+        Self {
+            address: address.into(),
+            status,
+            kind,
+        }
+    }
+
     /// The address.
     #[must_use]
     pub fn address(&self) -> &str {
-        &self.0
+        &self.address
     }
 
-    /// The verdict.
+    /// The validation status.
     #[must_use]
     pub fn verdict(&self) -> &EmailVerdict {
-        &self.1
+        &self.status
+    }
+}
+
+impl Serialize for FoundEmail {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut tuple = serializer.serialize_seq(Some(2 + usize::from(self.kind.is_some())))?;
+        tuple.serialize_element(&self.address)?;
+        tuple.serialize_element(&self.status)?;
+        if let Some(kind) = &self.kind {
+            tuple.serialize_element(kind)?;
+        }
+        tuple.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for FoundEmail {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Tuple;
+
+        impl<'de> Visitor<'de> for Tuple {
+            type Value = FoundEmail;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list [address, status] or [address, status, type]")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FoundEmail, A::Error> {
+                #[derive(Deserialize)]
+                #[serde(transparent)]
+                struct Address(#[serde(deserialize_with = "lenient::text")] String);
+
+                let address = seq
+                    .next_element::<Address>()?
+                    .ok_or_else(|| de::Error::invalid_length(0, &self))?;
+                let status = seq
+                    .next_element::<EmailVerdict>()?
+                    .ok_or_else(|| de::Error::invalid_length(1, &self))?;
+                let kind = seq.next_element::<Option<EmailType>>()?.flatten();
+                while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+                Ok(FoundEmail {
+                    address: address.0,
+                    status,
+                    kind,
+                })
+            }
+        }
+
+        deserializer.deserialize_seq(Tuple)
     }
 }
 
@@ -126,22 +245,22 @@ pub enum Event {
     Unparsed(UnparsedEvent),
 }
 
-/// The fields every Sixtyfour body has, read without copying the result.
+/// The fields every Sixtyfour body has, read without copying them.
 #[derive(Deserialize)]
 struct Wire<'a> {
     // Only `status` must have its type for the body to be an event at all; the other fields
-    // are checked by `completed` and `failed`, so a documented event whose fields do not fit
-    // is delivered `Unparsed` instead of refused.
-    #[serde(default)]
-    task_id: Option<Value>,
+    // are read by `completed` and `failed`, so a documented event whose fields do not fit is
+    // delivered `Unparsed` instead of refused.
+    #[serde(default, borrow)]
+    task_id: Option<&'a RawValue>,
     #[serde(borrow)]
     status: Cow<'a, str>,
-    #[serde(default)]
-    task_type: Option<Value>,
-    #[serde(default)]
-    result: Option<Value>,
-    #[serde(default)]
-    error: Option<Value>,
+    #[serde(default, borrow)]
+    task_type: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    result: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    error: Option<&'a RawValue>,
 }
 
 impl Event {
@@ -159,7 +278,7 @@ impl Event {
             Self::Completed(job) => Some(job.task_id.clone()),
             Self::Failed(job) => Some(job.task_id.clone()),
             Self::Unknown(UnknownEvent { raw, .. }) | Self::Unparsed(UnparsedEvent { raw, .. }) => {
-                task_id(raw.get().as_bytes())
+                body_task_id(raw.get().as_bytes())
             }
         }
     }
@@ -173,7 +292,7 @@ impl Event {
             serde_json::from_slice(body).map_err(|e| ParseError::invalid_json(&e))?;
         let status = wire.status.clone();
         let parsed = match &*status {
-            Self::COMPLETED => completed(wire).map(Self::Completed),
+            Self::COMPLETED => completed(&wire).map(Self::Completed),
             Self::FAILED => failed(&wire).map(Self::Failed),
             other => return Ok(Self::Unknown(UnknownEvent::new(other, raw_body(body)?))),
         };
@@ -188,32 +307,39 @@ impl Event {
     }
 }
 
-fn required<'w>(value: &'w Option<Value>, field: &str) -> Result<&'w Value, String> {
-    value
-        .as_ref()
-        .ok_or_else(|| format!("missing field `{field}`"))
+/// Reads a field of the envelope with `read`, naming it in the error.
+fn field<'a, T>(
+    raw: Option<&'a RawValue>,
+    name: &str,
+    read: impl FnOnce(&mut serde_json::Deserializer<serde_json::de::StrRead<'a>>) -> Result<T, serde_json::Error>,
+) -> Result<T, String> {
+    let raw = raw.ok_or_else(|| format!("missing field `{name}`"))?;
+    read(&mut serde_json::Deserializer::from_str(raw.get())).map_err(|e| format!("{name}: {e}"))
 }
 
-fn string(value: &Option<Value>, field: &str) -> Result<String, String> {
-    match required(value, field)? {
-        Value::String(text) => Ok(text.clone()),
-        _ => Err(format!("field `{field}` is not a string")),
-    }
+fn task_id(raw: Option<&RawValue>) -> Result<String, String> {
+    field(raw, "task_id", |de| lenient::text(de))
 }
 
-fn task_type(value: &Option<Value>) -> Result<TaskType, String> {
-    TaskType::deserialize(required(value, "task_type")?).map_err(|e| format!("task_type: {e}"))
+fn task_type(raw: Option<&RawValue>) -> Result<TaskType, String> {
+    field(raw, "task_type", |de| TaskType::deserialize(de))
 }
 
-fn completed(wire: Wire<'_>) -> Result<JobCompleted, String> {
-    let task_type = task_type(&wire.task_type)?;
-    let task_id = string(&wire.task_id, "task_id")?;
-    let result = wire.result.ok_or("missing field `result`")?;
+fn completed(wire: &Wire<'_>) -> Result<JobCompleted, String> {
+    let task_type = task_type(wire.task_type)?;
+    let task_id = task_id(wire.task_id)?;
     let result = match task_type {
-        TaskType::FindEmail => serde_json::from_value(result)
-            .map(JobResult::FindEmail)
-            .map_err(|e| format!("result: {e}"))?,
-        _ => JobResult::Other(result),
+        TaskType::FindEmail => JobResult::FindEmail(match wire.result {
+            Some(raw) => lenient::from_raw(raw),
+            None => Lenient::Misfit(lenient::Misfit::new(
+                crate::event::RawJson::null(),
+                "missing field `result`",
+            )),
+        }),
+        _ => JobResult::Other(match wire.result {
+            Some(raw) => parse(raw).map_err(|e| format!("result: {e}"))?,
+            None => Value::Null,
+        }),
     };
     Ok(JobCompleted {
         task_id,
@@ -222,16 +348,24 @@ fn completed(wire: Wire<'_>) -> Result<JobCompleted, String> {
     })
 }
 
+fn parse<T: DeserializeOwned>(raw: &RawValue) -> Result<T, serde_json::Error> {
+    serde_json::from_str(raw.get())
+}
+
 fn failed(wire: &Wire<'_>) -> Result<JobFailed, String> {
+    let error = match wire.error {
+        Some(raw) => parse::<String>(raw).unwrap_or_else(|_| raw.get().to_owned()),
+        None => return Err("missing field `error`".to_owned()),
+    };
     Ok(JobFailed {
-        task_id: string(&wire.task_id, "task_id")?,
-        task_type: task_type(&wire.task_type)?,
-        error: string(&wire.error, "error")?,
+        task_id: task_id(wire.task_id)?,
+        task_type: task_type(wire.task_type)?,
+        error,
     })
 }
 
 /// The `task_id` of a body, if it has one.
-pub(crate) fn task_id(body: &[u8]) -> Option<String> {
+pub(crate) fn body_task_id(body: &[u8]) -> Option<String> {
     #[derive(Deserialize)]
     struct TaskId<'a> {
         #[serde(borrow)]

@@ -32,7 +32,8 @@ mod event;
 use std::time::Duration;
 
 pub use event::{
-    EmailVerdict, Event, FindEmailResult, FoundEmail, JobCompleted, JobFailed, JobResult, TaskType,
+    EmailType, EmailVerdict, Event, FindEmailResult, FoundEmail, JobCompleted, JobFailed, JobResult,
+    TaskType,
 };
 
 #[cfg(feature = "fixtures")]

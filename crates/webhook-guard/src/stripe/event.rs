@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::event::{ParseError, RawJson, UnparsedEvent, WebhookEvent, raw_body};
+use crate::event::{ParseError, RawJson, UnparsedEvent, WebhookEvent, lenient, raw_body};
 
 /// A Stripe delivery.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,8 +20,10 @@ pub enum Event {
 #[non_exhaustive]
 pub struct EventEnvelope {
     /// The event id, `evt_...`: the delivery id.
+    #[serde(deserialize_with = "lenient::text")]
     pub id: String,
     /// Always `"event"`.
+    #[serde(deserialize_with = "lenient::text")]
     pub object: String,
     /// The event type: `customer.created`, `invoice.paid`, ...
     #[serde(rename = "type")]
@@ -30,20 +32,34 @@ pub struct EventEnvelope {
     #[serde(with = "time::serde::timestamp")]
     pub created: OffsetDateTime,
     /// Live mode (`true`) or test mode.
+    #[serde(deserialize_with = "lenient::flag")]
     pub livemode: bool,
     /// The API version the objects in `data` are rendered in; `null` for some older events.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
     pub api_version: Option<String>,
     /// The objects the event is about.
     pub data: EventData,
     /// The connected account, for Connect events.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::text_or_none",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub account: Option<String>,
     /// How many webhooks have not yet acknowledged the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::number_or_none",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pending_webhooks: Option<u64>,
-    /// The API request that caused the event, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The API request that caused the event, if any (anything but an object reads as
+    /// absent).
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_none",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub request: Option<EventRequest>,
 }
 
@@ -63,10 +79,10 @@ pub struct EventData {
 #[non_exhaustive]
 pub struct EventRequest {
     /// The request id, `req_...`; `null` for events Stripe caused itself.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
     pub id: Option<String>,
     /// The request's idempotency key, if it had one.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::text_or_none")]
     pub idempotency_key: Option<String>,
 }
 
@@ -95,7 +111,9 @@ impl Event {
     /// # Errors
     /// [`ParseError::InvalidJson`] if the body is not JSON.
     pub fn from_json(body: &[u8]) -> Result<Self, ParseError> {
-        match serde_json::from_slice::<EventEnvelope>(body) {
+        let parsed = lenient::strictly(|| serde_json::from_slice::<EventEnvelope>(body))
+            .or_else(|_| serde_json::from_slice::<EventEnvelope>(body));
+        match parsed {
             Ok(envelope) => Ok(Self::Envelope(Box::new(envelope))),
             Err(error) => {
                 let raw = raw_body(body)?;
