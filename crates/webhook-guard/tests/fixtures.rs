@@ -1,8 +1,8 @@
 //! Every fixture parses into its typed variant, round-trips, and matches the provider pages.
 
 use std::path::PathBuf;
-use webhook_guard::prelude::*;
 use webhook_guard::event::lenient::Lenient;
+use webhook_guard::prelude::*;
 
 use webhook_guard::{
     event::ParseError,
@@ -351,7 +351,12 @@ fn parallel_concrete_values() {
         panic!("variant")
     };
     assert_eq!(
-        detected.data.event.typed().expect("typed record").event_group_id,
+        detected
+            .data
+            .event
+            .typed()
+            .expect("typed record")
+            .event_group_id,
         "mevtgrp_b0079f70195e4258eab1e7284340f1a9ec3a8033ed236a24"
     );
     assert_eq!(
@@ -362,7 +367,12 @@ fn parallel_concrete_values() {
         panic!("variant")
     };
     assert_eq!(
-        completed.data.event.typed().expect("typed record").completed_at(),
+        completed
+            .data
+            .event
+            .typed()
+            .expect("typed record")
+            .completed_at(),
         Some(utc(2025, 1, 15, 10, 30, 0, 0))
     );
     let Event::MonitorExecutionFailed(failed) = parse("monitor.execution.failed") else {
@@ -372,7 +382,10 @@ fn parallel_concrete_values() {
         failed.data.event.typed().expect("typed record").error,
         "Error occurred while processing the event"
     );
-    assert_eq!(failed.data.event.typed().expect("typed record").date, utc(2025, 1, 15, 10, 30, 0, 0));
+    assert_eq!(
+        failed.data.event.typed().expect("typed record").date,
+        utc(2025, 1, 15, 10, 30, 0, 0)
+    );
 }
 
 #[test]
@@ -418,7 +431,12 @@ fn fullenrich_concrete_values() {
     assert_eq!(batch.status, BatchStatus::Finished);
     assert_eq!(batch.cost.and_then(|c| c.credits), Some(21));
     assert_eq!(batch.data.len(), 3);
-    let info = batch.data[1].typed().expect("typed record").contact_info.as_ref().expect("contact info");
+    let info = batch.data[1]
+        .typed()
+        .expect("typed record")
+        .contact_info
+        .as_ref()
+        .expect("contact info");
     let work = info.most_probable_work_email.as_ref().expect("work email");
     assert_eq!(work.email.as_deref(), Some("james.okafor@contoso.example"));
     assert_eq!(work.status, Some(EmailStatus::Invalid));
@@ -426,7 +444,10 @@ fn fullenrich_concrete_values() {
         info.work_emails.as_ref().expect("emails")[1].status,
         Some(EmailStatus::CatchAll)
     );
-    let company = batch.data[0].typed().expect("typed record").profile
+    let company = batch.data[0]
+        .typed()
+        .expect("typed record")
+        .profile
         .as_ref()
         .and_then(|p| p.employment.as_ref())
         .and_then(|e| e.current.as_ref())
@@ -440,7 +461,12 @@ fn fullenrich_concrete_values() {
     };
     assert_eq!(contact.status, BatchStatus::InProgress);
     assert_eq!(contact.data.len(), 1);
-    let info = contact.data[0].typed().expect("typed record").contact_info.as_ref().expect("contact info");
+    let info = contact.data[0]
+        .typed()
+        .expect("typed record")
+        .contact_info
+        .as_ref()
+        .expect("contact info");
     assert_eq!(
         info.most_probable_work_email
             .as_ref()
@@ -456,9 +482,15 @@ fn fullenrich_concrete_values() {
     let Event::ReverseEmailLookup(lookup) = parse("reverse_email_lookup") else {
         panic!("variant")
     };
-    assert_eq!(lookup.data[0].typed().expect("typed record").input.email, "maria.garcia@northwind.example");
     assert_eq!(
-        lookup.data[0].typed().expect("typed record").profile
+        lookup.data[0].typed().expect("typed record").input.email,
+        "maria.garcia@northwind.example"
+    );
+    assert_eq!(
+        lookup.data[0]
+            .typed()
+            .expect("typed record")
+            .profile
             .as_ref()
             .and_then(|p| p.full_name.as_deref()),
         Some("Maria Garcia")

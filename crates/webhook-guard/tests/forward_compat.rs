@@ -345,7 +345,10 @@ fn sixtyfour_fields_of_another_type_bend_or_are_unparsed_not_refused() {
     else {
         panic!("typed")
     };
-    assert_eq!((job.task_id.as_str(), job.error.as_str()), ("42", r#"{"code":5}"#));
+    assert_eq!(
+        (job.task_id.as_str(), job.error.as_str()),
+        ("42", r#"{"code":5}"#)
+    );
 
     for (body, reason) in [
         (

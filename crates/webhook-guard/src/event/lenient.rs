@@ -314,6 +314,68 @@ pub fn text_or_none<'de, D: Deserializer<'de>>(
     deserializer.deserialize_any(OrNone(TextVisitor))
 }
 
+/// An optional list of strings: each element that is not a string is kept as its JSON text
+/// (so no element is lost and the others keep their places); `null` and a value that is not a
+/// list read as `None`.
+///
+/// # Errors
+/// Only the JSON parser's.
+pub fn texts_or_none<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<String>>, D::Error> {
+    struct Texts;
+
+    impl<'de> Visitor<'de> for Texts {
+        type Value = Option<Vec<String>>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list of strings")
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut texts = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+            while let Some(value) = seq.next_element::<serde_json::Value>()? {
+                texts.push(match value {
+                    serde_json::Value::String(text) => text,
+                    other => other.to_string(),
+                });
+            }
+            Ok(Some(texts))
+        }
+    }
+
+    deserializer.deserialize_any(Texts)
+}
+
 /// A number that also reads a string holding one (`"10"`), and, for an integer type, a
 /// float with no fraction (`10.0`).
 ///
@@ -434,7 +496,10 @@ impl<'de> Visitor<'de> for TextVisitor {
     }
 
     fn visit_f64<E: de::Error>(self, value: f64) -> Result<String, E> {
-        Ok(serde_json::Number::from_f64(value).map_or_else(|| value.to_string(), |n| n.to_string()))
+        Ok(
+            serde_json::Number::from_f64(value)
+                .map_or_else(|| value.to_string(), |n| n.to_string()),
+        )
     }
 }
 
@@ -460,7 +525,8 @@ impl<'de, N: Number> Visitor<'de> for NumberVisitor<N> {
     }
 
     fn visit_str<E: de::Error>(self, value: &str) -> Result<N, E> {
-        N::from_text(value.trim()).ok_or_else(|| E::invalid_value(de::Unexpected::Str(value), &self))
+        N::from_text(value.trim())
+            .ok_or_else(|| E::invalid_value(de::Unexpected::Str(value), &self))
     }
 }
 
@@ -583,10 +649,9 @@ mod tests {
 
     #[test]
     fn scalars_read_their_lossless_alternatives() {
-        let item: Item = serde_json::from_str(
-            r#"{"id":10042,"count":"7","on":"true","note":3.5,"tags":null}"#,
-        )
-        .expect("fits");
+        let item: Item =
+            serde_json::from_str(r#"{"id":10042,"count":"7","on":"true","note":3.5,"tags":null}"#)
+                .expect("fits");
         assert_eq!(
             item,
             Item {
@@ -618,7 +683,11 @@ mod tests {
         assert_eq!(list[0].typed().map(|i| i.id.as_str()), Some("a"));
         let misfit = list[1].misfit().expect("misfit");
         assert_eq!(misfit.raw.get(), r#"{"id": [1, 2]}"#);
-        assert!(misfit.error.contains("string or a number"), "{}", misfit.error);
+        assert!(
+            misfit.error.contains("string or a number"),
+            "{}",
+            misfit.error
+        );
         assert_eq!(list[2].misfit().map(|m| m.raw.get()), Some("5"));
         assert_eq!(
             serde_json::to_string(&list[1]).expect("ser"),

@@ -42,7 +42,9 @@ impl<'de, T: DeserializeOwned + Default> Deserialize<'de> for Undocumented<T> {
         let fields = match raw.parse() {
             Ok(fields) => fields,
             // A strict first pass hands the body to the lenient one.
-            Err(error) if super::lenient::is_strict() => return Err(serde::de::Error::custom(error)),
+            Err(error) if super::lenient::is_strict() => {
+                return Err(serde::de::Error::custom(error));
+            }
             Err(_) => T::default(),
         };
         Ok(Self { fields, raw })

@@ -173,7 +173,10 @@ mod tests {
         assert_eq!(Colour::DarkBlue.to_string(), "dark_blue");
         assert_eq!(
             serde_json::from_str::<Vec<Colour>>("[3, true]").expect("scalars"),
-            [Colour::Other("3".to_owned()), Colour::Other("true".to_owned())]
+            [
+                Colour::Other("3".to_owned()),
+                Colour::Other("true".to_owned())
+            ]
         );
         assert!(serde_json::from_str::<Colour>("null").is_err());
         assert!(serde_json::from_str::<Colour>("[]").is_err());

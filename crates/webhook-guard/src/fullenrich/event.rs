@@ -244,8 +244,9 @@ struct WireRecord {
 
 #[derive(Default, Deserialize)]
 struct WireInput {
-    #[serde(default, deserialize_with = "lenient::text_or_none")]
-    email: Option<String>,
+    // Any value: its presence is what makes a reverse lookup record.
+    #[serde(default)]
+    email: Option<serde_json::Value>,
     #[serde(default, deserialize_with = "lenient::text_or_none")]
     first_name: Option<String>,
     #[serde(default, deserialize_with = "lenient::text_or_none")]
@@ -300,12 +301,7 @@ impl Event {
             Ok(batch) => Ok(Self::classify(batch)),
             Err(error) => {
                 let raw = raw_body(body)?;
-                let event_type = match serde_json::from_str::<Status>(raw.get()) {
-                    Ok(Status {
-                        status: BatchStatus::InProgress,
-                    }) => Self::CONTACT_FINISHED,
-                    _ => Self::BATCH_COMPLETED,
-                };
+                let event_type = Shape::of(&raw).event_type();
                 // The error's line and column point into `raw` (the body without the
                 // whitespace around it), which is what the event keeps and writes back.
                 let error = serde_json::from_str::<Batch<WireRecord>>(raw.get())
@@ -324,17 +320,25 @@ impl Event {
             cost,
             data,
         } = batch;
-        // Reverse lookup records are those whose input is an address; a record that does not
-        // fit has no say.
-        let mut typed = data.iter().filter_map(Lenient::typed).peekable();
-        let reverse = typed.peek().is_some() && typed.all(|record| record.input.email.is_some());
+        // Reverse lookup records are those whose input has an address.
+        let reverse = !data.is_empty()
+            && data.iter().all(|record| match record {
+                Lenient::Typed(record) => record.input.email.is_some(),
+                Lenient::Misfit(misfit) => has_input_email(&misfit.raw),
+            });
         if reverse {
             let data = data
                 .into_iter()
                 .map(|record| match record {
                     Lenient::Typed(record) => Lenient::Typed(ReverseLookupRecord {
                         input: ReverseLookupInput {
-                            email: record.input.email.unwrap_or_default(),
+                            // A number or another value where the address belongs is kept as
+                            // its JSON text.
+                            email: match record.input.email {
+                                Some(serde_json::Value::String(email)) => email,
+                                Some(other) => other.to_string(),
+                                None => String::new(),
+                            },
                         },
                         custom: record.custom,
                         profile: record.profile,
@@ -377,6 +381,12 @@ impl Event {
     }
 }
 
+/// Whether a record that does not fit the model has an `input.email` (not `null`).
+fn has_input_email(raw: &crate::event::RawJson) -> bool {
+    raw.parse::<RecordShape>()
+        .is_ok_and(|record| record.has_email())
+}
+
 /// The caller's identifiers: strings, or numbers read as their text.
 fn custom<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
@@ -389,9 +399,48 @@ fn custom<'de, D: serde::Deserializer<'de>>(
     Ok(map.map(|map| map.into_iter().map(|(k, v)| (k, v.0)).collect()))
 }
 
+/// What tells the deliveries apart, read from a body that does not fit the model.
+#[derive(Default, Deserialize)]
+struct Shape {
+    #[serde(default, deserialize_with = "lenient::or_none")]
+    status: Option<BatchStatus>,
+    #[serde(default, deserialize_with = "lenient::or_none")]
+    data: Option<Vec<RecordShape>>,
+}
+
 #[derive(Deserialize)]
-struct Status {
-    status: BatchStatus,
+struct RecordShape {
+    #[serde(default, deserialize_with = "lenient::or_none")]
+    input: Option<InputShape>,
+}
+
+#[derive(Deserialize)]
+struct InputShape {
+    #[serde(default)]
+    email: Option<serde::de::IgnoredAny>,
+}
+
+impl RecordShape {
+    fn has_email(&self) -> bool {
+        self.input.as_ref().is_some_and(|input| input.email.is_some())
+    }
+}
+
+impl Shape {
+    fn of(raw: &crate::event::RawJson) -> Self {
+        raw.parse().unwrap_or_default()
+    }
+
+    /// The event type `classify` would give a body of this shape.
+    fn event_type(&self) -> &'static str {
+        match (&self.data, &self.status) {
+            (Some(data), _) if !data.is_empty() && data.iter().all(RecordShape::has_email) => {
+                Event::REVERSE_EMAIL_LOOKUP
+            }
+            (_, Some(BatchStatus::InProgress)) => Event::CONTACT_FINISHED,
+            _ => Event::BATCH_COMPLETED,
+        }
+    }
 }
 
 impl crate::event::WebhookEvent for Event {

@@ -42,7 +42,7 @@ pub struct Person {
     #[serde(default, deserialize_with = "lenient::or_none")]
     pub languages: Option<Vec<Language>>,
     /// Skills.
-    #[serde(default, deserialize_with = "lenient::or_none")]
+    #[serde(default, deserialize_with = "lenient::texts_or_none")]
     pub skills: Option<Vec<String>>,
     /// Current and past positions.
     #[serde(default, deserialize_with = "lenient::or_none")]

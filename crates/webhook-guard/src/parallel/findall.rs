@@ -182,7 +182,7 @@ pub struct Citation {
     #[serde(default, deserialize_with = "lenient::text_or_none")]
     pub title: Option<String>,
     /// Quoted passages.
-    #[serde(default, deserialize_with = "lenient::or_none")]
+    #[serde(default, deserialize_with = "lenient::texts_or_none")]
     pub excerpts: Option<Vec<String>>,
 }
 
