@@ -23,6 +23,10 @@ struct Outcome {
     written: Value,
     /// How many sub-objects were kept aside as misfits.
     misfits: usize,
+    /// The event, for comparisons.
+    debug: String,
+    /// The event written back, as sent on the wire.
+    bytes: Vec<u8>,
 }
 
 fn outcome<E: WebhookEvent + serde::Serialize>(
@@ -35,6 +39,8 @@ fn outcome<E: WebhookEvent + serde::Serialize>(
         unparsed: unparsed.map(|u| u.raw.get().to_owned()),
         written: serde_json::to_value(event).expect("every event serializes"),
         misfits: format!("{event:?}").matches("Misfit(Misfit {").count(),
+        debug: format!("{event:?}"),
+        bytes: serde_json::to_vec(event).expect("every event serializes"),
     }
 }
 
@@ -312,6 +318,9 @@ fn check(fixture: &Fixture, changes: &[Change]) -> Result<Read, TestCaseError> {
         changed
     );
     prop_assert_eq!(parsed.known, original.known, "{}", label);
+    // Written back and read again, it is the same event.
+    let again = parse(fixture, &parsed.bytes).expect("what was written parses");
+    prop_assert_eq!(&again.debug, &parsed.debug, "{}: round trip", label);
 
     if let Some(raw) = &parsed.unparsed {
         prop_assert_eq!(raw.as_bytes(), &body[..], "{}: the raw body", label);
