@@ -625,6 +625,7 @@ impl<N> Clone for NumberVisitor<N> {
 impl<N> Copy for NumberVisitor<N> {}
 
 /// Reads `raw` (the text of one JSON value) as `T`, or keeps it as a misfit.
+#[cfg_attr(not(feature = "sixtyfour"), allow(dead_code))]
 pub(crate) fn from_raw<T: DeserializeOwned>(raw: &RawValue) -> Lenient<T> {
     Lenient::from_json_str(raw.get())
 }
