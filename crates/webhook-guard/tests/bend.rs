@@ -46,55 +46,23 @@ fn outcome<E: WebhookEvent + serde::Serialize>(
 
 /// Parses `body` as a delivery of `fixture`'s provider (and, for GitHub, its event name).
 fn parse(fixture: &Fixture, body: &[u8]) -> Result<Outcome, webhook_guard::ParseError> {
+    macro_rules! read {
+        ($module:ident, $event:expr) => {{
+            let event = $event?;
+            let unparsed = match &event {
+                $module::Event::Unparsed(u) => Some(u),
+                _ => None,
+            };
+            outcome(&event, unparsed)
+        }};
+    }
     Ok(match fixture.provider {
-        "parallel" => {
-            let event = parallel::Event::from_json(body)?;
-            let unparsed = match &event {
-                parallel::Event::Unparsed(u) => Some(u),
-                _ => None,
-            };
-            outcome(&event, unparsed)
-        }
-        "parseflow" => {
-            let event = parseflow::Event::from_json(body)?;
-            let unparsed = match &event {
-                parseflow::Event::Unparsed(u) => Some(u),
-                _ => None,
-            };
-            outcome(&event, unparsed)
-        }
-        "sixtyfour" => {
-            let event = sixtyfour::Event::from_json(body)?;
-            let unparsed = match &event {
-                sixtyfour::Event::Unparsed(u) => Some(u),
-                _ => None,
-            };
-            outcome(&event, unparsed)
-        }
-        "fullenrich" => {
-            let event = fullenrich::Event::from_json(body)?;
-            let unparsed = match &event {
-                fullenrich::Event::Unparsed(u) => Some(u),
-                _ => None,
-            };
-            outcome(&event, unparsed)
-        }
-        "github" => {
-            let event = github::Event::from_json(fixture.event_type, body)?;
-            let unparsed = match &event {
-                github::Event::Unparsed(u) => Some(u),
-                _ => None,
-            };
-            outcome(&event, unparsed)
-        }
-        "stripe" => {
-            let event = stripe::Event::from_json(body)?;
-            let unparsed = match &event {
-                stripe::Event::Unparsed(u) => Some(u),
-                _ => None,
-            };
-            outcome(&event, unparsed)
-        }
+        "parallel" => read!(parallel, parallel::Event::from_json(body)),
+        "parseflow" => read!(parseflow, parseflow::Event::from_json(body)),
+        "sixtyfour" => read!(sixtyfour, sixtyfour::Event::from_json(body)),
+        "fullenrich" => read!(fullenrich, fullenrich::Event::from_json(body)),
+        "github" => read!(github, github::Event::from_json(fixture.event_type, body)),
+        "stripe" => read!(stripe, stripe::Event::from_json(body)),
         other => panic!("a provider this test does not know: {other}"),
     })
 }
