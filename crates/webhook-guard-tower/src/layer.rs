@@ -20,6 +20,14 @@ impl<P> WebhookGuardLayer<P> {
     }
 }
 
+impl<S, P> WebhookGuard<S, P> {
+    /// A [`WebhookGuardLayer`] for `receiver` (the service's constructor, as a layer: written
+    /// here so that the service does not import its layer).
+    pub fn layer(receiver: Receiver<P>) -> WebhookGuardLayer<P> {
+        WebhookGuardLayer::new(receiver)
+    }
+}
+
 impl<P> Clone for WebhookGuardLayer<P> {
     fn clone(&self) -> Self {
         Self {

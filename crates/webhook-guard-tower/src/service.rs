@@ -34,11 +34,6 @@ impl<S, P> WebhookGuard<S, P> {
         Self { inner, receiver }
     }
 
-    /// A [`WebhookGuardLayer`](crate::WebhookGuardLayer) for `receiver`.
-    pub fn layer(receiver: Receiver<P>) -> crate::WebhookGuardLayer<P> {
-        crate::WebhookGuardLayer::new(receiver)
-    }
-
     /// The inner service.
     pub fn get_ref(&self) -> &S {
         &self.inner

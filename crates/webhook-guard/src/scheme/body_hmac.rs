@@ -5,36 +5,13 @@ use base64::Engine as _;
 
 use super::{
     KeyForm, Scheme, SignedHeaders, Verified,
-    mac::{self, MacKey},
+    mac::{self, Digest, MacKey},
     require_keys,
 };
 use crate::{
     ConfigError, Secret, VerifyError,
     headers::{self, HeaderName, Headers},
 };
-
-/// The hash function under the HMAC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum Digest {
-    /// HMAC-SHA256, 32-byte MACs.
-    #[default]
-    Sha256,
-    /// HMAC-SHA1, 20-byte MACs. Still sent by some providers (FullEnrich); HMAC-SHA1 remains
-    /// unbroken as a MAC even though SHA-1 collisions exist.
-    Sha1,
-}
-
-impl Digest {
-    /// The MAC length in bytes.
-    #[must_use]
-    pub fn output_len(self) -> usize {
-        match self {
-            Self::Sha256 => 32,
-            Self::Sha1 => 20,
-        }
-    }
-}
 
 /// How the MAC is written in the header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

@@ -4,7 +4,7 @@ use base64::Engine as _;
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 use zeroize::Zeroizing;
 
-use super::{SignedHeaders, StandardWebhooks, mac};
+use super::mac;
 use crate::ConfigError;
 
 const PUBLIC_PREFIX: &str = "whpk_";
@@ -101,19 +101,6 @@ impl Ed25519SigningKey {
             "v1a,{}",
             base64::engine::general_purpose::STANDARD.encode(signature.to_bytes())
         )
-    }
-
-    /// The three standard headers of a delivery signed with this key.
-    #[must_use]
-    pub fn sign_headers(&self, id: &str, timestamp: i64, body: &[u8]) -> SignedHeaders {
-        let mut headers = SignedHeaders::new();
-        headers.insert(StandardWebhooks::ID_HEADER, id);
-        headers.insert(StandardWebhooks::TIMESTAMP_HEADER, timestamp.to_string());
-        headers.insert(
-            StandardWebhooks::SIGNATURE_HEADER,
-            self.sign(id, timestamp, body),
-        );
-        headers
     }
 }
 

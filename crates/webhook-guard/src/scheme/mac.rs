@@ -5,7 +5,28 @@ use hmac::{Hmac, KeyInit, Mac};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use super::body_hmac::Digest;
+/// The hash function under the HMAC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Digest {
+    /// HMAC-SHA256, 32-byte MACs.
+    #[default]
+    Sha256,
+    /// HMAC-SHA1, 20-byte MACs. Still sent by some providers (FullEnrich); HMAC-SHA1 remains
+    /// unbroken as a MAC even though SHA-1 collisions exist.
+    Sha1,
+}
+
+impl Digest {
+    /// The MAC length in bytes.
+    #[must_use]
+    pub fn output_len(self) -> usize {
+        match self {
+            Self::Sha256 => 32,
+            Self::Sha1 => 20,
+        }
+    }
+}
 
 /// Longest MAC we produce (SHA-256): 32 bytes.
 pub(crate) const MAX_TAG_LEN: usize = 32;
@@ -35,31 +56,10 @@ impl MacKey {
 
     /// The MAC of the concatenation of `parts`, computed without concatenating them.
     pub(crate) fn tag(&self, parts: &[&[u8]]) -> Tag {
-        let mut tag = Tag {
-            bytes: Zeroizing::new([0; MAX_TAG_LEN]),
-            len: 0,
-        };
         match self {
-            Self::Sha256(state) => {
-                let mut mac = state.clone();
-                for part in parts {
-                    mac.update(part);
-                }
-                let out = mac.finalize().into_bytes();
-                tag.bytes[..out.len()].copy_from_slice(&out);
-                tag.len = out.len();
-            }
-            Self::Sha1(state) => {
-                let mut mac = state.clone();
-                for part in parts {
-                    mac.update(part);
-                }
-                let out = mac.finalize().into_bytes();
-                tag.bytes[..out.len()].copy_from_slice(&out);
-                tag.len = out.len();
-            }
+            Self::Sha256(state) => Tag::of(state.clone(), parts),
+            Self::Sha1(state) => Tag::of(state.clone(), parts),
         }
-        tag
     }
 }
 
@@ -80,6 +80,20 @@ pub(crate) struct Tag {
 }
 
 impl Tag {
+    /// Finishes a prepared MAC over `parts`, fed in place.
+    fn of<M: Mac>(mut mac: M, parts: &[&[u8]]) -> Self {
+        for part in parts {
+            mac.update(part);
+        }
+        let out = mac.finalize().into_bytes();
+        let mut bytes = Zeroizing::new([0; MAX_TAG_LEN]);
+        bytes[..out.len()].copy_from_slice(&out);
+        Self {
+            bytes,
+            len: out.len(),
+        }
+    }
+
     /// Constant-time equality with a decoded candidate of `len` bytes, zero-padded to
     /// [`MAX_TAG_LEN`] as every decoder here produces it. A length mismatch (public information)
     /// is a plain `false`.

@@ -16,6 +16,7 @@
 mod body_hmac;
 #[cfg(feature = "ed25519")]
 mod ed25519;
+mod key_form;
 mod mac;
 mod signed_headers;
 mod standard;
@@ -24,10 +25,12 @@ mod timestamped;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-pub use body_hmac::{BodyHmac, BodyHmacBuilder, Digest, Encoding};
+pub use body_hmac::{BodyHmac, BodyHmacBuilder, Encoding};
 #[cfg(feature = "ed25519")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ed25519")))]
 pub use ed25519::Ed25519SigningKey;
+pub use key_form::KeyForm;
+pub use mac::Digest;
 pub use signed_headers::SignedHeaders;
 pub use standard::{MIN_SECRET_BYTES, StandardWebhooks, StandardWebhooksBuilder};
 pub use timestamped::{TimestampedHmac, TimestampedHmacBuilder};
@@ -66,19 +69,6 @@ pub trait Scheme: Send + Sync + std::fmt::Debug {
     fn verify(&self, headers: &dyn Headers, body: &[u8]) -> Result<Verified, VerifyError> {
         self.verify_at(headers, body, unix_now())
     }
-}
-
-/// The form of the key that verified a delivery.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum KeyForm {
-    /// A `whsec_<base64>` secret, base64-decoded (the Standard Webhooks key form).
-    Whsec,
-    /// A secret used as given, its bytes as the HMAC key (raw bytes, an API key, or Parallel's
-    /// legacy form where the whole `whsec_...` string is the key).
-    Raw,
-    /// An Ed25519 public key (`whpk_...`), Standard Webhooks `v1a`.
-    Ed25519,
 }
 
 /// What a successful verification established.

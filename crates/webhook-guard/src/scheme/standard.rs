@@ -7,9 +7,8 @@ use zeroize::Zeroizing;
 
 use super::{
     DEFAULT_MAX_SIGNATURES, DEFAULT_TOLERANCE, KeyForm, Scheme, SignedHeaders, Verified,
-    body_hmac::Digest,
     check_limit,
-    mac::{self, MacKey},
+    mac::{self, Digest, MacKey},
     timestamp,
 };
 use crate::{
@@ -449,6 +448,23 @@ fn decode_whsec(secret: &Secret) -> Result<Zeroizing<Vec<u8>>, ConfigError> {
         return Err(ConfigError::EmptySecret);
     }
     Ok(decoded)
+}
+
+/// Signing a whole delivery with an Ed25519 key needs this scheme's header names.
+#[cfg(feature = "ed25519")]
+impl super::Ed25519SigningKey {
+    /// The three standard headers of a delivery signed with this key.
+    #[must_use]
+    pub fn sign_headers(&self, id: &str, timestamp: i64, body: &[u8]) -> SignedHeaders {
+        let mut headers = SignedHeaders::new();
+        headers.insert(StandardWebhooks::ID_HEADER, id);
+        headers.insert(StandardWebhooks::TIMESTAMP_HEADER, timestamp.to_string());
+        headers.insert(
+            StandardWebhooks::SIGNATURE_HEADER,
+            self.sign(id, timestamp, body),
+        );
+        headers
+    }
 }
 
 #[cfg(test)]

@@ -4,9 +4,8 @@ use std::time::Duration;
 
 use super::{
     DEFAULT_MAX_SIGNATURES, DEFAULT_TOLERANCE, KeyForm, Scheme, SignedHeaders, Verified,
-    body_hmac::Digest,
     check_limit,
-    mac::{self, MacKey},
+    mac::{self, Digest, MacKey},
     require_keys, timestamp,
 };
 use crate::{
