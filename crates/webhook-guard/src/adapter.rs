@@ -97,7 +97,10 @@ use std::future::Future;
 pub use crate::receiver::{
     Accepted,
     body::{BodyBuffer, MAX_GROWTH_STEP, ReadBody},
-    claim::{ClaimGuard, MAX_BACKGROUND_RETRIES, Renewing, Runtime, Settle, Spawn, Task, Timer},
+    claim::ClaimGuard,
+    renew::Renewing,
+    runtime::{Runtime, Spawn, Task, Timer},
+    settle::{MAX_BACKGROUND_RETRIES, Settle},
 };
 use crate::{Provider, Receiver, headers::Headers, receiver::Rejection};
 

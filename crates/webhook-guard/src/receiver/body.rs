@@ -9,7 +9,10 @@ use std::{
 use bytes::{Buf, Bytes};
 use http_body::Body;
 
-use super::{Rejection, RejectionKind};
+use super::{
+    metrics::Labels,
+    rejection::{Rejection, RejectionKind},
+};
 use crate::headers::{HeaderEntry, HeaderName, Headers};
 
 /// The largest step by which a body of unannounced length grows its buffer: the memory held
@@ -173,7 +176,7 @@ pin_project_lite::pin_project! {
         sleep: S,
         buffer: Result<BodyBuffer, Option<Rejection>>,
         timeout: std::time::Duration,
-        labels: std::sync::Arc<super::metrics::Labels>,
+        labels: std::sync::Arc<Labels>,
     }
 }
 
@@ -183,7 +186,7 @@ impl<B, S, D> ReadBody<B, S, D> {
         body: B,
         sleep: S,
         timeout: std::time::Duration,
-        labels: std::sync::Arc<super::metrics::Labels>,
+        labels: std::sync::Arc<Labels>,
     ) -> Self {
         Self {
             body,

@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use super::Outcome;
+use super::outcome::Outcome;
 
 /// Deliveries by outcome (`processed`, `duplicate`, `unauthorized`, ...).
 pub const DELIVERIES: &str = "webhook_guard_deliveries_total";

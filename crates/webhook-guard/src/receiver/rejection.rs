@@ -4,7 +4,11 @@ use std::{fmt, time::Duration};
 
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
+use super::{Outcome, metrics::Labels};
 use crate::{ParseError, VerifyError, dedup::StoreError};
+
+/// The `content-type` of every rejection's answer.
+const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
 
 /// The header set on the answer to a duplicate of a completed delivery.
 pub const DUPLICATE_HEADER: &str = "webhook-guard-duplicate";
@@ -95,7 +99,7 @@ impl Rejection {
     #[must_use]
     pub fn headers(&self) -> HeaderMap {
         let mut headers = HeaderMap::with_capacity(2);
-        headers.insert(header::CONTENT_TYPE, super::TEXT_PLAIN);
+        headers.insert(header::CONTENT_TYPE, TEXT_PLAIN);
         if self.kind == RejectionKind::Duplicate {
             headers.insert(
                 header::HeaderName::from_static(DUPLICATE_HEADER),
@@ -128,15 +132,14 @@ impl Rejection {
 
     /// Logs the precise reason (debug level) and counts the outcome: the one place every
     /// rejection is recorded.
-    pub(crate) fn record(&self, labels: &super::metrics::Labels) {
+    pub(crate) fn record(&self, labels: &Labels) {
         tracing::debug!(reason = %self, "webhook rejected");
         labels.outcome(self.outcome());
     }
 
     /// The outcome logged and counted for this rejection.
     #[must_use]
-    pub fn outcome(&self) -> super::Outcome {
-        use super::Outcome;
+    pub fn outcome(&self) -> Outcome {
         match self.kind {
             RejectionKind::Unauthorized(_) => Outcome::Unauthorized,
             RejectionKind::Malformed(_) | RejectionKind::UnreadableBody => Outcome::Malformed,

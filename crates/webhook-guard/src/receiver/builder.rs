@@ -1,0 +1,214 @@
+//! [`ReceiverBuilder`]: a receiver's configuration, checked once.
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use super::{
+    dispatch::Dispatch,
+    flow::Receiver,
+    metrics::Labels,
+    settings::{
+        DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_ENDPOINT, DEFAULT_LEASE,
+        DEFAULT_RETENTION, DEFAULT_RETRY_AFTER, FailMode, Settings,
+    },
+};
+use crate::{
+    ConfigError, Provider,
+    clock::{Clock, SystemClock},
+    dedup::{DedupStore, MemoryStore, TransactionalStore},
+};
+
+impl<P: Provider> Receiver<P> {
+    /// A receiver with a fresh [`MemoryStore`] and the defaults.
+    ///
+    /// # Errors
+    /// [`ConfigError::InvalidName`] if the provider's name is not usable in a store key.
+    pub fn new(provider: P) -> Result<Self, ConfigError> {
+        Self::builder(provider).build()
+    }
+
+    /// Starts a configuration.
+    pub fn builder(provider: P) -> ReceiverBuilder<P> {
+        ReceiverBuilder {
+            provider,
+            endpoint: DEFAULT_ENDPOINT.to_owned(),
+            store: None,
+            clock: Arc::new(SystemClock),
+            lease: DEFAULT_LEASE,
+            retention: DEFAULT_RETENTION,
+            retry_after: DEFAULT_RETRY_AFTER,
+            fail_mode: FailMode::Closed,
+            body_limit: DEFAULT_BODY_LIMIT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+        }
+    }
+}
+
+/// Configuration of a [`Receiver`].
+#[must_use]
+pub struct ReceiverBuilder<P> {
+    provider: P,
+    endpoint: String,
+    store: Option<Dispatch>,
+    clock: Arc<dyn Clock>,
+    lease: Duration,
+    retention: Duration,
+    retry_after: Duration,
+    fail_mode: FailMode,
+    body_limit: usize,
+    body_timeout: Duration,
+}
+
+impl<P: Provider> ReceiverBuilder<P> {
+    /// The endpoint's name, to keep the delivery ids of two endpoints of one provider apart
+    /// in a shared store (default `default`). Letters, digits, `-`, `_` and `.` only.
+    pub fn endpoint(mut self, name: impl Into<String>) -> Self {
+        self.endpoint = name.into();
+        self
+    }
+
+    /// The dedup store (default: a new [`MemoryStore`] for this receiver, on the receiver's
+    /// clock).
+    pub fn store(mut self, store: Arc<dyn DedupStore>) -> Self {
+        self.store = Some(Dispatch::Inline(store));
+        self
+    }
+
+    /// A transactional store instead of a dedup store: each delivery's claim is written in a
+    /// transaction that the handler writes in too, committed only when it answers 2xx, so
+    /// its effects happen once (see [`transaction`](crate::dedup::transaction)). The adapter
+    /// hands the handler the transaction; the lease does not apply (an open transaction
+    /// holds the claim for as long as the handler runs, and ends with its connection).
+    /// Replaces a [`store`](Self::store).
+    pub fn transactional_store(mut self, store: Arc<dyn TransactionalStore>) -> Self {
+        self.store = Some(Dispatch::Transactional(store));
+        self
+    }
+
+    /// The clock for signature timestamps (default: the system clock).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// How long a claim protects a delivery in flight without being renewed (default 10 s:
+    /// see [`DEFAULT_LEASE`] for why). The claim is renewed every third of it while the
+    /// handler runs.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// How long a processed delivery is remembered (default 72 h).
+    pub fn retention(mut self, retention: Duration) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    /// The `retry-after` of 409 and 503 answers (default 10 s).
+    pub fn retry_after(mut self, after: Duration) -> Self {
+        self.retry_after = after;
+        self
+    }
+
+    /// What to do when the store fails (default [`FailMode::Closed`]).
+    pub fn fail_mode(mut self, mode: FailMode) -> Self {
+        self.fail_mode = mode;
+        self
+    }
+
+    /// The largest accepted body, in bytes (default 5 MiB). A `Content-Length` over it is
+    /// answered 413 before the body is read; a body without one is answered 413 as soon as it
+    /// passes the limit, without reading the rest.
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// How long the whole body may take to arrive once the headers are in (default 30 s). A
+    /// slower sender gets 408, so a client trickling its body cannot hold a connection and a
+    /// buffer for long.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    /// [`ConfigError::InvalidName`] for a provider or endpoint name with other characters
+    /// than letters, digits, `-`, `_` and `.` (they are parts of the store key);
+    /// [`ConfigError::InvalidDuration`] for a zero lease or body timeout;
+    /// [`ConfigError::IncompatibleOptions`] for a transactional store with
+    /// [`FailMode::Open`].
+    pub fn build(self) -> Result<Receiver<P>, ConfigError> {
+        let provider_name: Arc<str> = Arc::from(self.provider.name());
+        for name in [&*provider_name, &self.endpoint] {
+            let valid = !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+            if !valid {
+                return Err(ConfigError::InvalidName {
+                    name: name.to_owned(),
+                });
+            }
+        }
+        if self.lease.is_zero() {
+            return Err(ConfigError::InvalidDuration { what: "lease" });
+        }
+        if self.body_timeout.is_zero() {
+            return Err(ConfigError::InvalidDuration {
+                what: "body timeout",
+            });
+        }
+        if matches!(self.store, Some(Dispatch::Transactional(_)))
+            && self.fail_mode == FailMode::Open
+        {
+            return Err(ConfigError::IncompatibleOptions {
+                reason: "a transactional store cannot fail open: the handler needs its transaction",
+            });
+        }
+        let signed_namespace = format!("{provider_name}:{}", self.endpoint).into_boxed_str();
+        let unsigned_namespace = format!("{signed_namespace}/unsigned").into_boxed_str();
+        #[cfg(feature = "metrics")]
+        super::metrics::describe();
+        let endpoint: Arc<str> = Arc::from(self.endpoint);
+        let labels = Arc::new(Labels {
+            provider: provider_name,
+            endpoint: Arc::clone(&endpoint),
+        });
+        let dispatch = self.store.unwrap_or_else(|| {
+            let memory = MemoryStore::builder()
+                .clock(Arc::clone(&self.clock))
+                .build();
+            Dispatch::Inline(Arc::new(memory))
+        });
+        let settings = Settings {
+            labels,
+            signed_namespace,
+            unsigned_namespace,
+            clock: self.clock,
+            lease: self.lease,
+            retention: self.retention,
+            retry_after: self.retry_after,
+            fail_mode: self.fail_mode,
+            body_limit: self.body_limit,
+            body_timeout: self.body_timeout,
+        };
+        Ok(Receiver::from_parts(
+            self.provider,
+            endpoint,
+            dispatch,
+            settings,
+        ))
+    }
+}
+
+impl<P: fmt::Debug> fmt::Debug for ReceiverBuilder<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReceiverBuilder")
+            .field("provider", &self.provider)
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}

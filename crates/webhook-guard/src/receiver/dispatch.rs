@@ -1,0 +1,128 @@
+//! Dispatch: the one place where the modes of a receiver differ.
+//!
+//! After a delivery is verified and identified, its mode claims it and says how the handler's
+//! answer settles it:
+//!
+//! | mode | claim | the handler | settled by |
+//! |---|---|---|---|
+//! | [`Dispatch::Inline`] | a lease in a [`DedupStore`], renewed while the handler runs | runs in the request | its status: 2xx completes, anything else releases |
+//! | [`Dispatch::Transactional`] | a row in an open transaction of a [`TransactionalStore`] | runs in the request, writing in the transaction | its status: 2xx commits, anything else rolls back |
+//!
+//! A new mode (the durable inbox: write the delivery and its record in one step, answer 202,
+//! let workers run the handler) is a new variant here, with its claim and its settling; the
+//! stages before it do not change.
+
+use std::sync::Arc;
+
+use super::{
+    Rejection, RejectionKind,
+    claim::ClaimGuard,
+    metrics::StoreCall,
+    runtime::Runtime,
+    settings::{FailMode, Settings},
+    settle::Held,
+};
+use crate::dedup::{
+    Begin, Claim, ClaimToken, DedupKey, DedupStore, StoreError, TransactionalStore,
+};
+
+/// How a receiver records and runs its deliveries.
+#[derive(Debug, Clone)]
+pub(crate) enum Dispatch {
+    /// Claims with leases, completed after the handler's 2xx.
+    Inline(Arc<dyn DedupStore>),
+    /// Claims in a transaction the handler writes in, committed after its 2xx.
+    Transactional(Arc<dyn TransactionalStore>),
+}
+
+impl Dispatch {
+    /// Claims the delivery of `key` in this mode: the guard the handler runs under, or the
+    /// answer to send instead (a duplicate, one in flight, the store down).
+    pub(crate) async fn claim(
+        &self,
+        key: DedupKey,
+        settings: &Arc<Settings>,
+        runtime: Runtime,
+    ) -> Result<ClaimGuard, Rejection> {
+        // The answers are read by plain functions, so that this future holds no more than
+        // the store's (see `tests/sizes.rs` in the adapters).
+        match self {
+            Self::Inline(store) => {
+                let held = Held {
+                    store: Arc::clone(store),
+                    key,
+                    token: ClaimToken::random(),
+                    settings: Arc::clone(settings),
+                };
+                let claimed = (held.store)
+                    .claim(&held.key, &held.token, settings.lease)
+                    .await;
+                leased(held, claimed, settings, runtime)
+            }
+            Self::Transactional(store) => {
+                let begun = store.begin(&key, settings.retention).await;
+                transactional(begun, settings, runtime)
+            }
+        }
+    }
+}
+
+/// The guard of a leased claim, from the store's answer.
+fn leased(
+    held: Held,
+    claimed: Result<Claim, StoreError>,
+    settings: &Settings,
+    runtime: Runtime,
+) -> Result<ClaimGuard, Rejection> {
+    let labels = Arc::clone(&settings.labels);
+    match claimed {
+        Ok(Claim::Claimed) => Ok(ClaimGuard::new(Some(held), labels, runtime)),
+        Ok(Claim::Done) => Err(Rejection::new(RejectionKind::Duplicate, None)),
+        Ok(Claim::InFlight) => Err(in_flight(settings)),
+        Err(error) => {
+            // The claim may have been recorded all the same (a time-out after the store
+            // applied it): released with its token once the store answers again.
+            held.release_orphan(runtime);
+            if settings.fail_mode == FailMode::Closed {
+                return Err(unavailable(error, settings));
+            }
+            labels.store_error(StoreCall::Claim);
+            tracing::warn!(%error, "dedup store failed; processing without deduplication (fail-open)");
+            Ok(ClaimGuard::new(None, labels, runtime))
+        }
+    }
+}
+
+/// The guard of a claim in an open transaction, from the store's answer.
+fn transactional(
+    begun: Result<Begin, StoreError>,
+    settings: &Settings,
+    runtime: Runtime,
+) -> Result<ClaimGuard, Rejection> {
+    match begun {
+        Ok(Begin::Claimed(transaction)) => Ok(ClaimGuard::transactional(
+            transaction,
+            Arc::clone(&settings.labels),
+            runtime,
+            settings.retry_after,
+        )),
+        Ok(Begin::Done) => Err(Rejection::new(RejectionKind::Duplicate, None)),
+        Ok(Begin::InFlight) => Err(in_flight(settings)),
+        // The store leaves nothing held after an error; fail-open is refused at build time
+        // (the handler needs the transaction).
+        Err(error) => Err(unavailable(error, settings)),
+    }
+}
+
+fn in_flight(settings: &Settings) -> Rejection {
+    Rejection::new(RejectionKind::InFlight, Some(settings.retry_after))
+}
+
+/// Fail-closed: 503, and the store error counted.
+fn unavailable(error: StoreError, settings: &Settings) -> Rejection {
+    settings.labels.store_error(StoreCall::Claim);
+    Rejection::new(
+        RejectionKind::StoreUnavailable(error),
+        Some(settings.retry_after),
+    )
+}

@@ -1,0 +1,261 @@
+//! The flow of one delivery, stage by stage, in the order it runs.
+//!
+//! | stage | function | refuses with |
+//! |---|---|---|
+//! | 1. read the body | `Receiver::read_body` (the adapter polls it) | 413, 408, 400 |
+//! | 2. verify | `Receiver::verify` | 401 |
+//! | 3. identify | `Receiver::identify`: delivery id, dedup key | 400 |
+//! | 4. claim | `Dispatch::claim`, by the receiver's mode | 200 duplicate, 409, 503 |
+//! | 5. parse | `Receiver::parse`: the typed `Delivery` | 400 (claim released) |
+//! | 6. dispatch | the adapter runs the handler under `ClaimGuard::renewing` | |
+//! | 7. settle | `ClaimGuard::finish` with the handler's status | 503 on a failed commit |
+//!
+//! Stages 2 to 5 are `Receiver::run`. Every rejection is logged and counted where it is
+//! made, once.
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use bytes::Bytes;
+
+use super::{
+    Rejection, RejectionKind,
+    body::{self, BodyBuffer, ReadBody},
+    claim::ClaimGuard,
+    delivery::{Delivery, DeliveryMeta},
+    dispatch::Dispatch,
+    runtime::Runtime,
+    settings::Settings,
+};
+use crate::{
+    dedup::DedupKey,
+    event::{ParseError, WebhookEvent},
+    headers::Headers,
+    provider::{Authenticity, DeliveryId, Provider},
+};
+
+/// Runs the flow of one delivery for provider `P`. Cheap to clone (shared configuration).
+pub struct Receiver<P> {
+    inner: Arc<Inner<P>>,
+}
+
+struct Inner<P> {
+    provider: P,
+    provider_name: Arc<str>,
+    endpoint: Arc<str>,
+    dispatch: Dispatch,
+    settings: Arc<Settings>,
+}
+
+/// A delivery the receiver accepted, from [`adapter::accept`](crate::adapter::accept): hand
+/// `delivery` to the handler, then finish `claim` with the handler's status.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Accepted<E> {
+    /// The delivery for the handler.
+    pub delivery: Delivery<E>,
+    /// The claim on it, to finish with the handler's status.
+    pub claim: ClaimGuard,
+}
+
+/// Which delivery this is: its id, and the key it is deduplicated under.
+struct Identity {
+    delivery_id: DeliveryId,
+    key: DedupKey,
+}
+
+impl<P: Provider> Receiver<P> {
+    /// A receiver of checked parts (see [`ReceiverBuilder::build`](super::ReceiverBuilder::build)).
+    pub(crate) fn from_parts(
+        provider: P,
+        endpoint: Arc<str>,
+        dispatch: Dispatch,
+        settings: Settings,
+    ) -> Self {
+        let provider_name = Arc::clone(&settings.labels.provider);
+        Self {
+            inner: Arc::new(Inner {
+                provider,
+                provider_name,
+                endpoint,
+                dispatch,
+                settings: Arc::new(settings),
+            }),
+        }
+    }
+
+    /// The provider.
+    #[must_use]
+    pub fn provider(&self) -> &P {
+        &self.inner.provider
+    }
+
+    /// The provider's name.
+    #[must_use]
+    pub fn provider_name(&self) -> &Arc<str> {
+        &self.inner.provider_name
+    }
+
+    /// The largest accepted body, in bytes.
+    #[must_use]
+    pub fn body_limit(&self) -> usize {
+        self.inner.settings.body_limit
+    }
+
+    /// How long a whole body may take to arrive.
+    #[must_use]
+    pub fn body_timeout(&self) -> Duration {
+        self.inner.settings.body_timeout
+    }
+
+    /// A `tracing` span for one delivery, with the fields `provider`, `endpoint`,
+    /// `delivery_id`, `event_type` and `outcome` (the last three filled in as they become
+    /// known).
+    pub(crate) fn span(&self) -> tracing::Span {
+        tracing::info_span!(
+            "webhook",
+            provider = %self.inner.provider_name,
+            endpoint = %self.inner.endpoint,
+            delivery_id = tracing::field::Empty,
+            event_type = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+        )
+    }
+
+    /// Stage 1: the body reader of one request, with this receiver's limit and read timeout.
+    pub(crate) fn read_body<B, S, D>(
+        &self,
+        headers: &impl Headers,
+        body: B,
+        sleep: S,
+    ) -> ReadBody<B, S, D> {
+        let settings = &self.inner.settings;
+        let buffer = BodyBuffer::new(settings.body_limit, body::announced_length(headers));
+        let labels = Arc::clone(&settings.labels);
+        ReadBody::new(buffer, body, sleep, settings.body_timeout, labels)
+    }
+
+    /// Stages 2 to 5, for [`adapter::accept`](crate::adapter::accept): verify, identify,
+    /// claim, parse. (One `async fn` whose awaits hold little: its future stays well under
+    /// 1 KiB.)
+    pub(crate) async fn run(
+        &self,
+        headers: &impl Headers,
+        body: Bytes,
+        runtime: Runtime,
+    ) -> Result<Accepted<P::Event>, Rejection> {
+        let inner = &*self.inner;
+        let rejected = |rejection: Rejection| {
+            rejection.record(&inner.settings.labels);
+            rejection
+        };
+        let authenticity = self.verify(headers, &body).map_err(rejected)?;
+        let Identity { delivery_id, key } = self
+            .identify(headers, &body, &authenticity)
+            .map_err(rejected)?;
+        // From here on the claim is released if the delivery goes no further.
+        let claim = inner
+            .dispatch
+            .claim(key, &inner.settings, runtime)
+            .await
+            .map_err(rejected)?;
+        match self.parse(headers, body, delivery_id, authenticity, &claim) {
+            Ok(delivery) => Ok(Accepted { delivery, claim }),
+            Err(rejection) => {
+                // Released at once or in the background (awaiting it here would keep the
+                // claim guard's room in every delivery's future: see `tests/sizes.rs`).
+                claim.reject();
+                Err(rejected(rejection))
+            }
+        }
+    }
+
+    /// Stage 2: is the delivery authentic? Nothing is stored for one that is not.
+    fn verify(&self, headers: &impl Headers, body: &[u8]) -> Result<Authenticity, Rejection> {
+        let now = self.inner.settings.clock.unix_seconds();
+        self.inner
+            .provider
+            .authenticate(headers, body, now)
+            .map_err(|e| Rejection::new(RejectionKind::Unauthorized(e), None))
+    }
+
+    /// Stage 3: the delivery id (for logs and the handler) and the key the delivery is
+    /// deduplicated under: `provider:endpoint[/unsigned]:id`.
+    fn identify(
+        &self,
+        headers: &impl Headers,
+        body: &[u8],
+        authenticity: &Authenticity,
+    ) -> Result<Identity, Rejection> {
+        let inner = &*self.inner;
+        let malformed = |e: ParseError| Rejection::new(RejectionKind::Malformed(e), None);
+        let delivery_id = inner
+            .provider
+            .delivery_id(headers, body)
+            .map_err(malformed)?;
+        tracing::Span::current().record("delivery_id", tracing::field::display(&delivery_id));
+        // Unsigned deliveries (allowed by a provider's configuration) never share keys with
+        // signed ones: an unsigned sender cannot pre-claim a signed delivery.
+        let namespace = match authenticity {
+            Authenticity::Signed(_) => &inner.settings.signed_namespace,
+            Authenticity::UnsignedAllowed => &inner.settings.unsigned_namespace,
+        };
+        let dedup_id = inner
+            .provider
+            .dedup_id(headers, body, &delivery_id)
+            .map_err(malformed)?;
+        let key = DedupKey::new(namespace, dedup_id.as_str());
+        Ok(Identity { delivery_id, key })
+    }
+
+    /// Stage 5: the typed delivery for the handler.
+    fn parse(
+        &self,
+        headers: &impl Headers,
+        body: Bytes,
+        delivery_id: DeliveryId,
+        authenticity: Authenticity,
+        claim: &ClaimGuard,
+    ) -> Result<Delivery<P::Event>, Rejection> {
+        let inner = &*self.inner;
+        let event = inner
+            .provider
+            .parse(headers, &body)
+            .map_err(|e| Rejection::new(RejectionKind::Malformed(e), None))?;
+        tracing::Span::current().record("event_type", tracing::field::display(event.event_type()));
+        let meta = DeliveryMeta {
+            provider: Arc::clone(&inner.provider_name),
+            endpoint: Arc::clone(&inner.endpoint),
+            delivery_id,
+            event_type: event.event_type().to_owned(),
+            known: event.is_known(),
+            authenticity,
+            deduplicated: claim.holds_claim(),
+        };
+        Ok(Delivery { event, meta, body })
+    }
+}
+
+impl<P> Clone for Receiver<P> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<P: fmt::Debug> fmt::Debug for Receiver<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &*self.inner;
+        let settings = &inner.settings;
+        f.debug_struct("Receiver")
+            .field("provider", &inner.provider)
+            .field("endpoint", &inner.endpoint)
+            .field("store", &inner.dispatch)
+            .field("lease", &settings.lease)
+            .field("retention", &settings.retention)
+            .field("fail_mode", &settings.fail_mode)
+            .field("body_limit", &settings.body_limit)
+            .field("body_timeout", &settings.body_timeout)
+            .finish_non_exhaustive()
+    }
+}

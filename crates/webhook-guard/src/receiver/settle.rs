@@ -1,0 +1,303 @@
+//! Settling a claim: completing or releasing it in the store, or ending its transaction,
+//! with the store calls that must outlive their request finished in the background.
+
+use std::{
+    fmt,
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use super::{
+    Outcome, Rejection, RejectionKind,
+    metrics::{Labels, StoreCall},
+    runtime::{Runtime, Spawn, Task},
+    settings::Settings,
+};
+use crate::dedup::{ClaimToken, DedupKey, DedupStore, StoreError, Transaction};
+
+/// The most store-call retries running in the background at once, in this process. During a
+/// store outage every failed claim starts one (for up to a lease); replays of a captured
+/// delivery would otherwise pile them up. Past the bound a claim is left to expire with its
+/// lease, which is what a retry would have achieved at the latest.
+pub const MAX_BACKGROUND_RETRIES: usize = 4096;
+static BACKGROUND_RETRIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A place among the background retries, given back when dropped.
+struct RetrySlot;
+
+impl RetrySlot {
+    fn take() -> Option<Self> {
+        use std::sync::atomic::Ordering;
+        let taken = BACKGROUND_RETRIES.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            (n < MAX_BACKGROUND_RETRIES).then_some(n + 1)
+        });
+        // Not `then_some(Self)`: that builds (and drops, giving back a place never taken) a
+        // slot even when none is free.
+        match taken {
+            Ok(_) => Some(Self),
+            Err(_) => None,
+        }
+    }
+}
+
+impl Drop for RetrySlot {
+    fn drop(&mut self) {
+        BACKGROUND_RETRIES.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+/// The first wait before a failed store call is tried again; it doubles up to
+/// [`MAX_RETRY_DELAY`].
+const FIRST_RETRY_DELAY: Duration = Duration::from_millis(100);
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(1);
+
+/// A claim in a store.
+pub(crate) struct Held {
+    pub(crate) store: Arc<dyn DedupStore>,
+    pub(crate) key: DedupKey,
+    pub(crate) token: ClaimToken,
+    /// The receiver's settings: the lease, the retention, the metrics' labels.
+    pub(crate) settings: Arc<Settings>,
+}
+
+/// What a settling call does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Settling {
+    Complete,
+    Release,
+}
+
+impl Held {
+    async fn call(&self, settling: Settling) -> Result<(), StoreError> {
+        let (result, call) = match settling {
+            Settling::Complete => (
+                self.store
+                    .complete(&self.key, &self.token, self.settings.retention)
+                    .await,
+                StoreCall::Complete,
+            ),
+            Settling::Release => (
+                self.store.release(&self.key, &self.token).await,
+                StoreCall::Release,
+            ),
+        };
+        if result.is_err() {
+            self.settings.labels.store_error(call);
+        }
+        result
+    }
+
+    /// Settles the claim: one try in place, and on failure more tries in the background.
+    fn settle(self, settling: Settling, runtime: Runtime) -> Task {
+        Box::pin(async move {
+            if let Err(error) = self.call(settling).await {
+                let Some(slot) = RetrySlot::take() else {
+                    tracing::warn!(%error, key = %self.key, "dedup store call failed; too many retries running, the claim expires with its lease");
+                    return;
+                };
+                tracing::warn!(%error, key = %self.key, "dedup store call failed; trying again in the background");
+                (runtime.spawn)(Box::pin(async move {
+                    self.retry(settling, runtime, false).await;
+                    drop(slot);
+                }));
+            }
+        })
+    }
+
+    /// Tries `settling` again, waiting 100 ms and then twice as long each time (at most 1 s),
+    /// until the lease is over — or, unless `over_the_whole_lease`, until it succeeds.
+    async fn retry(self, settling: Settling, runtime: Runtime, over_the_whole_lease: bool) {
+        let mut waited = Duration::ZERO;
+        let mut delay = FIRST_RETRY_DELAY;
+        let mut succeeded = false;
+        while waited < self.settings.lease {
+            (runtime.sleep)(delay).await;
+            waited += delay;
+            delay = (delay * 2).min(MAX_RETRY_DELAY);
+            match self.call(settling).await {
+                Ok(()) if !over_the_whole_lease => return,
+                Ok(()) => succeeded = true,
+                Err(error) => tracing::debug!(%error, key = %self.key, "dedup store still failing"),
+            }
+        }
+        if !succeeded {
+            tracing::warn!(key = %self.key, "dedup store unreachable for the whole lease; the claim has expired");
+        }
+    }
+
+    /// Releases, in the background, a claim whose `claim` call failed: it may have been
+    /// recorded all the same (a time-out after the store applied it). The release is sent
+    /// again over the whole lease, not only until the store first answers: after a time-out
+    /// the client may reconnect, and a release on the new connection can reach the store
+    /// before the claim still queued on the old one. The token is this claim's own, so a
+    /// release never touches another owner's record.
+    pub(crate) fn release_orphan(self, runtime: Runtime) {
+        let Some(slot) = RetrySlot::take() else {
+            tracing::warn!(key = %self.key, "too many retries running; the claim expires with its lease");
+            return;
+        };
+        (runtime.spawn)(Box::pin(async move {
+            self.retry(Settling::Release, runtime, true).await;
+            drop(slot);
+        }));
+    }
+}
+
+/// What the end of a transaction records, and answers when its commit fails.
+pub(crate) struct TransactionEnd {
+    pub(crate) labels: Arc<Labels>,
+    /// The `retry-after` of the 503 after a failed commit.
+    pub(crate) retry_after: Duration,
+    /// When the claim was taken, for the handler-duration histogram.
+    #[cfg(feature = "metrics")]
+    pub(crate) started: std::time::Instant,
+}
+
+impl TransactionEnd {
+    /// Commits or rolls back `transaction`. A commit records the outcome when it has
+    /// answered: `processed`, or `store_unavailable` with the 503 to send instead.
+    fn run(self, transaction: Box<dyn Transaction>, settling: Settling) -> Answer {
+        let Self {
+            labels,
+            retry_after,
+            #[cfg(feature = "metrics")]
+            started,
+        } = self;
+        Box::pin(async move {
+            match settling {
+                Settling::Complete => {
+                    let committed = transaction.commit().await;
+                    let outcome = match committed {
+                        Ok(()) => Outcome::Processed,
+                        Err(_) => Outcome::StoreUnavailable,
+                    };
+                    labels.outcome(outcome);
+                    #[cfg(feature = "metrics")]
+                    labels.handler_time(started, outcome);
+                    committed.map_err(|error| {
+                        labels.store_error(StoreCall::Complete);
+                        tracing::warn!(%error, "the delivery's transaction did not commit; answering 503 so the provider retries");
+                        let kind = RejectionKind::StoreUnavailable(error);
+                        Rejection::new(kind, Some(retry_after))
+                    })
+                }
+                Settling::Release => {
+                    if let Err(error) = transaction.rollback().await {
+                        // The database rolls back a transaction whose connection is gone.
+                        labels.store_error(StoreCall::Release);
+                        tracing::warn!(%error, "the delivery's transaction could not be rolled back explicitly");
+                    }
+                    Ok(())
+                }
+            }
+        })
+    }
+}
+
+/// The end of a settling call: `Err` with the answer to send instead of the handler's.
+type Answer = Pin<Box<dyn Future<Output = Result<(), Rejection>> + Send + 'static>>;
+
+/// The store call of [`ClaimGuard::finish`] or [`ClaimGuard::release`]; if dropped before its
+/// end, the call finishes on the adapter's runtime. Its output is `Err` only when a
+/// transaction's commit failed: answer that [`Rejection`], not the handler's response.
+#[derive(Debug)]
+#[must_use = "the claim is settled when this future is awaited or dropped"]
+pub struct Settle(Option<Detached>);
+
+impl Settle {
+    /// A leased claim's completion or release: one try in place, more in the background.
+    pub(crate) fn store(held: Held, settling: Settling, runtime: Runtime) -> Self {
+        let task = held.settle(settling, runtime);
+        Self(Some(Detached::new(Job::Store(task), runtime.spawn)))
+    }
+
+    /// The commit or rollback of a claim's transaction.
+    pub(crate) fn transaction(
+        transaction: Box<dyn Transaction>,
+        settling: Settling,
+        ending: TransactionEnd,
+        spawn: Spawn,
+    ) -> Self {
+        let answer = ending.run(transaction, settling);
+        Self(Some(Detached::new(Job::Transaction(answer), spawn)))
+    }
+
+    /// Nothing to settle (fail-open: no claim was held).
+    pub(crate) fn nothing() -> Self {
+        Self(None)
+    }
+}
+
+impl Future for Settle {
+    type Output = Result<(), Rejection>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.0.as_mut() {
+            Some(detached) => Pin::new(detached).poll(cx),
+            None => Poll::Ready(Ok(())),
+        }
+    }
+}
+
+/// A settling call: a store call of a leased claim, or the end of a transaction (whose
+/// answer may replace the handler's). Two kinds, so a leased claim's call is not boxed twice.
+enum Job {
+    Store(Task),
+    Transaction(Answer),
+}
+
+/// A task awaited in place that, if dropped before its end, finishes on the adapter's
+/// runtime: a store call is never cut off half-way.
+struct Detached {
+    job: Option<Job>,
+    spawn: Spawn,
+}
+
+impl fmt::Debug for Detached {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Detached")
+            .field("done", &self.job.is_none())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Detached {
+    fn new(job: Job, spawn: Spawn) -> Self {
+        Self {
+            job: Some(job),
+            spawn,
+        }
+    }
+}
+
+impl Future for Detached {
+    type Output = Result<(), Rejection>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let poll = match self.job.as_mut() {
+            None => return Poll::Ready(Ok(())),
+            Some(Job::Store(task)) => task.as_mut().poll(cx).map(Ok),
+            Some(Job::Transaction(answer)) => answer.as_mut().poll(cx),
+        };
+        if poll.is_ready() {
+            self.job = None;
+        }
+        poll
+    }
+}
+
+impl Drop for Detached {
+    fn drop(&mut self) {
+        match self.job.take() {
+            None => {}
+            Some(Job::Store(task)) => (self.spawn)(task),
+            Some(Job::Transaction(answer)) => (self.spawn)(Box::pin(async move {
+                // Nobody is left to answer: a failed commit was logged and counted.
+                let _ = answer.await;
+            })),
+        }
+    }
+}
