@@ -130,7 +130,7 @@ where
         body: &[u8],
         now: i64,
     ) -> Result<Authenticity, VerifyError> {
-        provider::signed(&self.verifier, headers, body, now)
+        provider::Authenticate::authenticate(&self.verifier, headers, body, now)
     }
 
     fn delivery_id_rule(&self) -> &DeliveryIdRule {

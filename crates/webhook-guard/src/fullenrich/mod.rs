@@ -32,102 +32,40 @@ pub use event::{
 #[cfg(feature = "fixtures")]
 pub use catalog::CATALOG;
 
-use crate::{
-    BodyHmac, ConfigError, Secret, VerifyError,
-    event::ParseError,
-    headers::Headers,
-    provider::{self, Authenticator, Authenticity, DeliveryIdRule, Provider},
-    scheme::{Digest, SignedHeaders},
-};
+use crate::{BodyHmac, Secret};
+use crate::provider::DeliveryIdRule;
+use crate::scheme::{Digest, SignedHeaders};
 
-/// The signature header.
-pub const SIGNATURE_HEADER: &str = "x-signature-sha1";
-
-/// FullEnrich's delivery id: the SHA-256 of the body (it sends none).
-pub static DELIVERY_ID: DeliveryIdRule = DeliveryIdRule::BodyDigest;
-
-/// The FullEnrich provider. See the [module docs](self).
-#[derive(Debug, Clone)]
-pub struct FullEnrich {
-    verifier: BodyHmac,
-}
-
-/// Configuration of a [`FullEnrich`] provider.
-#[derive(Debug, Clone, Default)]
-#[must_use]
-pub struct FullEnrichBuilder {
-    api_keys: Vec<Secret>,
+crate::declare_provider! {
+    /// The FullEnrich provider. See the [module docs](self).
+    pub struct FullEnrich("fullenrich") {
+        scheme: BodyHmac = |builder| BodyHmac::builder().header(SIGNATURE_HEADER)
+            .digest(Digest::Sha1).secrets(builder.keys.secrets).build(),
+        /// FullEnrich's delivery id: the SHA-256 of the body (it sends none).
+        delivery_id: DELIVERY_ID = DeliveryIdRule::BodyDigest,
+        event: Event = |_, body| Event::from_json(body),
+    }
+    /// Configuration of a [`FullEnrich`] provider.
+    pub struct FullEnrichBuilder;
 }
 
 impl FullEnrich {
-    /// The provider's name, `"fullenrich"`.
-    pub const NAME: &'static str = "fullenrich";
-
-    /// A provider for one API key.
-    ///
-    /// # Errors
-    /// [`ConfigError::EmptySecret`] for an empty key.
-    pub fn new(api_key: impl Into<Secret>) -> Result<Self, ConfigError> {
-        Self::builder().api_key(api_key).build()
-    }
-
-    /// Starts a configuration.
-    pub fn builder() -> FullEnrichBuilder {
-        FullEnrichBuilder::default()
-    }
-
     /// The header FullEnrich would send for `body`, signed with the first API key (the header
     /// carries one MAC).
     #[must_use]
     pub fn sign_headers(&self, body: &[u8]) -> SignedHeaders {
-        self.verifier.sign_headers(body)
+        self.scheme.sign_headers(body)
     }
 }
 
 impl FullEnrichBuilder {
-    /// Adds an API key (call again while rotating keys): signatures by any are accepted.
-    pub fn api_key(mut self, api_key: impl Into<Secret>) -> Self {
-        self.api_keys.push(api_key.into());
-        self
-    }
-
-    /// Checks the configuration.
-    ///
-    /// # Errors
-    /// [`ConfigError::NoKeys`] without a key; [`ConfigError::EmptySecret`] for an empty one.
-    pub fn build(self) -> Result<FullEnrich, ConfigError> {
-        let verifier = BodyHmac::builder()
-            .header(SIGNATURE_HEADER)
-            .digest(Digest::Sha1)
-            .secrets(self.api_keys)
-            .build()?;
-        Ok(FullEnrich { verifier })
+    /// Adds an API key (FullEnrich signs with the account's API key; the same as
+    /// [`secret`](Self::secret)). Call again while rotating keys: signatures by any are
+    /// accepted.
+    pub fn api_key(self, api_key: impl Into<Secret>) -> Self {
+        self.secret(api_key)
     }
 }
 
-impl Authenticator for FullEnrich {
-    fn name(&self) -> &str {
-        Self::NAME
-    }
-
-    fn authenticate(
-        &self,
-        headers: &dyn Headers,
-        body: &[u8],
-        now: i64,
-    ) -> Result<Authenticity, VerifyError> {
-        provider::signed(&self.verifier, headers, body, now)
-    }
-
-    fn delivery_id_rule(&self) -> &DeliveryIdRule {
-        &DELIVERY_ID
-    }
-}
-
-impl Provider for FullEnrich {
-    type Event = Event;
-
-    fn parse(&self, _headers: &dyn Headers, body: &[u8]) -> Result<Event, ParseError> {
-        Event::from_json(body)
-    }
-}
+/// The signature header.
+pub const SIGNATURE_HEADER: &str = "x-signature-sha1";

@@ -38,13 +38,55 @@ pub use event::{Account, Event, Installation, Payload, Repository};
 #[cfg(feature = "fixtures")]
 pub use catalog::CATALOG;
 
-use crate::{
-    BodyHmac, ConfigError, Secret, VerifyError,
-    event::ParseError,
-    headers::{HeaderEntry, HeaderName, Headers},
-    provider::{self, Authenticator, Authenticity, DeliveryIdRule, Provider},
-    scheme::SignedHeaders,
-};
+use crate::BodyHmac;
+use crate::event::ParseError;
+use crate::headers::{HeaderEntry, HeaderName, Headers};
+use crate::provider::DeliveryIdRule;
+use crate::scheme::SignedHeaders;
+
+crate::declare_provider! {
+    /// The GitHub provider. See the [module docs](self).
+    pub struct GitHub("github") {
+        scheme: BodyHmac = |builder| BodyHmac::builder().header(SIGNATURE_HEADER)
+            .prefix(SIGNATURE_PREFIX).secrets(builder.keys.secrets).build(),
+        /// GitHub's delivery id: the `X-GitHub-Delivery` header.
+        delivery_id: DELIVERY_ID = DeliveryIdRule::Header(HeaderName::from_static(DELIVERY_HEADER)),
+        /// What GitHub deliveries are deduplicated by: the SHA-256 of the signed body (the delivery
+        /// header is outside the signature).
+        dedup_id: DEDUP_ID = DeliveryIdRule::BodyDigest,
+        event: Event = |headers, body| Event::from_json(event_name(headers)?, body),
+    }
+    /// Configuration of a [`GitHub`] provider.
+    pub struct GitHubBuilder;
+}
+
+impl GitHub {
+    /// The headers GitHub would send for `body`: the signature (by the first secret: the
+    /// header carries one MAC), the delivery GUID and the event name.
+    #[must_use]
+    pub fn sign_headers(&self, delivery_id: &str, event: &str, body: &[u8]) -> SignedHeaders {
+        self.scheme.sign_headers(body).with(DELIVERY_HEADER, delivery_id).with(EVENT_HEADER, event)
+    }
+}
+
+/// The event name of `X-GitHub-Event`, which names the body's event.
+///
+/// # Errors
+/// [`ParseError::MissingEventType`] without a usable `X-GitHub-Event`.
+fn event_name(headers: &dyn Headers) -> Result<&str, ParseError> {
+    static EVENT_HEADER_NAME: HeaderName = HeaderName::from_static(EVENT_HEADER);
+    let missing = || ParseError::MissingEventType {
+        source: EVENT_HEADER,
+    };
+    let name = match headers.entry(&EVENT_HEADER_NAME) {
+        HeaderEntry::Single(value) => std::str::from_utf8(value).map_err(|_| missing())?,
+        HeaderEntry::Absent | HeaderEntry::Repeated => return Err(missing()),
+    };
+    if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
+        return Err(missing());
+    }
+    Ok(name)
+}
 
 /// The signature header.
 pub const SIGNATURE_HEADER: &str = "x-hub-signature-256";
@@ -55,128 +97,10 @@ pub const DELIVERY_HEADER: &str = "x-github-delivery";
 /// The event name header.
 pub const EVENT_HEADER: &str = "x-github-event";
 
-/// GitHub's delivery id: the `X-GitHub-Delivery` header.
-pub static DELIVERY_ID: DeliveryIdRule =
-    DeliveryIdRule::Header(HeaderName::from_static(DELIVERY_HEADER));
-
-/// What GitHub deliveries are deduplicated by: the SHA-256 of the signed body (the delivery
-/// header is outside the signature).
-pub static DEDUP_ID: DeliveryIdRule = DeliveryIdRule::BodyDigest;
-
-static EVENT_HEADER_NAME: HeaderName = HeaderName::from_static(EVENT_HEADER);
-
-/// The GitHub provider. See the [module docs](self).
-#[derive(Debug, Clone)]
-pub struct GitHub {
-    verifier: BodyHmac,
-}
-
-/// Configuration of a [`GitHub`] provider.
-#[derive(Debug, Clone, Default)]
-#[must_use]
-pub struct GitHubBuilder {
-    secrets: Vec<Secret>,
-}
-
-impl GitHub {
-    /// The provider's name, `"github"`.
-    pub const NAME: &'static str = "github";
-
-    /// A provider for one webhook secret.
-    ///
-    /// # Errors
-    /// [`ConfigError::EmptySecret`] for an empty secret.
-    pub fn new(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
-        Self::builder().secret(secret).build()
-    }
-
-    /// Starts a configuration.
-    pub fn builder() -> GitHubBuilder {
-        GitHubBuilder::default()
-    }
-
-    /// The headers GitHub would send for `body`: the signature (by the first secret: the
-    /// header carries one MAC), the delivery GUID and the event name.
-    #[must_use]
-    pub fn sign_headers(&self, delivery_id: &str, event: &str, body: &[u8]) -> SignedHeaders {
-        let mut headers = self.verifier.sign_headers(body);
-        headers.insert(DELIVERY_HEADER, delivery_id);
-        headers.insert(EVENT_HEADER, event);
-        headers
-    }
-}
-
-impl GitHubBuilder {
-    /// Adds a secret, used as given (call again while changing it): signatures by any are
-    /// accepted.
-    pub fn secret(mut self, secret: impl Into<Secret>) -> Self {
-        self.secrets.push(secret.into());
-        self
-    }
-
-    /// Checks the configuration.
-    ///
-    /// # Errors
-    /// [`ConfigError::NoKeys`] without a secret; [`ConfigError::EmptySecret`] for an empty one.
-    pub fn build(self) -> Result<GitHub, ConfigError> {
-        let verifier = BodyHmac::builder()
-            .header(SIGNATURE_HEADER)
-            .prefix(SIGNATURE_PREFIX)
-            .secrets(self.secrets)
-            .build()?;
-        Ok(GitHub { verifier })
-    }
-}
-
-impl Authenticator for GitHub {
-    fn name(&self) -> &str {
-        Self::NAME
-    }
-
-    fn authenticate(
-        &self,
-        headers: &dyn Headers,
-        body: &[u8],
-        now: i64,
-    ) -> Result<Authenticity, VerifyError> {
-        provider::signed(&self.verifier, headers, body, now)
-    }
-
-    fn delivery_id_rule(&self) -> &DeliveryIdRule {
-        &DELIVERY_ID
-    }
-
-    fn dedup_id_rule(&self) -> Option<&DeliveryIdRule> {
-        Some(&DEDUP_ID)
-    }
-}
-
-impl Provider for GitHub {
-    type Event = Event;
-
-    /// Parses the body, named by `X-GitHub-Event`.
-    ///
-    /// # Errors
-    /// [`ParseError::MissingEventType`] without a usable `X-GitHub-Event`;
-    /// [`ParseError::InvalidJson`] for a body that is not a JSON object.
-    fn parse(&self, headers: &dyn Headers, body: &[u8]) -> Result<Event, ParseError> {
-        let missing = || ParseError::MissingEventType {
-            source: EVENT_HEADER,
-        };
-        let name = match headers.entry(&EVENT_HEADER_NAME) {
-            HeaderEntry::Single(value) => std::str::from_utf8(value).map_err(|_| missing())?,
-            HeaderEntry::Absent | HeaderEntry::Repeated => return Err(missing()),
-        };
-        if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
-            return Err(missing());
-        }
-        Event::from_json(name, body)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Authenticator as _;
 
     /// GitHub's documented example: secret `It's a Secret to Everybody`, body `Hello, World!`.
     #[test]

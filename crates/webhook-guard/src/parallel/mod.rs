@@ -32,70 +32,38 @@ pub mod findall;
 pub mod monitor;
 pub mod task;
 
-use std::time::Duration;
-
 pub use event::Event;
 
 #[cfg(feature = "fixtures")]
 pub use catalog::CATALOG;
 
-use crate::{
-    ConfigError, Secret, StandardWebhooks, VerifyError,
-    event::ParseError,
-    headers::{HeaderName, Headers},
-    provider::{Authenticator, Authenticity, DeliveryIdRule, Provider},
-    scheme::{DEFAULT_TOLERANCE, KeyForm, Scheme, SignedHeaders},
-};
+use crate::{ConfigError, StandardWebhooks, VerifyError};
+use crate::headers::{HeaderName, Headers};
+use crate::provider::{self, DeliveryIdRule};
+use crate::scheme::{DEFAULT_TOLERANCE, KeyForm, Scheme, SignedHeaders, Verified};
 
-/// Parallel's delivery id: the `webhook-id` header.
-pub static DELIVERY_ID: DeliveryIdRule =
-    DeliveryIdRule::Header(HeaderName::from_static(StandardWebhooks::ID_HEADER));
+crate::declare_provider! {
+    /// The Parallel provider. See the [module docs](self).
+    pub struct Parallel("parallel") {
+        scheme: Keys = |builder| Keys::new(&builder.keys, builder.key_forms),
+        tolerance: DEFAULT_TOLERANCE,
+        /// Parallel's delivery id: the `webhook-id` header.
+        delivery_id: DELIVERY_ID =
+            DeliveryIdRule::Header(HeaderName::from_static(StandardWebhooks::ID_HEADER)),
+        event: Event = |_, body| Event::from_json(body),
+    }
+    /// Configuration of a [`Parallel`] provider.
+    pub struct ParallelBuilder {
+        key_forms: Vec<KeyForm> = DEFAULT_KEY_FORMS.to_vec(),
+    }
+}
 
 /// The key forms a Parallel secret is tried in by default: the current form
 /// ([`KeyForm::Whsec`], the base64 after `whsec_`, decoded) first, then the legacy form
 /// ([`KeyForm::Raw`], the whole string as the key).
 pub const DEFAULT_KEY_FORMS: [KeyForm; 2] = [KeyForm::Whsec, KeyForm::Raw];
 
-/// The Parallel provider. See the [module docs](self).
-#[derive(Debug, Clone)]
-pub struct Parallel {
-    verifier: StandardWebhooks,
-    /// For each key of `verifier`, the index of the secret it came from.
-    secret_of_key: Vec<usize>,
-    signer: StandardWebhooks,
-}
-
-/// Configuration of a [`Parallel`] provider.
-#[derive(Debug, Clone)]
-#[must_use]
-pub struct ParallelBuilder {
-    secrets: Vec<Secret>,
-    key_forms: Vec<KeyForm>,
-    tolerance: Duration,
-}
-
 impl Parallel {
-    /// The provider's name, `"parallel"`.
-    pub const NAME: &'static str = "parallel";
-
-    /// A provider for one secret, trying both key forms, with a 300 s tolerance.
-    ///
-    /// # Errors
-    /// [`ConfigError`] if the secret is empty or does not decode (see
-    /// [`ParallelBuilder::build`]).
-    pub fn new(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
-        Self::builder().secret(secret).build()
-    }
-
-    /// Starts a configuration.
-    pub fn builder() -> ParallelBuilder {
-        ParallelBuilder {
-            secrets: Vec::new(),
-            key_forms: DEFAULT_KEY_FORMS.to_vec(),
-            tolerance: DEFAULT_TOLERANCE,
-        }
-    }
-
     /// The headers Parallel would send for `body`, signed by every secret (one `v1` entry
     /// each, as during a rotation), each in the first configured key form.
     ///
@@ -108,57 +76,58 @@ impl Parallel {
         timestamp: i64,
         body: &[u8],
     ) -> Result<SignedHeaders, ConfigError> {
-        self.signer.sign_headers(id, timestamp, body)
+        self.scheme.signer.sign_headers(id, timestamp, body)
     }
 }
 
 impl ParallelBuilder {
-    /// Adds a secret (call again during a rotation). Signatures by any secret are accepted.
-    pub fn secret(mut self, secret: impl Into<Secret>) -> Self {
-        self.secrets.push(secret.into());
-        self
-    }
-
     /// The key forms each secret is tried in, in order (default [`DEFAULT_KEY_FORMS`]):
     /// [`KeyForm::Whsec`] (current) and [`KeyForm::Raw`] (legacy).
+    ///
+    /// Whenever [`KeyForm::Whsec`] is among the forms (the default), every secret must be
+    /// `whsec_` followed by base64 of at least 16 bytes: one that is not is refused by
+    /// [`build`](Self::build), never used in the legacy form alone (that fallback would accept
+    /// deliveries signed with the key `whsec_`, say, for a secret pasted without its base64).
+    /// A secret meant as a raw legacy key is configured with `.key_forms([KeyForm::Raw])`.
+    /// [`KeyForm::Ed25519`] is refused ([`ConfigError::UnsupportedKeyForm`]): Parallel signs
+    /// with HMAC.
     pub fn key_forms(mut self, forms: impl IntoIterator<Item = KeyForm>) -> Self {
         self.key_forms = forms.into_iter().collect();
         self
     }
+}
 
-    /// The largest accepted clock difference, in either direction (default 300 s).
-    pub fn tolerance(mut self, tolerance: Duration) -> Self {
-        self.tolerance = tolerance;
-        self
-    }
+/// Parallel's keys: every secret in every configured key form, and a signer of each secret in
+/// its first form.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    verifier: StandardWebhooks,
+    /// For each key of `verifier`, the index of the secret it came from.
+    secret_of_key: Vec<usize>,
+    signer: StandardWebhooks,
+}
 
-    /// Checks the configuration.
-    ///
-    /// Whenever [`KeyForm::Whsec`] is among the forms (the default), every secret must be
-    /// `whsec_` followed by base64 of at least 16 bytes: one that is not is refused, never
-    /// used in the legacy form alone (that fallback would accept deliveries signed with the
-    /// key `whsec_`, say, for a secret pasted without its base64). A secret meant as a raw
-    /// legacy key is configured with `.key_forms([KeyForm::Raw])`.
+impl Keys {
+    /// Every secret in every form.
     ///
     /// # Errors
     /// [`ConfigError::NoKeys`] without a secret or without a key form;
-    /// [`ConfigError::UnsupportedKeyForm`] for [`KeyForm::Ed25519`] (Parallel signs with
-    /// HMAC); [`ConfigError::EmptySecret`] for an empty secret, or one that is only the
-    /// prefix; [`ConfigError::InvalidSecret`] for one that does not decode or is shorter than
-    /// 16 bytes.
-    pub fn build(self) -> Result<Parallel, ConfigError> {
-        if self.secrets.is_empty() || self.key_forms.is_empty() {
+    /// [`ConfigError::UnsupportedKeyForm`] for [`KeyForm::Ed25519`];
+    /// [`ConfigError::EmptySecret`] for an empty secret, or one that is only the prefix;
+    /// [`ConfigError::InvalidSecret`] for one that does not decode or is shorter than 16
+    /// bytes.
+    fn new(keys: &provider::Keys, mut forms: Vec<KeyForm>) -> Result<Self, ConfigError> {
+        if keys.secrets.is_empty() || forms.is_empty() {
             return Err(ConfigError::NoKeys);
         }
-        if let Some(form) = self.key_forms.iter().find(|f| **f == KeyForm::Ed25519) {
+        if let Some(form) = forms.iter().find(|f| **f == KeyForm::Ed25519) {
             return Err(ConfigError::UnsupportedKeyForm { form: *form });
         }
-        let mut forms = self.key_forms;
         forms.dedup();
-        let mut verifier = StandardWebhooks::builder().tolerance(self.tolerance);
+        let mut verifier = StandardWebhooks::builder().tolerance(keys.tolerance);
         let mut signer = StandardWebhooks::builder();
         let mut secret_of_key = Vec::new();
-        for (index, secret) in self.secrets.iter().enumerate() {
+        for (index, secret) in keys.secrets.iter().enumerate() {
             if secret.is_empty() {
                 return Err(ConfigError::EmptySecret);
             }
@@ -178,7 +147,7 @@ impl ParallelBuilder {
                 }
             }
         }
-        Ok(Parallel {
+        Ok(Self {
             verifier: verifier.build()?,
             secret_of_key,
             signer: signer.build()?,
@@ -186,37 +155,21 @@ impl ParallelBuilder {
     }
 }
 
-impl Authenticator for Parallel {
-    fn name(&self) -> &str {
-        Self::NAME
-    }
-
-    /// The `key_index` of the result is the index of the matching secret in the order the
-    /// secrets were added; `key_form` says which form of it matched.
-    fn authenticate(
+/// The `key_index` of the result is the index of the matching secret in the order the
+/// secrets were added; `key_form` says which form of it matched.
+impl Scheme for Keys {
+    fn verify_at(
         &self,
         headers: &dyn Headers,
         body: &[u8],
         now: i64,
-    ) -> Result<Authenticity, VerifyError> {
+    ) -> Result<Verified, VerifyError> {
         let mut verified = self.verifier.verify_at(headers, body, now)?;
         verified.key_index = self
             .secret_of_key
             .get(verified.key_index)
             .copied()
             .unwrap_or(verified.key_index);
-        Ok(Authenticity::Signed(verified))
-    }
-
-    fn delivery_id_rule(&self) -> &DeliveryIdRule {
-        &DELIVERY_ID
-    }
-}
-
-impl Provider for Parallel {
-    type Event = Event;
-
-    fn parse(&self, _headers: &dyn Headers, body: &[u8]) -> Result<Event, ParseError> {
-        Event::from_json(body)
+        Ok(verified)
     }
 }

@@ -1,46 +1,17 @@
 //! ParseFlow in the provider catalogue (feature `fixtures`): its description, signer and
 //! sample bodies.
 
-use std::sync::Arc;
-
-use super::{DELIVERY_ID, Event, ParseFlow, SIGNATURE_HEADER, DEDUP_ID, EVENT_HEADER};
-use crate::{
-    ConfigError,
-    catalog::{Config, Entry, SecretInfo, SignRequest},
-    event::WebhookEvent,
-    fixtures::{Fixture, Origin, fixture},
-    provider::AnyProvider,
-    scheme::SignedHeaders,
-};
+use super::{Event, ParseFlow, SIGNATURE_HEADER, EVENT_HEADER};
+use crate::provider::entry::{Entry, SignRequest, catalog_entry};
+use crate::provider::sample::{CONSTRUCTED as C, Fixture, Origin, filled, fixtures};
+use crate::{ConfigError, event::WebhookEvent, scheme::SignedHeaders};
 
 /// ParseFlow's catalogue entry.
-pub static CATALOG: Entry = Entry {
-    name: ParseFlow::NAME,
-    title: "ParseFlow",
-    scheme: "HMAC-SHA256 of the body, hex",
-    secret: SecretInfo {
-        variable: "PARSEFLOW_WEBHOOK_SECRET",
-        form: "whsec_..., used as given",
-        demo: DEMO_SECRET,
-    },
-    signature_headers: &[SIGNATURE_HEADER],
-    signs_timestamp: false,
-    key_forms: &[],
-    delivery_id: &DELIVERY_ID,
-    dedup_id: Some(&DEDUP_ID),
-    event_types: Event::TYPES,
-    fixtures: FIXTURES,
-    build,
-    sign,
+pub static CATALOG: Entry = catalog_entry! {
+    ParseFlow: "ParseFlow", "HMAC-SHA256 of the body, hex",
+    secret "PARSEFLOW_WEBHOOK_SECRET" = DEMO_SECRET, "whsec_..., used as given",
+    signature [SIGNATURE_HEADER], events Event::TYPES, fixtures FIXTURES, sign sign
 };
-
-/// The demo secret (public: for tests and demos only).
-pub(crate) const DEMO_SECRET: &str = "whsec_AbCdEfGhIjKlMnOpQrStUvWxYz123456";
-
-fn build(config: &Config) -> Result<Arc<dyn AnyProvider>, ConfigError> {
-    config.check(false, false, false)?;
-    Ok(Arc::new(ParseFlow::new(config.secret.as_str())?))
-}
 
 fn sign(secret: &str, request: &SignRequest<'_>) -> Result<SignedHeaders, ConfigError> {
     let parseflow = ParseFlow::new(secret)?;
@@ -60,30 +31,19 @@ fn sign(secret: &str, request: &SignRequest<'_>) -> Result<SignedHeaders, Config
     Ok(headers)
 }
 
-const PARSEFLOW_PAGE: &str = "parseflow-webhooks.md";
-const C: Origin = Origin::Constructed;
-
 /// Every fixture; the first of each event type is its sample.
-const FIXTURES: &[Fixture] = &[
+const FIXTURES: &[Fixture] = fixtures!("parseflow":
     // ParseFlow. Only `extraction.completed` has an example; the other payloads are
     // undocumented.
-    fixture!(
-        "parseflow",
-        "extraction.completed",
-        "extraction.completed",
-        Origin::PlaceholdersFilled {
-            page: PARSEFLOW_PAGE,
-            original: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/docs/parseflow/extraction.completed.json")),
-        }
-    ),
-    fixture!("parseflow", "extraction.failed", "extraction.failed", C),
-    fixture!("parseflow", "batch.completed", "batch.completed", C),
-    fixture!("parseflow", "batch.failed", "batch.failed", C),
-    fixture!(
-        "parseflow",
-        "quota.warning",
-        "quota.warning",
-        Origin::KnownAnswer
-    ),
-    fixture!("parseflow", "quota.exceeded", "quota.exceeded", C),
-];
+    ("extraction.completed", "extraction.completed", filled!(PARSEFLOW_PAGE, "parseflow/extraction.completed")),
+    ("extraction.failed", "extraction.failed", C),
+    ("batch.completed", "batch.completed", C),
+    ("batch.failed", "batch.failed", C),
+    ("quota.warning", "quota.warning", Origin::KnownAnswer),
+    ("quota.exceeded", "quota.exceeded", C),
+);
+
+/// The demo secret (public: for tests and demos only).
+pub(crate) const DEMO_SECRET: &str = "whsec_AbCdEfGhIjKlMnOpQrStUvWxYz123456";
+
+const PARSEFLOW_PAGE: &str = "parseflow-webhooks.md";

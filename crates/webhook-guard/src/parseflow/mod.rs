@@ -35,13 +35,58 @@ pub use event::Event;
 #[cfg(feature = "fixtures")]
 pub use catalog::CATALOG;
 
-use crate::{
-    BodyHmac, ConfigError, Secret, VerifyError,
-    event::{ParseError, WebhookEvent as _},
-    headers::{HeaderEntry, HeaderName, Headers},
-    provider::{self, Authenticator, Authenticity, DeliveryIdRule, Provider},
-    scheme::{Digest, SignedHeaders},
-};
+use crate::BodyHmac;
+use crate::event::{ParseError, WebhookEvent as _};
+use crate::headers::{HeaderEntry, HeaderName, Headers};
+use crate::provider::DeliveryIdRule;
+use crate::scheme::{Digest, SignedHeaders};
+
+crate::declare_provider! {
+    /// The ParseFlow provider. See the [module docs](self).
+    pub struct ParseFlow("parseflow") {
+        scheme: BodyHmac = |builder| BodyHmac::builder().header(SIGNATURE_HEADER)
+            .digest(Digest::Sha256).secrets(builder.keys.secrets).build(),
+        /// ParseFlow's delivery id: the `X-ParseFlow-Delivery` header.
+        delivery_id: DELIVERY_ID = DeliveryIdRule::Header(HeaderName::from_static(DELIVERY_HEADER)),
+        /// What ParseFlow deliveries are deduplicated by: the SHA-256 of the body. ParseFlow signs
+        /// only the body, so its `X-ParseFlow-Delivery` (kept as the delivery id, for logs and
+        /// handlers) could be replaced by anyone replaying a captured delivery. Keyed by the signed
+        /// body, a replay under a fresh id is a duplicate, and one under an id guessed ahead of a real
+        /// delivery cannot pre-claim it.
+        dedup_id: DEDUP_ID = DeliveryIdRule::BodyDigest,
+        event: Event = |headers, body| parse(headers, body),
+    }
+    /// Configuration of a [`ParseFlow`] provider.
+    pub struct ParseFlowBuilder;
+}
+
+impl ParseFlow {
+    /// The headers ParseFlow would send for `body`: signature (by the first secret: the
+    /// header carries one MAC), event type and delivery id.
+    #[must_use]
+    pub fn sign_headers(&self, delivery_id: &str, event: &str, body: &[u8]) -> SignedHeaders {
+        self.scheme.sign_headers(body).with(EVENT_HEADER, event).with(DELIVERY_HEADER, delivery_id)
+    }
+}
+
+/// Parses the body and checks that `X-ParseFlow-Event`, when present, names the same type.
+fn parse(headers: &dyn Headers, body: &[u8]) -> Result<Event, ParseError> {
+    static EVENT_HEADER_NAME: HeaderName = HeaderName::from_static(EVENT_HEADER);
+    let event = Event::from_json(body)?;
+    let header = match headers.entry(&EVENT_HEADER_NAME) {
+        HeaderEntry::Absent => return Ok(event),
+        HeaderEntry::Single(value) => value,
+        HeaderEntry::Repeated => b"(repeated header)".as_slice(),
+    };
+    if header == event.event_type().as_bytes() {
+        Ok(event)
+    } else {
+        Err(ParseError::EventTypeMismatch {
+            header: String::from_utf8_lossy(header).into_owned(),
+            body: event.event_type().to_owned(),
+        })
+    }
+}
 
 /// The signature header.
 pub const SIGNATURE_HEADER: &str = "x-parseflow-signature";
@@ -49,124 +94,3 @@ pub const SIGNATURE_HEADER: &str = "x-parseflow-signature";
 pub const EVENT_HEADER: &str = "x-parseflow-event";
 /// The delivery id header.
 pub const DELIVERY_HEADER: &str = "x-parseflow-delivery";
-
-/// ParseFlow's delivery id: the `X-ParseFlow-Delivery` header.
-pub static DELIVERY_ID: DeliveryIdRule =
-    DeliveryIdRule::Header(HeaderName::from_static(DELIVERY_HEADER));
-
-/// What ParseFlow deliveries are deduplicated by: the SHA-256 of the body. ParseFlow signs
-/// only the body, so its `X-ParseFlow-Delivery` (kept as the delivery id, for logs and
-/// handlers) could be replaced by anyone replaying a captured delivery. Keyed by the signed
-/// body, a replay under a fresh id is a duplicate, and one under an id guessed ahead of a real
-/// delivery cannot pre-claim it.
-pub static DEDUP_ID: DeliveryIdRule = DeliveryIdRule::BodyDigest;
-
-static EVENT_HEADER_NAME: HeaderName = HeaderName::from_static(EVENT_HEADER);
-
-/// The ParseFlow provider. See the [module docs](self).
-#[derive(Debug, Clone)]
-pub struct ParseFlow {
-    verifier: BodyHmac,
-}
-
-/// Configuration of a [`ParseFlow`] provider.
-#[derive(Debug, Clone, Default)]
-#[must_use]
-pub struct ParseFlowBuilder {
-    secrets: Vec<Secret>,
-}
-
-impl ParseFlow {
-    /// The provider's name, `"parseflow"`.
-    pub const NAME: &'static str = "parseflow";
-
-    /// A provider for one secret.
-    ///
-    /// # Errors
-    /// [`ConfigError::EmptySecret`] for an empty secret.
-    pub fn new(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
-        Self::builder().secret(secret).build()
-    }
-
-    /// Starts a configuration.
-    pub fn builder() -> ParseFlowBuilder {
-        ParseFlowBuilder::default()
-    }
-
-    /// The headers ParseFlow would send for `body`: signature (by the first secret: the
-    /// header carries one MAC), event type and delivery id.
-    #[must_use]
-    pub fn sign_headers(&self, delivery_id: &str, event_type: &str, body: &[u8]) -> SignedHeaders {
-        let mut headers = self.verifier.sign_headers(body);
-        headers.insert(EVENT_HEADER, event_type);
-        headers.insert(DELIVERY_HEADER, delivery_id);
-        headers
-    }
-}
-
-impl ParseFlowBuilder {
-    /// Adds a secret, used as given (call again during a rotation): signatures by any are
-    /// accepted.
-    pub fn secret(mut self, secret: impl Into<Secret>) -> Self {
-        self.secrets.push(secret.into());
-        self
-    }
-
-    /// Checks the configuration.
-    ///
-    /// # Errors
-    /// [`ConfigError::NoKeys`] without a secret; [`ConfigError::EmptySecret`] for an empty one.
-    pub fn build(self) -> Result<ParseFlow, ConfigError> {
-        let verifier = BodyHmac::builder()
-            .header(SIGNATURE_HEADER)
-            .digest(Digest::Sha256)
-            .secrets(self.secrets)
-            .build()?;
-        Ok(ParseFlow { verifier })
-    }
-}
-
-impl Authenticator for ParseFlow {
-    fn name(&self) -> &str {
-        Self::NAME
-    }
-
-    fn authenticate(
-        &self,
-        headers: &dyn Headers,
-        body: &[u8],
-        now: i64,
-    ) -> Result<Authenticity, VerifyError> {
-        provider::signed(&self.verifier, headers, body, now)
-    }
-
-    fn delivery_id_rule(&self) -> &DeliveryIdRule {
-        &DELIVERY_ID
-    }
-
-    fn dedup_id_rule(&self) -> Option<&DeliveryIdRule> {
-        Some(&DEDUP_ID)
-    }
-}
-
-impl Provider for ParseFlow {
-    type Event = Event;
-
-    /// Parses the body and checks that `X-ParseFlow-Event`, when present, names the same type.
-    fn parse(&self, headers: &dyn Headers, body: &[u8]) -> Result<Event, ParseError> {
-        let event = Event::from_json(body)?;
-        let header = match headers.entry(&EVENT_HEADER_NAME) {
-            HeaderEntry::Absent => return Ok(event),
-            HeaderEntry::Single(value) => value,
-            HeaderEntry::Repeated => b"(repeated header)".as_slice(),
-        };
-        if header == event.event_type().as_bytes() {
-            Ok(event)
-        } else {
-            Err(ParseError::EventTypeMismatch {
-                header: String::from_utf8_lossy(header).into_owned(),
-                body: event.event_type().to_owned(),
-            })
-        }
-    }
-}

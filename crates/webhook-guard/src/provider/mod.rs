@@ -22,16 +22,22 @@
 use std::fmt;
 
 mod any;
+mod declare;
+#[cfg(feature = "fixtures")]
+pub(crate) mod entry;
 mod id;
+#[cfg(feature = "fixtures")]
+pub(crate) mod sample;
 
 pub use any::{AnyEvent, AnyProvider};
+pub use declare::{Authenticate, Declared, Keys};
 pub use id::{DeliveryId, DeliveryIdRule};
 
 use crate::{
     VerifyError,
     event::{ParseError, WebhookEvent},
     headers::Headers,
-    scheme::{Scheme, Verified},
+    scheme::Verified,
 };
 
 /// How a delivery was authenticated.
@@ -224,16 +230,4 @@ pub trait Provider: Authenticator {
             authenticity,
         })
     }
-}
-
-/// Authenticity of a delivery checked by a signature scheme.
-pub(crate) fn signed(
-    scheme: &dyn Scheme,
-    headers: &dyn Headers,
-    body: &[u8],
-    now: i64,
-) -> Result<Authenticity, VerifyError> {
-    scheme
-        .verify_at(headers, body, now)
-        .map(Authenticity::Signed)
 }

@@ -32,6 +32,20 @@ impl SignedHeaders {
         }
     }
 
+    /// These headers and `name` set to `value`, as [`insert`](Self::insert) sets it.
+    ///
+    /// ```
+    /// use webhook_guard::SignedHeaders;
+    ///
+    /// let headers = SignedHeaders::new().with("x-delivery", "d-1").with("X-Delivery", "d-2");
+    /// assert_eq!(headers.get("x-delivery"), Some("d-2"));
+    /// ```
+    #[must_use]
+    pub fn with(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.insert(name, value);
+        self
+    }
+
     /// Removes `name` (compared case-insensitively) and returns its value.
     pub fn remove(&mut self, name: &str) -> Option<String> {
         let index = self

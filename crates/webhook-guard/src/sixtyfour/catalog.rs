@@ -3,79 +3,45 @@
 
 use std::sync::Arc;
 
-use super::{DELIVERY_ID, Event, Sixtyfour, SIGNATURE_HEADER, DEDUP_ID};
-use crate::{
-    ConfigError,
-    catalog::{Config, Entry, SecretInfo, SignRequest},
-    fixtures::{Fixture, Origin, fixture},
-    provider::AnyProvider,
-    scheme::SignedHeaders,
-};
+use super::{Event, SIGNATURE_HEADER, Sixtyfour};
+use crate::provider::entry::{Config, Entry, SignRequest, catalog_entry};
+use crate::provider::sample::{CONSTRUCTED as C, Fixture, Origin, fixtures};
+use crate::{ConfigError, provider::AnyProvider, scheme::SignedHeaders};
 
 /// Sixtyfour's catalogue entry.
-pub static CATALOG: Entry = Entry {
-    name: Sixtyfour::NAME,
-    title: "Sixtyfour",
-    scheme: "t=<unix>,v1=<hex>: HMAC-SHA256 of t.body",
-    secret: SecretInfo {
-        variable: "SIXTYFOUR_WEBHOOK_SECRET",
-        form: "sk_whsec_ + 64 hex digits, used as given",
-        demo: DEMO_SECRET,
-    },
-    signature_headers: &[SIGNATURE_HEADER],
-    signs_timestamp: true,
-    key_forms: &[],
-    delivery_id: &DELIVERY_ID,
-    dedup_id: Some(&DEDUP_ID),
-    event_types: Event::TYPES,
-    fixtures: FIXTURES,
-    build,
-    sign,
+pub static CATALOG: Entry = catalog_entry! {
+    Sixtyfour: "Sixtyfour", "t=<unix>,v1=<hex>: HMAC-SHA256 of t.body",
+    secret "SIXTYFOUR_WEBHOOK_SECRET" = DEMO_SECRET, "sk_whsec_ + 64 hex digits, used as given",
+    signature [SIGNATURE_HEADER], events Event::TYPES, fixtures FIXTURES, sign sign, build build
 };
 
-/// The demo secret (public: for tests and demos only).
-pub(crate) const DEMO_SECRET: &str = "sk_whsec_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-
+/// Sixtyfour's options: unsigned deliveries, and the tolerance.
 fn build(config: &Config) -> Result<Arc<dyn AnyProvider>, ConfigError> {
     config.check(true, false, true)?;
-    let mut builder = Sixtyfour::builder()
-        .secret(config.secret.as_str())
-        .allow_unsigned(config.allow_unsigned);
-    if let Some(tolerance) = config.tolerance {
-        builder = builder.tolerance(tolerance);
-    }
-    Ok(Arc::new(builder.build()?))
+    let secret = config.secret.as_str();
+    let builder = Sixtyfour::builder().allow_unsigned(config.allow_unsigned);
+    let builder = match config.tolerance {
+        Some(tolerance) => builder.tolerance(tolerance),
+        None => builder,
+    };
+    Ok(Arc::new(builder.secret(secret).build()?))
 }
 
 fn sign(secret: &str, request: &SignRequest<'_>) -> Result<SignedHeaders, ConfigError> {
     Ok(Sixtyfour::new(secret)?.sign_headers(request.delivery_id, request.timestamp, request.body))
 }
 
-const C: Origin = Origin::Constructed;
-
 /// Every fixture; the first of each event type is its sample.
-const FIXTURES: &[Fixture] = &[
+const FIXTURES: &[Fixture] = fixtures!("sixtyfour":
     // Sixtyfour. The page's examples did not survive; the failed body is the known-answer one.
-    fixture!("sixtyfour", "completed", "completed.find_email", C),
+    ("completed", "completed.find_email", C),
     // The find-email API reference's shape: three-element tuples with the validation status
     // (`OK`, `UNKNOWN`) and the email type, and `PERSONAL` mode's `personal_email` list.
-    fixture!(
-        "sixtyfour",
-        "completed",
-        "completed.find_email.three_tuple",
-        C
-    ),
-    fixture!(
-        "sixtyfour",
-        "completed",
-        "completed.find_email.personal",
-        C
-    ),
-    fixture!(
-        "sixtyfour",
-        "completed",
-        "completed.company_intelligence",
-        C
-    ),
-    fixture!("sixtyfour", "failed", "failed", Origin::KnownAnswer),
-];
+    ("completed", "completed.find_email.three_tuple", C),
+    ("completed", "completed.find_email.personal", C),
+    ("completed", "completed.company_intelligence", C),
+    ("failed", "failed", Origin::KnownAnswer),
+);
+
+/// The demo secret (public: for tests and demos only).
+pub(crate) const DEMO_SECRET: &str = "sk_whsec_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";

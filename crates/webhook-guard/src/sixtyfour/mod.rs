@@ -29,8 +29,6 @@
 pub(crate) mod catalog;
 mod event;
 
-use std::time::Duration;
-
 pub use event::{
     EmailType, EmailVerdict, Event, FindEmailResult, FoundEmail, JobCompleted, JobFailed, JobResult,
     TaskType,
@@ -39,13 +37,118 @@ pub use event::{
 #[cfg(feature = "fixtures")]
 pub use catalog::CATALOG;
 
-use crate::{
-    ConfigError, Secret, TimestampedHmac, VerifyError,
-    event::ParseError,
-    headers::{HeaderEntry, HeaderName, Headers},
-    provider::{self, Authenticator, Authenticity, DeliveryIdRule, Provider},
-    scheme::{DEFAULT_TOLERANCE, SignedHeaders},
-};
+use crate::{ConfigError, TimestampedHmac, VerifyError};
+use crate::headers::{HeaderEntry, HeaderName, Headers};
+use crate::provider::{self, Authenticate, Authenticity, DeliveryIdRule};
+use crate::scheme::{DEFAULT_TOLERANCE, SignedHeaders};
+
+crate::declare_provider! {
+    /// The Sixtyfour provider. See the [module docs](self).
+    pub struct Sixtyfour("sixtyfour") {
+        scheme: Keys = |builder| Keys::new(builder.keys, builder.allow_unsigned),
+        tolerance: DEFAULT_TOLERANCE,
+        /// Sixtyfour's delivery id: `Sixtyfour-Event-Id`, else (unsigned deliveries) the body's
+        /// `task_id`.
+        delivery_id: DELIVERY_ID = DeliveryIdRule::HeaderOrBodyField {
+            header: HeaderName::from_static(EVENT_ID_HEADER),
+            field: "task_id",
+        },
+        /// What Sixtyfour deliveries are deduplicated by: the SHA-256 of the body. The signature
+        /// covers `t.body`, not `Sixtyfour-Event-Id` (kept as the delivery id, for logs and
+        /// handlers), so within the timestamp tolerance anyone holding one delivery could replay it
+        /// under fresh event ids. Retries resend the same body, so they are still recognised.
+        dedup_id: DEDUP_ID = DeliveryIdRule::BodyDigest,
+        event: Event = |_, body| Event::from_json(body),
+    }
+    /// Configuration of a [`Sixtyfour`] provider.
+    pub struct SixtyfourBuilder {
+        allow_unsigned: bool = false,
+    }
+}
+
+impl Sixtyfour {
+    /// Whether unsigned deliveries are accepted.
+    #[must_use]
+    pub fn allows_unsigned(&self) -> bool {
+        self.scheme.allow_unsigned
+    }
+
+    /// The headers Sixtyfour would send for `body`: the signature by every secret (none if the
+    /// provider has no secret) and the event id.
+    #[must_use]
+    pub fn sign_headers(&self, event_id: &str, timestamp: i64, body: &[u8]) -> SignedHeaders {
+        let signed = match &self.scheme.verifier {
+            Some(verifier) => verifier.sign_headers(timestamp, body),
+            None => SignedHeaders::new(),
+        };
+        signed.with(EVENT_ID_HEADER, event_id)
+    }
+}
+
+impl SixtyfourBuilder {
+    /// Accepts deliveries without a `Sixtyfour-Signature` header (default `false`).
+    ///
+    /// Only for organisations that have not created a signing secret yet: anyone who knows
+    /// the endpoint's URL can then send events.
+    pub fn allow_unsigned(mut self, allow: bool) -> Self {
+        self.allow_unsigned = allow;
+        self
+    }
+}
+
+/// Sixtyfour's keys: the signing secrets, if any, and whether unsigned deliveries are
+/// accepted.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    verifier: Option<TimestampedHmac>,
+    allow_unsigned: bool,
+}
+
+impl Keys {
+    /// Checks the secrets (`sk_whsec_...`, used as given).
+    ///
+    /// # Errors
+    /// [`ConfigError::NoKeys`] with neither a secret nor unsigned deliveries allowed;
+    /// [`ConfigError::EmptySecret`] for an empty secret.
+    fn new(keys: provider::Keys, allow_unsigned: bool) -> Result<Self, ConfigError> {
+        let verifier = if keys.secrets.is_empty() {
+            if !allow_unsigned {
+                return Err(ConfigError::NoKeys);
+            }
+            None
+        } else {
+            let verifier = TimestampedHmac::builder()
+                .header(SIGNATURE_HEADER)
+                .tolerance(keys.tolerance)
+                .secrets(keys.secrets);
+            Some(verifier.build()?)
+        };
+        Ok(Self {
+            verifier,
+            allow_unsigned,
+        })
+    }
+}
+
+impl Authenticate for Keys {
+    fn authenticate(
+        &self,
+        headers: &dyn Headers,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Authenticity, VerifyError> {
+        static SIGNATURE_HEADER_NAME: HeaderName = HeaderName::from_static(SIGNATURE_HEADER);
+        match headers.entry(&SIGNATURE_HEADER_NAME) {
+            HeaderEntry::Absent if self.allow_unsigned => Ok(Authenticity::UnsignedAllowed),
+            HeaderEntry::Absent => Err(VerifyError::Unsigned),
+            _ => match &self.verifier {
+                Some(verifier) => verifier.authenticate(headers, body, now),
+                // Unsigned deliveries only, and this one carries a signature nothing can check.
+                None => Err(VerifyError::SignatureMismatch),
+            },
+        }
+    }
+}
 
 /// The signature header.
 pub const SIGNATURE_HEADER: &str = "sixtyfour-signature";
@@ -55,160 +158,3 @@ pub const EVENT_ID_HEADER: &str = "sixtyfour-event-id";
 pub const EVENT_TYPE_HEADER: &str = "sixtyfour-event-type";
 /// The attempt counter header: 1, 2, ...
 pub const DELIVERY_ATTEMPT_HEADER: &str = "sixtyfour-delivery-attempt";
-
-/// Sixtyfour's delivery id: `Sixtyfour-Event-Id`, else (unsigned deliveries) the body's
-/// `task_id`.
-pub static DELIVERY_ID: DeliveryIdRule = DeliveryIdRule::HeaderOrBodyField {
-    header: HeaderName::from_static(EVENT_ID_HEADER),
-    field: "task_id",
-};
-
-/// What Sixtyfour deliveries are deduplicated by: the SHA-256 of the body. The signature
-/// covers `t.body`, not `Sixtyfour-Event-Id` (kept as the delivery id, for logs and
-/// handlers), so within the timestamp tolerance anyone holding one delivery could replay it
-/// under fresh event ids. Retries resend the same body, so they are still recognised.
-pub static DEDUP_ID: DeliveryIdRule = DeliveryIdRule::BodyDigest;
-
-static SIGNATURE_HEADER_NAME: HeaderName = HeaderName::from_static(SIGNATURE_HEADER);
-
-/// The Sixtyfour provider. See the [module docs](self).
-#[derive(Debug, Clone)]
-pub struct Sixtyfour {
-    verifier: Option<TimestampedHmac>,
-    allow_unsigned: bool,
-}
-
-/// Configuration of a [`Sixtyfour`] provider.
-#[derive(Debug, Clone)]
-#[must_use]
-pub struct SixtyfourBuilder {
-    secrets: Vec<Secret>,
-    allow_unsigned: bool,
-    tolerance: Duration,
-}
-
-impl Sixtyfour {
-    /// The provider's name, `"sixtyfour"`.
-    pub const NAME: &'static str = "sixtyfour";
-
-    /// A provider that requires signatures by `secret`, with a 300 s tolerance.
-    ///
-    /// # Errors
-    /// [`ConfigError::EmptySecret`] for an empty secret.
-    pub fn new(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
-        Self::builder().secret(secret).build()
-    }
-
-    /// Starts a configuration.
-    pub fn builder() -> SixtyfourBuilder {
-        SixtyfourBuilder {
-            secrets: Vec::new(),
-            allow_unsigned: false,
-            tolerance: DEFAULT_TOLERANCE,
-        }
-    }
-
-    /// Whether unsigned deliveries are accepted.
-    #[must_use]
-    pub fn allows_unsigned(&self) -> bool {
-        self.allow_unsigned
-    }
-
-    /// The headers Sixtyfour would send for `body`: the signature by every secret (none if the
-    /// provider has no secret) and the event id.
-    #[must_use]
-    pub fn sign_headers(&self, event_id: &str, timestamp: i64, body: &[u8]) -> SignedHeaders {
-        let mut headers = match &self.verifier {
-            Some(verifier) => verifier.sign_headers(timestamp, body),
-            None => SignedHeaders::new(),
-        };
-        headers.insert(EVENT_ID_HEADER, event_id);
-        headers
-    }
-}
-
-impl SixtyfourBuilder {
-    /// Adds a signing secret, `sk_whsec_...`, used as given (call again during a rotation).
-    pub fn secret(mut self, secret: impl Into<Secret>) -> Self {
-        self.secrets.push(secret.into());
-        self
-    }
-
-    /// Accepts deliveries without a `Sixtyfour-Signature` header (default `false`).
-    ///
-    /// Only for organisations that have not created a signing secret yet: anyone who knows
-    /// the endpoint's URL can then send events.
-    pub fn allow_unsigned(mut self, allow: bool) -> Self {
-        self.allow_unsigned = allow;
-        self
-    }
-
-    /// The largest accepted clock difference, in either direction (default 300 s).
-    pub fn tolerance(mut self, tolerance: Duration) -> Self {
-        self.tolerance = tolerance;
-        self
-    }
-
-    /// Checks the configuration.
-    ///
-    /// # Errors
-    /// [`ConfigError::NoKeys`] with neither a secret nor unsigned deliveries allowed;
-    /// [`ConfigError::EmptySecret`] for an empty secret.
-    pub fn build(self) -> Result<Sixtyfour, ConfigError> {
-        let verifier = if self.secrets.is_empty() {
-            if !self.allow_unsigned {
-                return Err(ConfigError::NoKeys);
-            }
-            None
-        } else {
-            let verifier = TimestampedHmac::builder()
-                .header(SIGNATURE_HEADER)
-                .tolerance(self.tolerance)
-                .secrets(self.secrets);
-            Some(verifier.build()?)
-        };
-        Ok(Sixtyfour {
-            verifier,
-            allow_unsigned: self.allow_unsigned,
-        })
-    }
-}
-
-impl Authenticator for Sixtyfour {
-    fn name(&self) -> &str {
-        Self::NAME
-    }
-
-    fn authenticate(
-        &self,
-        headers: &dyn Headers,
-        body: &[u8],
-        now: i64,
-    ) -> Result<Authenticity, VerifyError> {
-        match headers.entry(&SIGNATURE_HEADER_NAME) {
-            HeaderEntry::Absent if self.allow_unsigned => Ok(Authenticity::UnsignedAllowed),
-            HeaderEntry::Absent => Err(VerifyError::Unsigned),
-            _ => match &self.verifier {
-                Some(verifier) => provider::signed(verifier, headers, body, now),
-                // Unsigned deliveries only, and this one carries a signature nothing can check.
-                None => Err(VerifyError::SignatureMismatch),
-            },
-        }
-    }
-
-    fn delivery_id_rule(&self) -> &DeliveryIdRule {
-        &DELIVERY_ID
-    }
-
-    fn dedup_id_rule(&self) -> Option<&DeliveryIdRule> {
-        Some(&DEDUP_ID)
-    }
-}
-
-impl Provider for Sixtyfour {
-    type Event = Event;
-
-    fn parse(&self, _headers: &dyn Headers, body: &[u8]) -> Result<Event, ParseError> {
-        Event::from_json(body)
-    }
-}

@@ -34,127 +34,45 @@ mod event;
 #[cfg(all(test, feature = "fixtures"))]
 mod sdk_tests;
 
-use std::time::Duration;
-
 pub use event::{Event, EventData, EventEnvelope, EventRequest};
 
 #[cfg(feature = "fixtures")]
 pub use catalog::CATALOG;
 
-use crate::{
-    ConfigError, Secret, TimestampedHmac, VerifyError,
-    event::ParseError,
-    headers::Headers,
-    provider::{self, Authenticator, Authenticity, DeliveryIdRule, Provider},
-    scheme::{DEFAULT_TOLERANCE, SignedHeaders},
-};
+use crate::TimestampedHmac;
+use crate::provider::DeliveryIdRule;
+use crate::scheme::{DEFAULT_TOLERANCE, SignedHeaders};
 
-/// The signature header.
-pub const SIGNATURE_HEADER: &str = "stripe-signature";
-
-/// Stripe's delivery id: the event's `id`, in the signed body.
-pub static DELIVERY_ID: DeliveryIdRule = DeliveryIdRule::BodyField("id");
-
-/// The Stripe provider. See the [module docs](self).
-#[derive(Debug, Clone)]
-pub struct Stripe {
-    verifier: TimestampedHmac,
-}
-
-/// Configuration of a [`Stripe`] provider.
-#[derive(Debug, Clone)]
-#[must_use]
-pub struct StripeBuilder {
-    secrets: Vec<Secret>,
-    tolerance: Duration,
+crate::declare_provider! {
+    /// The Stripe provider. See the [module docs](self).
+    pub struct Stripe("stripe") {
+        scheme: TimestampedHmac = |builder| TimestampedHmac::builder().header(SIGNATURE_HEADER)
+            .tolerance(builder.keys.tolerance).secrets(builder.keys.secrets).build(),
+        tolerance: DEFAULT_TOLERANCE,
+        /// Stripe's delivery id: the event's `id`, in the signed body.
+        delivery_id: DELIVERY_ID = DeliveryIdRule::BodyField("id"),
+        event: Event = |_, body| Event::from_json(body),
+    }
+    /// Configuration of a [`Stripe`] provider.
+    pub struct StripeBuilder;
 }
 
 impl Stripe {
-    /// The provider's name, `"stripe"`.
-    pub const NAME: &'static str = "stripe";
-
-    /// A provider for one endpoint signing secret (`whsec_...`), with a 300 s tolerance.
-    ///
-    /// # Errors
-    /// [`ConfigError::EmptySecret`] for an empty secret.
-    pub fn new(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
-        Self::builder().secret(secret).build()
-    }
-
-    /// Starts a configuration.
-    pub fn builder() -> StripeBuilder {
-        StripeBuilder {
-            secrets: Vec::new(),
-            tolerance: DEFAULT_TOLERANCE,
-        }
-    }
-
     /// The header Stripe would send for `body` signed at `timestamp`: one `v1` per secret, as
     /// during a roll.
     #[must_use]
     pub fn sign_headers(&self, timestamp: i64, body: &[u8]) -> SignedHeaders {
-        self.verifier.sign_headers(timestamp, body)
+        self.scheme.sign_headers(timestamp, body)
     }
 }
 
-impl StripeBuilder {
-    /// Adds an endpoint signing secret, used as given (call again while rolling it):
-    /// signatures by any are accepted.
-    pub fn secret(mut self, secret: impl Into<Secret>) -> Self {
-        self.secrets.push(secret.into());
-        self
-    }
-
-    /// The largest accepted clock difference, in either direction (default 300 s).
-    pub fn tolerance(mut self, tolerance: Duration) -> Self {
-        self.tolerance = tolerance;
-        self
-    }
-
-    /// Checks the configuration.
-    ///
-    /// # Errors
-    /// [`ConfigError::NoKeys`] without a secret; [`ConfigError::EmptySecret`] for an empty one.
-    pub fn build(self) -> Result<Stripe, ConfigError> {
-        let verifier = TimestampedHmac::builder()
-            .header(SIGNATURE_HEADER)
-            .tolerance(self.tolerance)
-            .secrets(self.secrets)
-            .build()?;
-        Ok(Stripe { verifier })
-    }
-}
-
-impl Authenticator for Stripe {
-    fn name(&self) -> &str {
-        Self::NAME
-    }
-
-    fn authenticate(
-        &self,
-        headers: &dyn Headers,
-        body: &[u8],
-        now: i64,
-    ) -> Result<Authenticity, VerifyError> {
-        provider::signed(&self.verifier, headers, body, now)
-    }
-
-    fn delivery_id_rule(&self) -> &DeliveryIdRule {
-        &DELIVERY_ID
-    }
-}
-
-impl Provider for Stripe {
-    type Event = Event;
-
-    fn parse(&self, _headers: &dyn Headers, body: &[u8]) -> Result<Event, ParseError> {
-        Event::from_json(body)
-    }
-}
+/// The signature header.
+pub const SIGNATURE_HEADER: &str = "stripe-signature";
 
 #[cfg(all(test, feature = "fixtures"))]
 mod tests {
     use super::*;
+    use crate::{Authenticator as _, Provider as _};
 
     /// Stripe: the `customer.created` fixture signed at t=1700000000 with `whsec_test_secret`,
     /// computed with Python's `hmac`:
