@@ -26,12 +26,7 @@ async fn handle<E: WebhookEvent + 'static>(Webhook(delivery): Webhook<E>) -> Htt
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .init();
+    common::init_tracing();
     let receivers = common::from_env().await?;
     let bind = receivers.bind;
     let parseflow_secret = receivers.parseflow_secret.clone();
@@ -64,11 +59,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .h1_allow_half_closed(false)
     .bind(bind)?;
     let addr = server.addrs().first().copied().ok_or("no address bound")?;
-    eprintln!("listening on {addr}");
-    eprintln!(
-        "send a signed sample: {}",
-        common::try_it(addr, &parseflow_secret)?
-    );
+    common::announce(addr, &parseflow_secret)?;
     server.run().await?;
     Ok(())
 }

@@ -11,13 +11,9 @@
 
 mod common;
 
-use axum::{
-    Router,
-    http::StatusCode,
-    routing::{get, post},
-};
+use axum::http::StatusCode;
 use webhook_guard::WebhookEvent;
-use webhook_guard_tower::{Webhook, WebhookGuardLayer};
+use webhook_guard_tower::Webhook;
 
 async fn handle<E: WebhookEvent + Clone>(Webhook(delivery): Webhook<E>) -> StatusCode {
     if !common::handler_delay().is_zero() {
@@ -29,41 +25,10 @@ async fn handle<E: WebhookEvent + Clone>(Webhook(delivery): Webhook<E>) -> Statu
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .init();
+    common::init_tracing();
     let receivers = common::from_env().await?;
-    let app = Router::new()
-        .route(
-            "/webhooks/parallel",
-            post(handle::<webhook_guard::parallel::Event>)
-                .layer(WebhookGuardLayer::new(receivers.parallel)),
-        )
-        .route(
-            "/webhooks/sixtyfour",
-            post(handle::<webhook_guard::sixtyfour::Event>)
-                .layer(WebhookGuardLayer::new(receivers.sixtyfour)),
-        )
-        .route(
-            "/webhooks/fullenrich",
-            post(handle::<webhook_guard::fullenrich::Event>)
-                .layer(WebhookGuardLayer::new(receivers.fullenrich)),
-        )
-        .route(
-            "/webhooks/parseflow",
-            post(handle::<webhook_guard::parseflow::Event>)
-                .layer(WebhookGuardLayer::new(receivers.parseflow)),
-        )
-        .route("/healthz", get(|| async { StatusCode::OK }));
-    let listener = tokio::net::TcpListener::bind(receivers.bind).await?;
-    let addr = listener.local_addr()?;
-    eprintln!("listening on {addr}");
-    eprintln!(
-        "send a signed sample: {}",
-        common::try_it(addr, &receivers.parseflow_secret)?
-    );
-    common::serve_axum(listener, app).await
+    let bind = receivers.bind;
+    let parseflow_secret = receivers.parseflow_secret.clone();
+    let app = common::axum_routes!(receivers, handle);
+    common::serve_axum_app(bind, &parseflow_secret, app).await
 }

@@ -17,8 +17,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 use webhook_guard::{
-    Authenticator, Authenticity, ConfigError, DeliveryId, ParseError, Provider, Receiver, Secret,
-    SignedHeaders, VerifyError, WebhookEvent,
+    ConfigError, ParseError, Receiver, Secret, SignedHeaders, VerifyError, WebhookEvent,
     event::{RawJson, UnknownEvent, UnparsedEvent, raw_body},
     headers::{HeaderEntry, HeaderName, Headers},
     provider::DeliveryIdRule,
@@ -30,16 +29,27 @@ static SIGNATURE: HeaderName = HeaderName::from_static("x-slack-signature");
 static TIMESTAMP: HeaderName = HeaderName::from_static("x-slack-request-timestamp");
 const TOLERANCE_SECONDS: i64 = 300;
 
-/// The delivery id: the body's `event_id`.
-static EVENT_ID: DeliveryIdRule = DeliveryIdRule::BodyField("event_id");
-
 /// The signature scheme: `v0=` + hex HMAC-SHA256 of `v0:<timestamp>:<body>`.
-#[derive(Debug)]
-struct SlackScheme {
+#[derive(Debug, Clone)]
+pub struct SlackScheme {
     secrets: Vec<Secret>,
 }
 
 impl SlackScheme {
+    /// The keys of `secrets`, first to last.
+    ///
+    /// # Errors
+    /// [`ConfigError::NoKeys`] without a secret, [`ConfigError::EmptySecret`] for an empty one.
+    fn new(secrets: Vec<Secret>) -> Result<Self, ConfigError> {
+        if secrets.is_empty() {
+            return Err(ConfigError::NoKeys);
+        }
+        if secrets.iter().any(Secret::is_empty) {
+            return Err(ConfigError::EmptySecret);
+        }
+        Ok(Self { secrets })
+    }
+
     /// The MAC of one delivery; `None` only if the key were refused, which HMAC never does
     /// (it takes keys of any length).
     fn mac(secret: &Secret, timestamp: &[u8], body: &[u8]) -> Option<Hmac<Sha256>> {
@@ -108,36 +118,29 @@ impl Scheme for SlackScheme {
     }
 }
 
-/// The Slack-style provider.
-#[derive(Debug)]
-pub struct Slack {
-    scheme: SlackScheme,
+webhook_guard::declare_provider! {
+    /// The Slack-style provider: what is its own (name, keys, id rule, event model), declared
+    /// as the built-in providers are; the builder (`Slack::builder().secret(..).build()`,
+    /// secrets added during a rotation) and the traits are written by the macro.
+    pub struct Slack("slack") {
+        scheme: SlackScheme = |builder| SlackScheme::new(builder.keys.secrets),
+        /// The delivery id: the body's `event_id` (signed), or for the URL check, which has
+        /// none, the SHA-256 of the body.
+        delivery_id: EVENT_ID = DeliveryIdRule::BodyFieldOrDigest("event_id"),
+        event: SlackEvent = |_, body| SlackEvent::from_json(body),
+    }
+    /// Configuration of a [`Slack`] provider.
+    pub struct SlackBuilder;
 }
 
 impl Slack {
-    /// A provider for one signing secret.
-    ///
-    /// # Errors
-    /// [`ConfigError::EmptySecret`] for an empty secret.
-    pub fn new(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
-        let secret = secret.into();
-        if secret.is_empty() {
-            return Err(ConfigError::EmptySecret);
-        }
-        Ok(Self {
-            scheme: SlackScheme {
-                secrets: vec![secret],
-            },
-        })
-    }
-
     /// The headers the sender would send for `body` at `timestamp`.
     #[must_use]
     pub fn sign_headers(&self, timestamp: i64, body: &[u8]) -> SignedHeaders {
         let mut headers = SignedHeaders::new();
         let ts = timestamp.to_string();
         if let Some(mac) = self
-            .scheme
+            .scheme()
             .secrets
             .first()
             .and_then(|secret| SlackScheme::mac(secret, ts.as_bytes(), body))
@@ -147,37 +150,6 @@ impl Slack {
         }
         headers.insert(TIMESTAMP.as_str(), ts);
         headers
-    }
-}
-
-impl Authenticator for Slack {
-    fn name(&self) -> &str {
-        "slack"
-    }
-
-    fn authenticate(
-        &self,
-        headers: &dyn Headers,
-        body: &[u8],
-        now: i64,
-    ) -> Result<Authenticity, VerifyError> {
-        self.scheme
-            .verify_at(headers, body, now)
-            .map(Authenticity::Signed)
-    }
-
-    fn delivery_id_rule(&self) -> &DeliveryIdRule {
-        &EVENT_ID
-    }
-
-    /// `event_id`, or for the URL check (which has none) the SHA-256 of the body.
-    fn delivery_id(&self, headers: &dyn Headers, body: &[u8]) -> Result<DeliveryId, ParseError> {
-        match EVENT_ID.read(headers, body) {
-            Err(ParseError::MissingDeliveryId { .. }) => {
-                DeliveryIdRule::BodyDigest.read(headers, body)
-            }
-            other => other,
-        }
     }
 }
 
@@ -254,14 +226,6 @@ impl WebhookEvent for SlackEvent {
     }
 }
 
-impl Provider for Slack {
-    type Event = SlackEvent;
-
-    fn parse(&self, _headers: &dyn Headers, body: &[u8]) -> Result<SlackEvent, ParseError> {
-        SlackEvent::from_json(body)
-    }
-}
-
 /// The handler: the challenge for a URL check, 200 for events.
 async fn handle(Webhook(delivery): Webhook<SlackEvent>) -> (StatusCode, String) {
     match &delivery.event {
@@ -330,6 +294,7 @@ async fn send(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use webhook_guard::Authenticator as _;
 
     fn now() -> i64 {
         webhook_guard::scheme::unix_now()

@@ -160,6 +160,70 @@ pub(crate) fn delivery_line(meta: &DeliveryMeta) -> String {
     .unwrap_or_default()
 }
 
+/// Logs to stderr (stdout carries one line per delivery), at the level of `RUST_LOG`
+/// (default `warn`).
+pub(crate) fn init_tracing() {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .init();
+}
+
+/// Says the receiver is ready: the `listening on` line of the contract, then a command to try.
+pub(crate) fn announce(addr: SocketAddr, parseflow_secret: &str) -> Result<(), ConfigError> {
+    eprintln!("listening on {addr}");
+    eprintln!("send a signed sample: {}", try_it(addr, parseflow_secret)?);
+    Ok(())
+}
+
+/// The axum router of the example receivers: each provider's route behind its receiver,
+/// handled by `$handle::<Event>`, and `GET /healthz`.
+#[allow(unused_macros)] // The actix example does not use it.
+macro_rules! axum_routes {
+    ($receivers:expr, $handle:ident) => {{
+        use axum::routing::{get, post};
+        use webhook_guard_tower::WebhookGuardLayer;
+        let receivers = $receivers;
+        axum::Router::new()
+            .route(
+                "/webhooks/parallel",
+                post($handle::<webhook_guard::parallel::Event>)
+                    .layer(WebhookGuardLayer::new(receivers.parallel)),
+            )
+            .route(
+                "/webhooks/sixtyfour",
+                post($handle::<webhook_guard::sixtyfour::Event>)
+                    .layer(WebhookGuardLayer::new(receivers.sixtyfour)),
+            )
+            .route(
+                "/webhooks/fullenrich",
+                post($handle::<webhook_guard::fullenrich::Event>)
+                    .layer(WebhookGuardLayer::new(receivers.fullenrich)),
+            )
+            .route(
+                "/webhooks/parseflow",
+                post($handle::<webhook_guard::parseflow::Event>)
+                    .layer(WebhookGuardLayer::new(receivers.parseflow)),
+            )
+            .route("/healthz", get(|| async { axum::http::StatusCode::OK }))
+    }};
+}
+#[allow(unused_imports)]
+pub(crate) use axum_routes;
+
+/// Binds `bind`, announces the receiver, and serves `app`.
+pub(crate) async fn serve_axum_app(
+    bind: SocketAddr,
+    parseflow_secret: &str,
+    app: axum::Router,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    announce(listener.local_addr()?, parseflow_secret)?;
+    serve_axum(listener, app).await
+}
+
 /// A curl command that sends a signed ParseFlow sample to the receiver, for the startup
 /// message. ParseFlow signs no timestamp, so the command stays valid; run it twice to see the
 /// duplicate answer.

@@ -31,7 +31,8 @@ use crate::{
     StandardWebhooks, VerifyError,
     event::{ParseError, UnparsedEvent, WebhookEvent, raw_body},
     headers::Headers,
-    provider::{self, Authenticator, Authenticity, DeliveryIdRule, Provider},
+    provider::{Authenticator, Authenticity, DeliveryIdRule, Provider},
+    scheme::Scheme as _,
 };
 
 /// A Standard Webhooks sender whose bodies parse into `T`.
@@ -130,7 +131,9 @@ where
         body: &[u8],
         now: i64,
     ) -> Result<Authenticity, VerifyError> {
-        provider::Authenticate::authenticate(&self.verifier, headers, body, now)
+        self.verifier
+            .verify_at(headers, body, now)
+            .map(Authenticity::Signed)
     }
 
     fn delivery_id_rule(&self) -> &DeliveryIdRule {

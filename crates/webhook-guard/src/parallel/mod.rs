@@ -37,15 +37,15 @@ pub use event::Event;
 #[cfg(feature = "fixtures")]
 pub use catalog::CATALOG;
 
-use crate::{ConfigError, StandardWebhooks, VerifyError};
-use crate::headers::{HeaderName, Headers};
+use crate::{ConfigError, StandardWebhooks};
+use crate::headers::HeaderName;
 use crate::provider::{self, DeliveryIdRule};
-use crate::scheme::{DEFAULT_TOLERANCE, KeyForm, Scheme, SignedHeaders, Verified};
+use crate::scheme::{DEFAULT_TOLERANCE, KeyForm, SignedHeaders};
 
 crate::declare_provider! {
     /// The Parallel provider. See the [module docs](self).
     pub struct Parallel("parallel") {
-        scheme: Keys = |builder| Keys::new(&builder.keys, builder.key_forms),
+        scheme: StandardWebhooks = |builder| keys(builder.keys, builder.key_forms),
         tolerance: DEFAULT_TOLERANCE,
         /// Parallel's delivery id: the `webhook-id` header.
         delivery_id: DELIVERY_ID =
@@ -76,7 +76,7 @@ impl Parallel {
         timestamp: i64,
         body: &[u8],
     ) -> Result<SignedHeaders, ConfigError> {
-        self.scheme.signer.sign_headers(id, timestamp, body)
+        self.scheme.sign_headers(id, timestamp, body)
     }
 }
 
@@ -97,79 +97,23 @@ impl ParallelBuilder {
     }
 }
 
-/// Parallel's keys: every secret in every configured key form, and a signer of each secret in
-/// its first form.
-#[derive(Debug, Clone)]
-pub struct Keys {
-    verifier: StandardWebhooks,
-    /// For each key of `verifier`, the index of the secret it came from.
-    secret_of_key: Vec<usize>,
-    signer: StandardWebhooks,
-}
-
-impl Keys {
-    /// Every secret in every form.
-    ///
-    /// # Errors
-    /// [`ConfigError::NoKeys`] without a secret or without a key form;
-    /// [`ConfigError::UnsupportedKeyForm`] for [`KeyForm::Ed25519`];
-    /// [`ConfigError::EmptySecret`] for an empty secret, or one that is only the prefix;
-    /// [`ConfigError::InvalidSecret`] for one that does not decode or is shorter than 16
-    /// bytes.
-    fn new(keys: &provider::Keys, mut forms: Vec<KeyForm>) -> Result<Self, ConfigError> {
-        if keys.secrets.is_empty() || forms.is_empty() {
-            return Err(ConfigError::NoKeys);
-        }
-        if let Some(form) = forms.iter().find(|f| **f == KeyForm::Ed25519) {
-            return Err(ConfigError::UnsupportedKeyForm { form: *form });
-        }
-        forms.dedup();
-        let mut verifier = StandardWebhooks::builder().tolerance(keys.tolerance);
-        let mut signer = StandardWebhooks::builder();
-        let mut secret_of_key = Vec::new();
-        for (index, secret) in keys.secrets.iter().enumerate() {
-            if secret.is_empty() {
-                return Err(ConfigError::EmptySecret);
-            }
-            for (position, form) in forms.iter().enumerate() {
-                let add = |builder: crate::scheme::StandardWebhooksBuilder| match form {
-                    KeyForm::Whsec => builder.secret(secret.clone()),
-                    _ => builder.raw_secret(secret.clone()),
-                };
-                if *form == KeyForm::Whsec {
-                    // Refused rather than used in the legacy form only: no silent fallback.
-                    StandardWebhooks::new(secret.clone())?;
-                }
-                verifier = add(verifier);
-                secret_of_key.push(index);
-                if position == 0 {
-                    signer = add(signer);
-                }
-            }
-        }
-        Ok(Self {
-            verifier: verifier.build()?,
-            secret_of_key,
-            signer: signer.build()?,
-        })
+/// Parallel's keys: every secret tried in every configured key form, signing in the first.
+///
+/// # Errors
+/// [`ConfigError::NoKeys`] without a secret or without a key form;
+/// [`ConfigError::UnsupportedKeyForm`] for [`KeyForm::Ed25519`];
+/// [`ConfigError::EmptySecret`] for an empty secret, or one that is only the prefix;
+/// [`ConfigError::InvalidSecret`] for one that does not decode or is shorter than 16 bytes.
+fn keys(keys: provider::Keys, mut forms: Vec<KeyForm>) -> Result<StandardWebhooks, ConfigError> {
+    if keys.secrets.is_empty() || forms.is_empty() {
+        return Err(ConfigError::NoKeys);
     }
-}
-
-/// The `key_index` of the result is the index of the matching secret in the order the
-/// secrets were added; `key_form` says which form of it matched.
-impl Scheme for Keys {
-    fn verify_at(
-        &self,
-        headers: &dyn Headers,
-        body: &[u8],
-        now: i64,
-    ) -> Result<Verified, VerifyError> {
-        let mut verified = self.verifier.verify_at(headers, body, now)?;
-        verified.key_index = self
-            .secret_of_key
-            .get(verified.key_index)
-            .copied()
-            .unwrap_or(verified.key_index);
-        Ok(verified)
-    }
+    forms.dedup();
+    // In the current form a secret that does not decode is refused, never used in the
+    // legacy form alone: no silent fallback.
+    let builder = StandardWebhooks::builder().tolerance(keys.tolerance);
+    let builder = keys.secrets.into_iter().fold(builder, |builder, secret| {
+        builder.secret_in_forms(secret, forms.iter().copied())
+    });
+    builder.build()
 }

@@ -5,39 +5,8 @@
 
 use std::time::Duration;
 
-use super::{Authenticity, DeliveryIdRule, Provider};
-use crate::{
-    ConfigError, Secret, VerifyError,
-    headers::Headers,
-    scheme::{DEFAULT_TOLERANCE, Scheme},
-};
-
-/// How a provider's keys decide whether a delivery is authentic. Every [`Scheme`] does it by
-/// its signature ([`Authenticity::Signed`]); a provider with more to decide (Sixtyfour, which
-/// may accept unsigned deliveries) implements it for its own keys.
-pub trait Authenticate: Send + Sync + std::fmt::Debug {
-    /// Checks a delivery against the time `now`, in Unix seconds.
-    ///
-    /// # Errors
-    /// A [`VerifyError`] saying why the delivery is not authentic.
-    fn authenticate(
-        &self,
-        headers: &dyn Headers,
-        body: &[u8],
-        now: i64,
-    ) -> Result<Authenticity, VerifyError>;
-}
-
-impl<S: Scheme> Authenticate for S {
-    fn authenticate(
-        &self,
-        headers: &dyn Headers,
-        body: &[u8],
-        now: i64,
-    ) -> Result<Authenticity, VerifyError> {
-        self.verify_at(headers, body, now).map(Authenticity::Signed)
-    }
-}
+use super::{DeliveryIdRule, Provider};
+use crate::{ConfigError, Secret, scheme::DEFAULT_TOLERANCE};
 
 /// What a declared provider's builder has collected for its keys: the secrets in the order
 /// they were added, and the timestamp tolerance (used by the providers that sign a
@@ -94,10 +63,11 @@ pub trait Declared: Provider + Sized {
 /// [`Authenticator`](crate::Authenticator), [`Provider`](crate::Provider) and
 /// [`Declared`](crate::provider::Declared) impls. What is the provider's own is all it takes:
 ///
-/// - `scheme`: the type of its keys (any [`Scheme`](crate::Scheme), or a type of the
-///   provider's own that implements [`Authenticate`](crate::provider::Authenticate)) and how
-///   the builder makes them (`builder.keys` holds the secrets and tolerance, the builder's
-///   own options are its other fields);
+/// - `scheme`: the type of its keys and how the builder makes them (`builder.keys` holds the
+///   secrets and tolerance, the builder's own options are its other fields);
+/// - `authenticate`, for keys that are not a [`Scheme`](crate::Scheme): a function
+///   `fn(&Keys, &dyn Headers, &[u8], now: i64) -> Result<Authenticity, VerifyError>` (left out,
+///   a delivery is authentic when the scheme verifies its signature);
 /// - `tolerance`: the default tolerance, for a provider that signs a timestamp (left out for
 ///   one that does not);
 /// - `delivery_id`, and `dedup_id` if the provider deduplicates by something else: the
@@ -151,6 +121,7 @@ macro_rules! declare_provider {
         $(#[$attr:meta])*
         $vis:vis struct $Provider:ident($name:literal) {
             scheme: $Scheme:ty = |$builder:ident| $scheme:expr,
+            $(authenticate: $authenticate:path,)?
             $(tolerance: $tolerance:expr,)?
             $(#[$delivery_attr:meta])*
             delivery_id: $DELIVERY_ID:ident = $delivery_id:expr,
@@ -244,13 +215,9 @@ macro_rules! declare_provider {
                 $name
             }
 
-            fn authenticate(
-                &self,
-                headers: &dyn $crate::headers::Headers,
-                body: &[u8],
-                now: i64,
-            ) -> Result<$crate::Authenticity, $crate::VerifyError> {
-                $crate::provider::Authenticate::authenticate(&self.scheme, headers, body, now)
+            fn authenticate(&self, headers: &dyn $crate::headers::Headers, body: &[u8], now: i64)
+                -> Result<$crate::Authenticity, $crate::VerifyError> {
+                $crate::__declared_authenticate!([$($authenticate)?] &self.scheme, headers, body, now)
             }
 
             fn delivery_id_rule(&self) -> &$crate::provider::DeliveryIdRule {
@@ -304,6 +271,19 @@ macro_rules! __declared_tolerance {
     };
     ($tolerance:expr) => {
         $tolerance
+    };
+}
+
+/// A declared provider's authentication: its own function, else its scheme's signature.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __declared_authenticate {
+    ([] $scheme:expr, $headers:ident, $body:ident, $now:ident) => {
+        $crate::scheme::Scheme::verify_at($scheme, $headers, $body, $now)
+            .map($crate::Authenticity::Signed)
+    };
+    ([$authenticate:path] $scheme:expr, $headers:ident, $body:ident, $now:ident) => {
+        $authenticate($scheme, $headers, $body, $now)
     };
 }
 

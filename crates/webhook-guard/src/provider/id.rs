@@ -100,6 +100,9 @@ pub enum DeliveryIdRule {
     /// The lowercase hex SHA-256 of the raw body ([`DeliveryId::body_digest`]), for senders
     /// that send no id: retries resend the same bytes.
     BodyDigest,
+    /// A top-level string field of the JSON body, or the SHA-256 of the body when it has none
+    /// (a sender whose control messages, a URL check say, carry no id).
+    BodyFieldOrDigest(&'static str),
 }
 
 impl DeliveryIdRule {
@@ -127,6 +130,10 @@ impl DeliveryIdRule {
             },
             Self::BodyField(field) => from_body(body, field),
             Self::BodyDigest => Ok(DeliveryId::body_digest(body)),
+            Self::BodyFieldOrDigest(field) => match from_body(body, field) {
+                Err(ParseError::MissingDeliveryId { .. }) => Ok(DeliveryId::body_digest(body)),
+                other => other,
+            },
         }
     }
 }
@@ -140,6 +147,9 @@ impl fmt::Display for DeliveryIdRule {
             }
             Self::BodyField(field) => write!(f, "the body's `{field}`"),
             Self::BodyDigest => f.write_str("the SHA-256 of the body"),
+            Self::BodyFieldOrDigest(field) => {
+                write!(f, "the body's `{field}`, else the SHA-256 of the body")
+            }
         }
     }
 }

@@ -30,7 +30,7 @@ mod id;
 pub(crate) mod sample;
 
 pub use any::{AnyEvent, AnyProvider};
-pub use declare::{Authenticate, Declared, Keys};
+pub use declare::{Declared, Keys};
 pub use id::{DeliveryId, DeliveryIdRule};
 
 use crate::{

@@ -63,6 +63,8 @@ pub struct StandardWebhooks {
 enum PendingKey {
     Whsec(Secret),
     Raw(Secret),
+    /// A form a secret cannot take.
+    Unsupported(KeyForm),
     #[cfg(feature = "ed25519")]
     Public(String),
 }
@@ -71,7 +73,8 @@ enum PendingKey {
 #[derive(Debug)]
 #[must_use]
 pub struct StandardWebhooksBuilder {
-    keys: Vec<PendingKey>,
+    /// Each key, and whether it is another form of the key before it (one key index).
+    keys: Vec<(PendingKey, bool)>,
     id_header: String,
     timestamp_header: String,
     signature_header: String,
@@ -132,9 +135,12 @@ impl StandardWebhooks {
             return Err(ConfigError::NoSigningKey);
         }
         let ts = timestamp.to_string();
+        // Each key in its first form (a key of several forms has them in a row).
+        let mut previous = None;
         let entries: Vec<String> = self
             .hmac_keys
             .iter()
+            .filter(|(_, _, index)| previous.replace(*index) != Some(*index))
             .map(|(key, _, _)| {
                 let tag = key.tag(&[id.as_bytes(), b".", ts.as_bytes(), b".", body]);
                 format!(
@@ -321,7 +327,7 @@ impl StandardWebhooksBuilder {
     /// Adds a Standard Webhooks secret: `whsec_<base64>`, or the base64 part alone; padding is
     /// optional. The decoded bytes are the HMAC key.
     pub fn secret(mut self, secret: impl Into<Secret>) -> Self {
-        self.keys.push(PendingKey::Whsec(secret.into()));
+        self.keys.push((PendingKey::Whsec(secret.into()), false));
         self
     }
 
@@ -329,7 +335,44 @@ impl StandardWebhooksBuilder {
     ///
     /// This is Parallel's legacy key form: pass the whole `whsec_...` string.
     pub fn raw_secret(mut self, secret: impl Into<Secret>) -> Self {
-        self.keys.push(PendingKey::Raw(secret.into()));
+        self.keys.push((PendingKey::Raw(secret.into()), false));
+        self
+    }
+
+    /// Adds one secret tried in each of `forms`, in order ([`KeyForm::Whsec`] as by
+    /// [`secret`](Self::secret), [`KeyForm::Raw`] as by [`raw_secret`](Self::raw_secret)):
+    /// one key, whichever form matches is its [`key_index`](super::Verified::key_index), and
+    /// [`sign`](StandardWebhooks::sign) signs in its first form only. For a sender that has
+    /// changed how it reads its secrets (Parallel). [`KeyForm::Ed25519`] is refused by
+    /// [`build`](Self::build): a secret is not a public key.
+    ///
+    /// ```
+    /// use webhook_guard::scheme::{KeyForm, Scheme, StandardWebhooks};
+    ///
+    /// let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    /// let both = StandardWebhooks::builder().secret_in_forms(secret, [KeyForm::Whsec, KeyForm::Raw]).build()?;
+    /// let legacy = StandardWebhooks::builder().raw_secret(secret).build()?;
+    /// let headers = legacy.sign_headers("msg_1", 1_700_000_000, b"{}")?;
+    /// let verified = both.verify_at(&headers, b"{}", 1_700_000_000)?;
+    /// assert_eq!((verified.key_index, verified.key_form), (0, KeyForm::Raw));
+    /// // Signed in the first form: the current one.
+    /// assert_eq!(both.sign("msg_1", 1_700_000_000, b"{}")?, StandardWebhooks::new(secret)?.sign("msg_1", 1_700_000_000, b"{}")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn secret_in_forms(
+        mut self,
+        secret: impl Into<Secret>,
+        forms: impl IntoIterator<Item = KeyForm>,
+    ) -> Self {
+        let secret = secret.into();
+        for (position, form) in forms.into_iter().enumerate() {
+            let key = match form {
+                KeyForm::Whsec => PendingKey::Whsec(secret.clone()),
+                KeyForm::Raw => PendingKey::Raw(secret.clone()),
+                other => PendingKey::Unsupported(other),
+            };
+            self.keys.push((key, position > 0));
+        }
         self
     }
 
@@ -338,7 +381,7 @@ impl StandardWebhooksBuilder {
     #[cfg(feature = "ed25519")]
     #[cfg_attr(docsrs, doc(cfg(feature = "ed25519")))]
     pub fn public_key(mut self, key: impl Into<String>) -> Self {
-        self.keys.push(PendingKey::Public(key.into()));
+        self.keys.push((PendingKey::Public(key.into()), false));
         self
     }
 
@@ -378,8 +421,15 @@ impl StandardWebhooksBuilder {
         let mut hmac_keys = Vec::new();
         #[cfg(feature = "ed25519")]
         let mut public_keys = Vec::new();
-        for (index, key) in self.keys.into_iter().enumerate() {
+        let mut index = 0;
+        for (position, (key, same_key)) in self.keys.into_iter().enumerate() {
+            if position > 0 && !same_key {
+                index += 1;
+            }
             match key {
+                PendingKey::Unsupported(form) => {
+                    return Err(ConfigError::UnsupportedKeyForm { form });
+                }
                 PendingKey::Whsec(secret) => {
                     let decoded = decode_whsec(&secret)?;
                     if decoded.len() < MIN_SECRET_BYTES {

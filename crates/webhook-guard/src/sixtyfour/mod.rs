@@ -39,13 +39,14 @@ pub use catalog::CATALOG;
 
 use crate::{ConfigError, TimestampedHmac, VerifyError};
 use crate::headers::{HeaderEntry, HeaderName, Headers};
-use crate::provider::{self, Authenticate, Authenticity, DeliveryIdRule};
-use crate::scheme::{DEFAULT_TOLERANCE, SignedHeaders};
+use crate::provider::{self, Authenticity, DeliveryIdRule};
+use crate::scheme::{DEFAULT_TOLERANCE, Scheme as _, SignedHeaders};
 
 crate::declare_provider! {
     /// The Sixtyfour provider. See the [module docs](self).
     pub struct Sixtyfour("sixtyfour") {
         scheme: Keys = |builder| Keys::new(builder.keys, builder.allow_unsigned),
+        authenticate: authenticate,
         tolerance: DEFAULT_TOLERANCE,
         /// Sixtyfour's delivery id: `Sixtyfour-Event-Id`, else (unsigned deliveries) the body's
         /// `task_id`.
@@ -130,23 +131,22 @@ impl Keys {
     }
 }
 
-impl Authenticate for Keys {
-    fn authenticate(
-        &self,
-        headers: &dyn Headers,
-        body: &[u8],
-        now: i64,
-    ) -> Result<Authenticity, VerifyError> {
-        static SIGNATURE_HEADER_NAME: HeaderName = HeaderName::from_static(SIGNATURE_HEADER);
-        match headers.entry(&SIGNATURE_HEADER_NAME) {
-            HeaderEntry::Absent if self.allow_unsigned => Ok(Authenticity::UnsignedAllowed),
-            HeaderEntry::Absent => Err(VerifyError::Unsigned),
-            _ => match &self.verifier {
-                Some(verifier) => verifier.authenticate(headers, body, now),
-                // Unsigned deliveries only, and this one carries a signature nothing can check.
-                None => Err(VerifyError::SignatureMismatch),
-            },
-        }
+/// Authentic: signed by one of the secrets, or unsigned where the provider accepts that.
+fn authenticate(
+    keys: &Keys,
+    headers: &dyn Headers,
+    body: &[u8],
+    now: i64,
+) -> Result<Authenticity, VerifyError> {
+    static SIGNATURE_HEADER_NAME: HeaderName = HeaderName::from_static(SIGNATURE_HEADER);
+    match headers.entry(&SIGNATURE_HEADER_NAME) {
+        HeaderEntry::Absent if keys.allow_unsigned => Ok(Authenticity::UnsignedAllowed),
+        HeaderEntry::Absent => Err(VerifyError::Unsigned),
+        _ => match &keys.verifier {
+            Some(verifier) => verifier.verify_at(headers, body, now).map(Authenticity::Signed),
+            // Unsigned deliveries only, and this one carries a signature nothing can check.
+            None => Err(VerifyError::SignatureMismatch),
+        },
     }
 }
 
