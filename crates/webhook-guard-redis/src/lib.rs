@@ -8,6 +8,7 @@
 #![doc(test(attr(deny(warnings))))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod scripts;
 mod store;
 #[cfg(feature = "test-server")]
 pub mod test_server;

@@ -3,12 +3,13 @@
 use std::{
     fmt,
     sync::{
-        Arc, LazyLock,
+        Arc,
         atomic::{AtomicBool, Ordering},
     },
     time::Duration,
 };
 
+use crate::scripts::{CLAIM, COMPLETE, DONE, RELEASE, RENEW};
 use redis::{
     Client, Script,
     aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig},
@@ -23,70 +24,6 @@ pub const DEFAULT_PREFIX: &str = "webhook-guard";
 /// The default time limit of every store call: 1 s. A call that takes longer fails with
 /// [`StoreErrorKind::Timeout`](https://docs.rs/webhook-guard/latest/webhook_guard/dedup/enum.StoreErrorKind.html#variant.Timeout), and the receiver answers per its fail mode.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
-
-/// The value of a completed record.
-const DONE: &str = "done";
-
-/// Claim on servers older than Redis 7.0 (which refuse `SET ... NX GET`): record the owner
-/// with a lease unless the key exists; answer 0 (claimed, or already this owner's), 1 (in
-/// flight) or 2 (done). One round trip.
-static CLAIM: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-local value = redis.call('GET', KEYS[1])
-if not value then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 0
-end
-if value == ARGV[3] then
-  return 2
-end
-if value == ARGV[1] then
-  return 0
-end
-return 1
-",
-    )
-});
-
-/// Renew: if the owner still holds the claim, set its lease again.
-static RENEW: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
-end
-return 0
-",
-    )
-});
-
-/// Complete: if the owner still holds the claim, keep the key as done for the retention.
-static COMPLETE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[2])
-  return 1
-end
-return 0
-",
-    )
-});
-
-/// Release: if the owner still holds the claim, delete the key.
-static RELEASE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('DEL', KEYS[1])
-  return 1
-end
-return 0
-",
-    )
-});
 
 /// A [`DedupStore`](https://docs.rs/webhook-guard/latest/webhook_guard/dedup/trait.DedupStore.html) in Redis, shared by every replica of an app.
 ///
