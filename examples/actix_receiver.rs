@@ -12,9 +12,9 @@
 
 mod common;
 
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{HttpResponse, HttpServer};
 use webhook_guard::WebhookEvent;
-use webhook_guard_actix::{Webhook, WebhookGuard};
+use webhook_guard_actix::Webhook;
 
 async fn handle<E: WebhookEvent + 'static>(Webhook(delivery): Webhook<E>) -> HttpResponse {
     if !common::handler_delay().is_zero() {
@@ -30,34 +30,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let receivers = common::from_env().await?;
     let bind = receivers.bind;
     let parseflow_secret = receivers.parseflow_secret.clone();
-    let server = HttpServer::new(move || {
-        App::new()
-            .service(
-                web::resource("/webhooks/parallel")
-                    .wrap(WebhookGuard::new(receivers.parallel.clone()))
-                    .route(web::post().to(handle::<webhook_guard::parallel::Event>)),
-            )
-            .service(
-                web::resource("/webhooks/sixtyfour")
-                    .wrap(WebhookGuard::new(receivers.sixtyfour.clone()))
-                    .route(web::post().to(handle::<webhook_guard::sixtyfour::Event>)),
-            )
-            .service(
-                web::resource("/webhooks/fullenrich")
-                    .wrap(WebhookGuard::new(receivers.fullenrich.clone()))
-                    .route(web::post().to(handle::<webhook_guard::fullenrich::Event>)),
-            )
-            .service(
-                web::resource("/webhooks/parseflow")
-                    .wrap(WebhookGuard::new(receivers.parseflow.clone()))
-                    .route(web::post().to(handle::<webhook_guard::parseflow::Event>)),
-            )
-            .route("/healthz", web::get().to(HttpResponse::Ok))
-    })
-    // A client that closes its connection cancels its handler, which releases the claim
-    // (actix-web's default would keep running it).
-    .h1_allow_half_closed(false)
-    .bind(bind)?;
+    let server =
+        HttpServer::new(move || common::with_routes!(common::actix_routes!(&receivers, handle)))
+            // A client that closes its connection cancels its handler, which releases the claim
+            // (actix-web's default would keep running it).
+            .h1_allow_half_closed(false)
+            .bind(bind)?;
     let addr = server.addrs().first().copied().ok_or("no address bound")?;
     common::announce(addr, &parseflow_secret)?;
     server.run().await?;

@@ -72,6 +72,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let receivers = common::receivers(&common::Store::Transactional(Arc::new(store)))?;
     let bind = receivers.bind;
     let parseflow_secret = receivers.parseflow_secret.clone();
-    let app = common::axum_routes!(receivers, handle);
+    let app = common::with_routes!(common::axum_routes!(receivers, handle));
     common::serve_axum_app(bind, &parseflow_secret, app).await
 }

@@ -17,11 +17,12 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 use webhook_guard::{
-    ConfigError, ParseError, Receiver, Secret, SignedHeaders, VerifyError, WebhookEvent,
+    Authenticity, ConfigError, ParseError, Receiver, Secret, SignedHeaders, VerifyError,
+    WebhookEvent,
     event::{RawJson, UnknownEvent, UnparsedEvent, raw_body},
     headers::{HeaderEntry, HeaderName, Headers},
     provider::DeliveryIdRule,
-    scheme::{KeyForm, Scheme, Verified},
+    scheme::{KeyForm, Verified},
 };
 use webhook_guard_tower::{Webhook, WebhookGuardLayer};
 
@@ -29,7 +30,7 @@ static SIGNATURE: HeaderName = HeaderName::from_static("x-slack-signature");
 static TIMESTAMP: HeaderName = HeaderName::from_static("x-slack-request-timestamp");
 const TOLERANCE_SECONDS: i64 = 300;
 
-/// The signature scheme: `v0=` + hex HMAC-SHA256 of `v0:<timestamp>:<body>`.
+/// The keys: `v0=` + hex HMAC-SHA256 of `v0:<timestamp>:<body>` with any of the secrets.
 #[derive(Debug, Clone)]
 pub struct SlackScheme {
     secrets: Vec<Secret>,
@@ -75,47 +76,47 @@ fn single<'a>(headers: &'a dyn Headers, name: &HeaderName) -> Result<&'a [u8], V
     }
 }
 
-impl Scheme for SlackScheme {
-    fn verify_at(
-        &self,
-        headers: &dyn Headers,
-        body: &[u8],
-        now: i64,
-    ) -> Result<Verified, VerifyError> {
-        let raw_timestamp = single(headers, &TIMESTAMP)?;
-        let timestamp: i64 = std::str::from_utf8(raw_timestamp)
-            .ok()
-            .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|t| t.parse().ok())
-            .ok_or(VerifyError::InvalidTimestamp)?;
-        let skew = now.saturating_sub(timestamp);
-        if skew.unsigned_abs() > TOLERANCE_SECONDS.unsigned_abs() {
-            return Err(VerifyError::TimestampOutOfTolerance {
-                skew_seconds: skew,
-                tolerance_seconds: TOLERANCE_SECONDS.unsigned_abs(),
-            });
-        }
-        let signature = single(headers, &SIGNATURE)?;
-        let hex_mac = signature
-            .strip_prefix(b"v0=")
-            .ok_or(VerifyError::NoSupportedSignature)?;
-        let mut candidate = [0_u8; 32];
-        hex::decode_to_slice(hex_mac, &mut candidate).map_err(|_| {
-            VerifyError::MalformedHeader {
-                name: SIGNATURE.as_str().to_owned(),
-                reason: "not 64 hex digits after v0=",
-            }
-        })?;
-        self.secrets
-            .iter()
-            .position(|secret| {
-                // `verify_slice` compares in constant time.
-                Self::mac(secret, raw_timestamp, body)
-                    .is_some_and(|mac| mac.verify_slice(&candidate).is_ok())
-            })
-            .map(|index| Verified::new(index, KeyForm::Raw, Some(timestamp)))
-            .ok_or(VerifyError::SignatureMismatch)
+/// Whether a delivery is authentic: the provider's `authenticate` (its keys are not one of
+/// the crate's schemes). A stale timestamp, a missing or malformed header and a wrong MAC are
+/// each refused with their own [`VerifyError`].
+fn authenticate(
+    scheme: &SlackScheme,
+    headers: &dyn Headers,
+    body: &[u8],
+    now: i64,
+) -> Result<Authenticity, VerifyError> {
+    let raw_timestamp = single(headers, &TIMESTAMP)?;
+    let timestamp: i64 = std::str::from_utf8(raw_timestamp)
+        .ok()
+        .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|t| t.parse().ok())
+        .ok_or(VerifyError::InvalidTimestamp)?;
+    let skew = now.saturating_sub(timestamp);
+    if skew.unsigned_abs() > TOLERANCE_SECONDS.unsigned_abs() {
+        return Err(VerifyError::TimestampOutOfTolerance {
+            skew_seconds: skew,
+            tolerance_seconds: TOLERANCE_SECONDS.unsigned_abs(),
+        });
     }
+    let signature = single(headers, &SIGNATURE)?;
+    let hex_mac = signature
+        .strip_prefix(b"v0=")
+        .ok_or(VerifyError::NoSupportedSignature)?;
+    let mut candidate = [0_u8; 32];
+    hex::decode_to_slice(hex_mac, &mut candidate).map_err(|_| VerifyError::MalformedHeader {
+        name: SIGNATURE.as_str().to_owned(),
+        reason: "not 64 hex digits after v0=",
+    })?;
+    scheme
+        .secrets
+        .iter()
+        .position(|secret| {
+            // `verify_slice` compares in constant time.
+            SlackScheme::mac(secret, raw_timestamp, body)
+                .is_some_and(|mac| mac.verify_slice(&candidate).is_ok())
+        })
+        .map(|index| Authenticity::Signed(Verified::new(index, KeyForm::Raw, Some(timestamp))))
+        .ok_or(VerifyError::SignatureMismatch)
 }
 
 webhook_guard::declare_provider! {
@@ -124,6 +125,7 @@ webhook_guard::declare_provider! {
     /// secrets added during a rotation) and the traits are written by the macro.
     pub struct Slack("slack") {
         scheme: SlackScheme = |builder| SlackScheme::new(builder.keys.secrets),
+        authenticate: authenticate,
         /// The delivery id: the body's `event_id` (signed), or for the URL check, which has
         /// none, the SHA-256 of the body.
         delivery_id: EVENT_ID = DeliveryIdRule::BodyFieldOrDigest("event_id"),

@@ -22,6 +22,7 @@ use webhook_guard::fixtures::demo::{
 };
 
 /// The receivers of the four routes, sharing one store.
+#[derive(Clone)]
 pub(crate) struct Receivers {
     pub(crate) bind: SocketAddr,
     pub(crate) parallel: Receiver<Parallel>,
@@ -178,40 +179,48 @@ pub(crate) fn announce(addr: SocketAddr, parseflow_secret: &str) -> Result<(), C
     Ok(())
 }
 
+/// The providers the example receivers serve, one route each: `/webhooks/<provider>`.
+macro_rules! with_routes {
+    ($($then:ident)::+!($($args:tt)*)) => {
+        $($then)::+!($($args)*; parallel, sixtyfour, fullenrich, parseflow)
+    };
+}
+pub(crate) use with_routes;
+
 /// The axum router of the example receivers: each provider's route behind its receiver,
 /// handled by `$handle::<Event>`, and `GET /healthz`.
 #[allow(unused_macros)] // The actix example does not use it.
 macro_rules! axum_routes {
-    ($receivers:expr, $handle:ident) => {{
-        use axum::routing::{get, post};
-        use webhook_guard_tower::WebhookGuardLayer;
+    ($receivers:expr, $handle:ident; $($provider:ident),+) => {{
         let receivers = $receivers;
         axum::Router::new()
-            .route(
-                "/webhooks/parallel",
-                post($handle::<webhook_guard::parallel::Event>)
-                    .layer(WebhookGuardLayer::new(receivers.parallel)),
-            )
-            .route(
-                "/webhooks/sixtyfour",
-                post($handle::<webhook_guard::sixtyfour::Event>)
-                    .layer(WebhookGuardLayer::new(receivers.sixtyfour)),
-            )
-            .route(
-                "/webhooks/fullenrich",
-                post($handle::<webhook_guard::fullenrich::Event>)
-                    .layer(WebhookGuardLayer::new(receivers.fullenrich)),
-            )
-            .route(
-                "/webhooks/parseflow",
-                post($handle::<webhook_guard::parseflow::Event>)
-                    .layer(WebhookGuardLayer::new(receivers.parseflow)),
-            )
-            .route("/healthz", get(|| async { axum::http::StatusCode::OK }))
+            $(.route(
+                concat!("/webhooks/", stringify!($provider)),
+                axum::routing::post($handle::<webhook_guard::$provider::Event>)
+                    .layer(webhook_guard_tower::WebhookGuardLayer::new(receivers.$provider)),
+            ))+
+            .route("/healthz", axum::routing::get(|| async { axum::http::StatusCode::OK }))
     }};
 }
 #[allow(unused_imports)]
 pub(crate) use axum_routes;
+
+/// The actix-web app of the example receivers, as [`axum_routes`] builds the axum one.
+#[allow(unused_macros)] // The axum examples do not use it.
+macro_rules! actix_routes {
+    ($receivers:expr, $handle:ident; $($provider:ident),+) => {{
+        let receivers = $receivers;
+        actix_web::App::new()
+            $(.service(
+                actix_web::web::resource(concat!("/webhooks/", stringify!($provider)))
+                    .wrap(webhook_guard_actix::WebhookGuard::new(receivers.$provider.clone()))
+                    .route(actix_web::web::post().to($handle::<webhook_guard::$provider::Event>)),
+            ))+
+            .route("/healthz", actix_web::web::get().to(actix_web::HttpResponse::Ok))
+    }};
+}
+#[allow(unused_imports)]
+pub(crate) use actix_routes;
 
 /// Binds `bind`, announces the receiver, and serves `app`.
 pub(crate) async fn serve_axum_app(

@@ -18,10 +18,32 @@ use webhook_guard::{Delivery, DeliveryMeta, WebhookEvent};
 #[derive(Debug, Clone)]
 pub struct Webhook<E>(pub Delivery<E>);
 
+impl<E: WebhookEvent + 'static> FromRequest for Webhook<E> {
+    type Error = MissingDelivery;
+    type Future = Ready<Result<Self, MissingDelivery>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let delivery = request.extensions_mut().remove::<Delivery<E>>();
+        let missing = || MissingDelivery(webhook_guard::MissingDelivery::delivery::<E>());
+        ready(delivery.map(Self).ok_or_else(missing))
+    }
+}
+
 /// Extracts the [`DeliveryMeta`](https://docs.rs/webhook-guard/latest/webhook_guard/struct.DeliveryMeta.html) of the verified delivery (provider, delivery id, event type,
 /// how it was authenticated). Can be extracted any number of times.
 #[derive(Debug, Clone)]
 pub struct WebhookMeta(pub DeliveryMeta);
+
+impl FromRequest for WebhookMeta {
+    type Error = MissingDelivery;
+    type Future = Ready<Result<Self, MissingDelivery>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let meta = request.extensions().get::<DeliveryMeta>().cloned();
+        let missing = || MissingDelivery(webhook_guard::MissingDelivery::meta());
+        ready(meta.map(Self).ok_or_else(missing))
+    }
+}
 
 /// The error of [`Webhook`] and [`WebhookMeta`]: the core's
 /// [`MissingDelivery`](webhook_guard::MissingDelivery), answered 500 and logged at error level.
@@ -39,27 +61,5 @@ impl ResponseError for MissingDelivery {
         HttpResponse::InternalServerError()
             .content_type("text/plain; charset=utf-8")
             .body(self.0.public_message())
-    }
-}
-
-impl<E: WebhookEvent + 'static> FromRequest for Webhook<E> {
-    type Error = MissingDelivery;
-    type Future = Ready<Result<Self, MissingDelivery>>;
-
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let delivery = request.extensions_mut().remove::<Delivery<E>>();
-        let missing = || MissingDelivery(webhook_guard::MissingDelivery::delivery::<E>());
-        ready(delivery.map(Self).ok_or_else(missing))
-    }
-}
-
-impl FromRequest for WebhookMeta {
-    type Error = MissingDelivery;
-    type Future = Ready<Result<Self, MissingDelivery>>;
-
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let meta = request.extensions().get::<DeliveryMeta>().cloned();
-        let missing = || MissingDelivery(webhook_guard::MissingDelivery::meta());
-        ready(meta.map(Self).ok_or_else(missing))
     }
 }

@@ -145,7 +145,13 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
     let body = read_input(&args.body)?;
     let (secret, _) = secret(args.provider, args.secret.as_deref(), false)?;
     let now = args.now.unwrap_or_else(now);
-    let verdict = diagnose(args, &secret, &headers, &body, now)?;
+    let request = Request {
+        args,
+        secret: &secret,
+        headers: &headers,
+        body: &body,
+    };
+    let verdict = diagnose(&request, now)?;
     if verdict.pass {
         say!("PASS: {}", verdict.summary);
     } else {
@@ -161,16 +167,26 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
     })
 }
 
-fn diagnose(
-    args: &Args,
-    secret: &str,
-    headers: &Captured,
-    body: &[u8],
-    now: i64,
-) -> Result<Verdict> {
-    let provider = args.provider;
-    let tolerance = Duration::from_secs(args.tolerance);
-    let verifier = Verifier::new(provider, secret, tolerance, args.key_form.forms())?;
+/// What `verify` was given: the captured request and how to check it.
+struct Request<'a> {
+    args: &'a Args,
+    secret: &'a str,
+    headers: &'a Captured,
+    body: &'a [u8],
+}
+
+impl Request<'_> {
+    /// A verifier of the secret and tolerance given, trying the key `forms`.
+    fn verifier(&self, forms: Option<Vec<KeyForm>>) -> Result<Verifier> {
+        let tolerance = Duration::from_secs(self.args.tolerance);
+        Verifier::new(self.args.provider, self.secret, tolerance, forms)
+    }
+}
+
+fn diagnose(request: &Request<'_>, now: i64) -> Result<Verdict> {
+    let (headers, body) = (request.headers, request.body);
+    let provider = request.args.provider;
+    let verifier = request.verifier(request.args.key_form.forms())?;
 
     // Another provider's signature header, and not this one's: the wrong scheme.
     if !headers.has(provider.signature_header())
@@ -218,11 +234,11 @@ fn diagnose(
                     "the sender's clock is ahead of this machine's; check both clocks (NTP)"
                 })
                 .detail("to check a captured request later, pass --now <its time>")),
-                Err(_) => Ok(mismatch(args, secret, headers, body, signed_at)?
+                Err(_) => Ok(mismatch(request, signed_at)?
                     .detail(format!("also, the timestamp is {when} (tolerance {tolerance_seconds} s)"))),
             }
         }
-        Err(VerifyError::SignatureMismatch) => mismatch(args, secret, headers, body, now),
+        Err(VerifyError::SignatureMismatch) => mismatch(request, now),
         Err(error @ (VerifyError::MissingHeader { .. } | VerifyError::Unsigned)) => Ok(
             Verdict::fail("missing header", error.to_string()).detail(format!(
                 "{} signs with `{}`; was the header dropped by a proxy, or not captured?",
@@ -261,15 +277,9 @@ fn passed(provider: ProviderName, authenticity: &Authenticity, now: i64) -> Verd
 }
 
 /// No signature matched: the other Parallel key form, a changed body, or the wrong secret.
-fn mismatch(
-    args: &Args,
-    secret: &str,
-    headers: &Captured,
-    body: &[u8],
-    now: i64,
-) -> Result<Verdict> {
+fn mismatch(request: &Request<'_>, now: i64) -> Result<Verdict> {
+    let (args, headers, body) = (request.args, request.headers, request.body);
     let provider = args.provider;
-    let tolerance = Duration::from_secs(args.tolerance);
     if provider.0.key_forms.len() > 1 && args.key_form != KeyFormArg::Both {
         let (other, name, asked) = match args.key_form {
             KeyFormArg::Current => (
@@ -283,7 +293,7 @@ fn mismatch(
                 "legacy",
             ),
         };
-        let verifier = Verifier::new(provider, secret, tolerance, other.forms())?;
+        let verifier = request.verifier(other.forms())?;
         if verifier.check(headers, body, now).is_ok() {
             return Ok(Verdict::fail(
                 "key form",
@@ -292,7 +302,7 @@ fn mismatch(
             .detail("both forms are accepted by default; pin the form the account uses"));
         }
     }
-    let verifier = Verifier::new(provider, secret, tolerance, args.key_form.forms())?;
+    let verifier = request.verifier(args.key_form.forms())?;
     for (change, variant) in body_variants(body) {
         if verifier.check(headers, &variant, now).is_ok() {
             return Ok(Verdict::fail(

@@ -63,8 +63,8 @@ use super::RawJson;
 mod scalar;
 
 pub use scalar::{
-    Number, flag, flag_or_none, list_or_null, number, number_or_none, rfc3339_or_none, text,
-    text_or_none, texts_or_none,
+    Number, flag, flag_or_none, list_or_null, number, number_or_none, rfc3339, rfc3339_or_none,
+    text, text_or_none, texts_or_none,
 };
 
 /// A sub-object typed when it fits `T`, kept raw with the reason when it does not.

@@ -202,18 +202,10 @@ pub struct FindAllRun {
     #[serde(default, deserialize_with = "lenient::or_none")]
     pub metadata: Option<Map<String, Value>>,
     /// When the run was created.
-    #[serde(
-        default,
-        deserialize_with = "lenient::rfc3339_or_none",
-        serialize_with = "time::serde::rfc3339::option::serialize"
-    )]
+    #[serde(default, with = "lenient::rfc3339")]
     pub created_at: Option<OffsetDateTime>,
     /// When the run last changed.
-    #[serde(
-        default,
-        deserialize_with = "lenient::rfc3339_or_none",
-        serialize_with = "time::serde::rfc3339::option::serialize"
-    )]
+    #[serde(default, with = "lenient::rfc3339")]
     pub modified_at: Option<OffsetDateTime>,
 }
 

@@ -38,6 +38,13 @@ pub fn rfc3339_or_none<'de, D: Deserializer<'de>>(
     deserializer.deserialize_any(OrNone(Time))
 }
 
+/// An optional RFC 3339 date-time field, whole: `#[serde(default, with = "lenient::rfc3339")]`
+/// reads it as [`rfc3339_or_none`] does and writes it in RFC 3339 (`null` for `None`).
+pub mod rfc3339 {
+    pub use super::rfc3339_or_none as deserialize;
+    pub use time::serde::rfc3339::option::serialize;
+}
+
 /// A list that reads `null` as empty.
 ///
 /// # Errors
