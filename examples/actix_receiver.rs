@@ -17,21 +17,17 @@ use webhook_guard::WebhookEvent;
 use webhook_guard_actix::Webhook;
 
 async fn handle<E: WebhookEvent + 'static>(Webhook(delivery): Webhook<E>) -> HttpResponse {
-    if !common::handler_delay().is_zero() {
-        actix_web::rt::time::sleep(common::handler_delay()).await;
-    }
-    println!("{}", common::delivery_line(&delivery.meta));
+    common::handled(&delivery.meta).await;
     HttpResponse::Ok().finish()
 }
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    common::init_tracing();
-    let receivers = common::from_env().await?;
+    let receivers = common::start().await?;
     let bind = receivers.bind;
     let parseflow_secret = receivers.parseflow_secret.clone();
     let server =
-        HttpServer::new(move || common::with_routes!(common::actix_routes!(&receivers, handle)))
+        HttpServer::new(move || common::with_routes!(common::actix_routes!(receivers, handle)))
             // A client that closes its connection cancels its handler, which releases the claim
             // (actix-web's default would keep running it).
             .h1_allow_half_closed(false)

@@ -16,17 +16,13 @@ use webhook_guard::WebhookEvent;
 use webhook_guard_tower::Webhook;
 
 async fn handle<E: WebhookEvent + Clone>(Webhook(delivery): Webhook<E>) -> StatusCode {
-    if !common::handler_delay().is_zero() {
-        tokio::time::sleep(common::handler_delay()).await;
-    }
-    println!("{}", common::delivery_line(&delivery.meta));
+    common::handled(&delivery.meta).await;
     StatusCode::OK
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    common::init_tracing();
-    let receivers = common::from_env().await?;
+    let receivers = common::start().await?;
     let bind = receivers.bind;
     let parseflow_secret = receivers.parseflow_secret.clone();
     let app = common::with_routes!(common::axum_routes!(receivers, handle));

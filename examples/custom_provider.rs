@@ -135,26 +135,6 @@ webhook_guard::declare_provider! {
     pub struct SlackBuilder;
 }
 
-impl Slack {
-    /// The headers the sender would send for `body` at `timestamp`.
-    #[must_use]
-    pub fn sign_headers(&self, timestamp: i64, body: &[u8]) -> SignedHeaders {
-        let mut headers = SignedHeaders::new();
-        let ts = timestamp.to_string();
-        if let Some(mac) = self
-            .scheme()
-            .secrets
-            .first()
-            .and_then(|secret| SlackScheme::mac(secret, ts.as_bytes(), body))
-        {
-            let tag = mac.finalize().into_bytes();
-            headers.insert(SIGNATURE.as_str(), format!("v0={}", hex::encode(tag)));
-        }
-        headers.insert(TIMESTAMP.as_str(), ts);
-        headers
-    }
-}
-
 /// An event callback: the envelope, the inner event kept raw.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct EventCallback {
@@ -225,6 +205,27 @@ impl WebhookEvent for SlackEvent {
 
     fn is_known(&self) -> bool {
         !matches!(self, Self::Unknown(_))
+    }
+}
+
+/// Signing as the sender does: for the demo and the tests.
+impl Slack {
+    /// The headers the sender would send for `body` at `timestamp`.
+    #[must_use]
+    pub fn sign_headers(&self, timestamp: i64, body: &[u8]) -> SignedHeaders {
+        let mut headers = SignedHeaders::new();
+        let ts = timestamp.to_string();
+        if let Some(mac) = self
+            .scheme()
+            .secrets
+            .first()
+            .and_then(|secret| SlackScheme::mac(secret, ts.as_bytes(), body))
+        {
+            let tag = mac.finalize().into_bytes();
+            headers.insert(SIGNATURE.as_str(), format!("v0={}", hex::encode(tag)));
+        }
+        headers.insert(TIMESTAMP.as_str(), ts);
+        headers
     }
 }
 

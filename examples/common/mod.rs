@@ -161,6 +161,22 @@ pub(crate) fn delivery_line(meta: &DeliveryMeta) -> String {
     .unwrap_or_default()
 }
 
+/// What every example handler does with a delivery: waits `HANDLER_DELAY_MS`, then prints
+/// the delivery's line.
+pub(crate) async fn handled(meta: &DeliveryMeta) {
+    let delay = handler_delay();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    println!("{}", delivery_line(meta));
+}
+
+/// Starts an example receiver: logs to stderr, and the receivers [`from_env`].
+pub(crate) async fn start() -> Result<Receivers, Box<dyn std::error::Error>> {
+    init_tracing();
+    from_env().await
+}
+
 /// Logs to stderr (stdout carries one line per delivery), at the level of `RUST_LOG`
 /// (default `warn`).
 pub(crate) fn init_tracing() {
@@ -208,12 +224,11 @@ pub(crate) use axum_routes;
 /// The actix-web app of the example receivers, as [`axum_routes`] builds the axum one.
 #[allow(unused_macros)] // The axum examples do not use it.
 macro_rules! actix_routes {
-    ($receivers:expr, $handle:ident; $($provider:ident),+) => {{
-        let receivers = $receivers;
+    ($receivers:ident, $handle:ident; $($provider:ident),+) => {{
         actix_web::App::new()
             $(.service(
                 actix_web::web::resource(concat!("/webhooks/", stringify!($provider)))
-                    .wrap(webhook_guard_actix::WebhookGuard::new(receivers.$provider.clone()))
+                    .wrap(webhook_guard_actix::WebhookGuard::new($receivers.$provider.clone()))
                     .route(actix_web::web::post().to($handle::<webhook_guard::$provider::Event>)),
             ))+
             .route("/healthz", actix_web::web::get().to(actix_web::HttpResponse::Ok))
