@@ -3,8 +3,9 @@
 //! `samples` and `demo`, the fixtures, the conformance harness and the fuzz targets.
 //!
 //! Each provider's entry lives in its own module (`parallel::CATALOG`, ...); the one list of
-//! providers is the `providers!` line in the crate root, which this module reads. A receiver never needs the catalogue:
-//! it is built from a provider value, as in the [crate docs](crate).
+//! providers is the `with_providers!` list in the crate root, which this module reads. A
+//! receiver never needs the catalogue: it is built from a provider value, as in the
+//! [crate docs](crate).
 //!
 //! ```
 //! use webhook_guard::{catalog, provider::Authenticator as _};

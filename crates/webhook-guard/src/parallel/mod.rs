@@ -108,6 +108,9 @@ fn keys(keys: provider::Keys, mut forms: Vec<KeyForm>) -> Result<StandardWebhook
     if keys.secrets.is_empty() || forms.is_empty() {
         return Err(ConfigError::NoKeys);
     }
+    if let Some(form) = forms.iter().find(|form| **form == KeyForm::Ed25519) {
+        return Err(ConfigError::UnsupportedKeyForm { form: *form });
+    }
     forms.dedup();
     // In the current form a secret that does not decode is refused, never used in the
     // legacy form alone: no silent fallback.
