@@ -2,7 +2,9 @@
 """Checks the house rules of ARCHITECTURE.md on every crate of the workspace:
 
 1. no import circle among a crate's modules: every import runs one way;
-2. no source file over MAX_LINES lines (test modules in files of their own do not count).
+2. no source file over MAX_LINES lines;
+3. ARCHITECTURE.md names only what exists: every path, `Type::item`, `macro!` and type in
+   backticks is found in the code.
 
     python3 scripts/architecture.py [--graph]
 
@@ -18,6 +20,7 @@ import re
 import sys
 
 MAX_LINES = 500
+STD_NAMES = {"Drop", "Clone", "Debug", "Send", "Sync", "Future"}
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 
@@ -269,8 +272,41 @@ def name(module):
     return "::".join(module) or "crate"
 
 
+def unknown_names(doc):
+    """The names in backticks in `doc` that the code does not have: a file or folder path, a
+    `Type::item`, a `macro!`, or a type, trait or function name."""
+    sources = [path for path in ROOT.glob("**/*.rs") if "target" not in path.parts]
+    text = "\n".join(strip_comments(path.read_text()) for path in sources)
+    missing = []
+    for name in sorted(set(re.findall(r"`([^`]+)`", doc))):
+        if re.search(r"[\s<\[]", name) or name in STD_NAMES:
+            continue  # a command, a pattern, or the standard library's
+        if "/" in name or name.endswith((".rs", ".py", ".md")):
+            path = name.rstrip("/")
+            found = (ROOT / path).exists() or any(ROOT.glob(f"**/{path}"))
+            ok = found
+        elif re.fullmatch(IDENT + r"!", name):
+            ok = re.search(r"macro_rules!\s+" + name[:-1] + r"\b", text)
+        elif re.fullmatch(IDENT + r"::" + IDENT, name):
+            owner, item = name.split("::")
+            ok = re.search(r"\b(struct|enum|trait|type|mod)\s+" + owner + r"\b", text) and re.search(
+                r"\b(fn|const|static|type)\s+" + item + r"\b|\b" + item + r"\s*[({,]", text
+            )
+        elif re.fullmatch(r"[A-Z][A-Za-z0-9]+", name):
+            ok = re.search(r"\b(struct|enum|trait|type)\s+" + name + r"\b", text)
+        else:
+            continue
+        if not ok:
+            missing.append(name)
+    return missing
+
+
 def main():
     failed = False
+    missing = unknown_names((ROOT / "ARCHITECTURE.md").read_text())
+    if missing:
+        failed = True
+        print("ARCHITECTURE.md names what the code does not have:", ", ".join(missing))
     for src in sorted(ROOT.glob("crates/*/src")):
         crate = Crate(src)
         graph = crate.edges()
@@ -292,7 +328,7 @@ def main():
                 print(f"{path.relative_to(ROOT)}: {crate.lines[module]} lines (at most {MAX_LINES})")
     if failed:
         sys.exit(1)
-    print("architecture: no import circle, no source file over", MAX_LINES, "lines")
+    print("architecture: no import circle, no source file over", MAX_LINES, "lines, every name of ARCHITECTURE.md exists")
 
 
 main()
