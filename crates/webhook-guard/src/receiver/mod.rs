@@ -55,8 +55,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # }).unwrap();
 //! ```
-
-//! The stages run in this order, each in a module of its own: [`body`](self) reads (stage 1),
+//!
+//! The stages run in this order, each in a module of its own: `body` reads (stage 1),
 //! `flow` verifies, identifies and parses (stages 2, 3, 5), `dispatch` claims by the
 //! receiver's mode (stage 4), and the [`ClaimGuard`](crate::adapter::ClaimGuard) the adapter
 //! runs the handler under is settled by `settle` (stages 6 and 7). This module only wires
