@@ -35,8 +35,8 @@ use crate::dedup::{Transaction, TransactionHandle};
 ///
 /// With a [`TransactionalStore`](crate::dedup::TransactionalStore) the claim is an open
 /// transaction: a 2xx commits it, anything else rolls it back, and a commit that fails turns
-/// the answer into a 503 ([`finish`](Self::finish) answers the [`Rejection`] to send instead
-/// of the handler's response).
+/// the answer into a 503 ([`finish`](Self::finish) answers the
+/// [`Rejection`](super::Rejection) to send instead of the handler's response).
 ///
 /// Each of the three records the delivery's [`Outcome`]. A store call that cannot finish at
 /// once goes on in the background through the adapter's [`Runtime`], and one that fails is
@@ -113,8 +113,8 @@ impl ClaimGuard {
     ///
     /// It answers `Err` only with a transactional store whose commit failed (outcome
     /// `store_unavailable`): the handler's writes may not be there, so its 2xx must not be
-    /// sent; the adapter answers the [`Rejection`] (503 with `retry-after`) instead, and the
-    /// provider retries.
+    /// sent; the adapter answers the [`Rejection`](super::Rejection) (503 with `retry-after`)
+    /// instead, and the provider retries.
     pub fn finish(mut self, status: StatusCode) -> Settle {
         if status.is_success() && self.transaction.is_some() {
             // Recorded once the commit has answered.

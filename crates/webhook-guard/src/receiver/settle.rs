@@ -200,7 +200,8 @@ impl TransactionEnd {
 /// The end of a settling call: `Err` with the answer to send instead of the handler's.
 type Answer = Pin<Box<dyn Future<Output = Result<(), Rejection>> + Send + 'static>>;
 
-/// The store call of [`ClaimGuard::finish`] or [`ClaimGuard::release`]; if dropped before its
+/// The store call of [`ClaimGuard::finish`](super::claim::ClaimGuard::finish) or
+/// [`ClaimGuard::release`](super::claim::ClaimGuard::release); if dropped before its
 /// end, the call finishes on the adapter's runtime. Its output is `Err` only when a
 /// transaction's commit failed: answer that [`Rejection`], not the handler's response.
 #[derive(Debug)]
