@@ -22,12 +22,19 @@ pub const MAX_GROWTH_STEP: usize = 64 * 1024;
 /// The first capacity of a body of unannounced length.
 const FIRST_CAPACITY: usize = 4 * 1024;
 
+/// The most reserved for a body before its bytes arrive, whatever its `Content-Length`
+/// announces: a client that announces 5 MiB and sends one byte costs this, not 5 MiB. A body
+/// that does arrive grows from here as an unannounced one does, never past its announced
+/// length.
+pub const MAX_UPFRONT_RESERVATION: usize = 64 * 1024;
+
 /// One contiguous buffer for a body of at most `limit` bytes.
 ///
-/// With a `Content-Length` the buffer is reserved once at that size (a larger announced length
-/// is refused before a byte is read). Without one (chunked transfer) it grows by doubling up to
-/// [`MAX_GROWTH_STEP`] and by that step after, so it never holds more than 64 KiB beyond the
-/// body. Chunks are copied and dropped as they come: a framework's chunk often shares a larger
+/// A `Content-Length` over the limit is refused before a byte is read. Within it, at most
+/// [`MAX_UPFRONT_RESERVATION`] is reserved at the first byte (all of a smaller announced body),
+/// and the buffer grows as the bytes arrive: by doubling up to [`MAX_GROWTH_STEP`] and by that
+/// step after, never past the announced length (without one, never past the limit), so it
+/// never holds more than 64 KiB beyond what arrived. Chunks are copied and dropped as they come: a framework's chunk often shares a larger
 /// read buffer, and keeping a million one-byte chunks would keep a million of those alive.
 #[derive(Debug)]
 pub struct BodyBuffer {
@@ -97,15 +104,20 @@ impl BodyBuffer {
         if needed > self.limit {
             return Err(too_large(self.limit));
         }
+        // Never past what is announced (unless more arrives), nor past the limit.
+        let ceiling = self
+            .announced
+            .map_or(self.limit, |announced| announced.max(needed));
         if self.bytes.capacity() == 0
             && let Some(announced) = self.announced
         {
-            self.bytes.reserve_exact(announced.max(needed));
+            let upfront = announced.min(MAX_UPFRONT_RESERVATION);
+            self.bytes.reserve_exact(upfront.max(needed));
         }
         if needed > self.bytes.capacity() {
             let capacity = self.bytes.capacity();
             let step = capacity.clamp(FIRST_CAPACITY, MAX_GROWTH_STEP);
-            let target = needed.max(capacity + step).min(self.limit);
+            let target = needed.max(capacity + step).min(ceiling);
             self.bytes.reserve_exact(target - self.bytes.len());
         }
         self.bytes.extend_from_slice(chunk);
@@ -297,6 +309,33 @@ mod tests {
         assert_eq!(buffer.finish().len(), 600);
         let refused = BodyBuffer::new(1000, Some(1001)).expect_err("over the limit");
         assert_eq!(refused.status(), http::StatusCode::PAYLOAD_TOO_LARGE);
+    }
+
+    #[test]
+    fn a_large_announced_length_reserves_only_what_arrives() {
+        let announced = 5 << 20;
+        let mut buffer = BodyBuffer::new(announced, Some(announced as u64)).expect("at the limit");
+        buffer.push(b"x").expect("fits");
+        assert_eq!(buffer.capacity(), MAX_UPFRONT_RESERVATION, "one byte in");
+        let chunk = vec![b'a'; 1500];
+        while buffer.len() + chunk.len() <= announced {
+            buffer.push(&chunk).expect("fits");
+            assert!(
+                buffer.capacity() <= buffer.len() + MAX_GROWTH_STEP,
+                "capacity {} for {} bytes",
+                buffer.capacity(),
+                buffer.len()
+            );
+            assert!(buffer.capacity() <= announced, "past the announced length");
+        }
+        let rest = announced - buffer.len();
+        buffer.push(&chunk[..rest]).expect("the last bytes");
+        assert_eq!(
+            buffer.capacity(),
+            announced,
+            "no growth past the announced length"
+        );
+        assert_eq!(buffer.finish().len(), announced);
     }
 
     #[test]
