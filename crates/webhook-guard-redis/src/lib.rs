@@ -8,9 +8,11 @@
 #![doc(test(attr(deny(warnings))))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod policy;
 mod scripts;
 mod store;
 #[cfg(feature = "test-server")]
 pub mod test_server;
 
+pub use policy::DEFAULT_POLICY_CHECK_INTERVAL;
 pub use store::{ConnectError, DEFAULT_PREFIX, DEFAULT_TIMEOUT, RedisStore, RedisStoreBuilder};

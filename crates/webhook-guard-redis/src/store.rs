@@ -9,7 +9,10 @@ use std::{
     time::Duration,
 };
 
-use crate::scripts::{CLAIM, COMPLETE, DONE, RELEASE, RENEW};
+use crate::{
+    policy::{DEFAULT_POLICY_CHECK_INTERVAL, Policy, PolicyCheck, evicting_policy, refusal},
+    scripts::{CLAIM, COMPLETE, DONE, RELEASE, RENEW},
+};
 use redis::{
     Client, Script,
     aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig},
@@ -63,6 +66,8 @@ pub struct RedisStore<C = ConnectionManager> {
     timeout: Duration,
     /// Set once the server refused `SET ... NX GET` (before Redis 7.0): claims use a script.
     legacy_claim: Arc<AtomicBool>,
+    /// The server's `maxmemory-policy`, read at an interval: an evicting one is refused.
+    policy: Arc<PolicyCheck>,
 }
 
 /// Why a [`RedisStore`] could not be built.
@@ -77,6 +82,12 @@ pub enum ConnectError {
     InvalidTimeout,
     /// The server could not be reached in time.
     Unreachable(StoreError),
+    /// The server's `maxmemory-policy` may evict dedup records (any policy but
+    /// `noeviction`), and [`RedisStoreBuilder::allow_eviction`] was not set.
+    EvictingPolicy {
+        /// The policy, `allkeys-lru` say.
+        policy: String,
+    },
 }
 
 impl fmt::Display for ConnectError {
@@ -88,6 +99,7 @@ impl fmt::Display for ConnectError {
             Self::InvalidPrefix => f.write_str("the key prefix must be non-empty, without braces"),
             Self::InvalidTimeout => f.write_str("the timeout must be longer than zero"),
             Self::Unreachable(error) => write!(f, "could not connect: {error}"),
+            Self::EvictingPolicy { policy } => f.write_str(&refusal(policy)),
         }
     }
 }
@@ -109,6 +121,8 @@ pub struct RedisStoreBuilder {
     url: String,
     prefix: String,
     timeout: Duration,
+    allow_eviction: bool,
+    policy_check_interval: Duration,
 }
 
 impl fmt::Debug for RedisStoreBuilder {
@@ -117,6 +131,7 @@ impl fmt::Debug for RedisStoreBuilder {
         f.debug_struct("RedisStoreBuilder")
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
+            .field("allow_eviction", &self.allow_eviction)
             .finish_non_exhaustive()
     }
 }
@@ -129,6 +144,8 @@ impl RedisStore {
             url: url.into(),
             prefix: DEFAULT_PREFIX.to_owned(),
             timeout: DEFAULT_TIMEOUT,
+            allow_eviction: false,
+            policy_check_interval: DEFAULT_POLICY_CHECK_INTERVAL,
         }
     }
 
@@ -154,6 +171,23 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// Accepts a server whose `maxmemory-policy` may evict keys (default `false`: refused).
+    ///
+    /// Only for a Redis that never reaches its `maxmemory` (size it with the table in the
+    /// crate docs): an evicted record runs its delivery's handler again.
+    pub fn allow_eviction(mut self, allow: bool) -> Self {
+        self.allow_eviction = allow;
+        self
+    }
+
+    /// How often the server's `maxmemory-policy` is read again after the first time
+    /// (default [`DEFAULT_POLICY_CHECK_INTERVAL`], 60 s): a failover may land on a server
+    /// configured otherwise. Calls made while the policy evicts fail (`503` fail-closed).
+    pub fn policy_check_interval(mut self, interval: Duration) -> Self {
+        self.policy_check_interval = interval;
+        self
+    }
+
     fn parts(&self) -> Result<(Client, ConnectionManagerConfig), ConnectError> {
         if self.prefix.is_empty() || self.prefix.contains(['{', '}']) {
             return Err(ConnectError::InvalidPrefix);
@@ -175,12 +209,15 @@ impl RedisStoreBuilder {
         RedisStore::with_connection(connection)
             .with_prefix(self.prefix)
             .with_timeout(self.timeout)
+            .with_eviction_check(self.allow_eviction, self.policy_check_interval)
     }
 
-    /// Connects now, so a wrong URL or an unreachable server shows at startup.
+    /// Connects now, so a wrong URL, an unreachable server or an evicting one shows at
+    /// startup.
     ///
     /// # Errors
-    /// An invalid URL, prefix or timeout, or a server that cannot be reached in time.
+    /// An invalid URL, prefix or timeout, a server that cannot be reached in time, or one
+    /// whose `maxmemory-policy` evicts ([`ConnectError::EvictingPolicy`]).
     pub async fn connect(self) -> Result<RedisStore, ConnectError> {
         let (client, config) = self.parts()?;
         let connecting = ConnectionManager::new_with_config(client, config);
@@ -188,12 +225,28 @@ impl RedisStoreBuilder {
             .await
             .map_err(|_| ConnectError::Unreachable(timed_out(self.timeout)))?
             .map_err(|e| ConnectError::Unreachable(unavailable(e)))?;
-        Ok(self.store(connection))
+        let store = self.store(connection);
+        if store.policy.take_due() {
+            let info = store
+                .info_memory()
+                .await
+                .map_err(ConnectError::Unreachable)?;
+            if let Policy::Evicting(policy) = evicting_policy(&info) {
+                return Err(ConnectError::EvictingPolicy {
+                    policy: policy.to_owned(),
+                });
+            }
+            store
+                .policy
+                .record(&info)
+                .map_err(ConnectError::Unreachable)?;
+        }
+        Ok(store)
     }
 
     /// Builds the store without connecting: the first call connects (and fails like any
-    /// call if the server is down, which the receiver answers per its fail mode). Call it
-    /// within a Tokio runtime.
+    /// call if the server is down or its `maxmemory-policy` evicts, which the receiver
+    /// answers per its fail mode). Call it within a Tokio runtime.
     ///
     /// # Errors
     /// An invalid URL, prefix or timeout.
@@ -218,7 +271,17 @@ where
             prefix: Arc::from(DEFAULT_PREFIX),
             timeout: DEFAULT_TIMEOUT,
             legacy_claim: Arc::new(AtomicBool::new(false)),
+            policy: Arc::new(PolicyCheck::new(false, DEFAULT_POLICY_CHECK_INTERVAL)),
         }
+    }
+
+    /// Whether a server whose `maxmemory-policy` evicts is accepted (`allow`; default
+    /// `false`), and how often the policy is read again (see
+    /// [`RedisStoreBuilder::allow_eviction`] and [`RedisStoreBuilder::policy_check_interval`]).
+    #[must_use]
+    pub fn with_eviction_check(mut self, allow: bool, interval: Duration) -> Self {
+        self.policy = Arc::new(PolicyCheck::new(allow, interval));
+        self
     }
 
     /// Replaces the key prefix. A prefix with braces would break the hash tag: they are
@@ -241,6 +304,35 @@ where
     #[must_use]
     pub fn redis_key(&self, key: &str) -> String {
         format!("{}:{{{key}}}", self.prefix)
+    }
+
+    /// The server's `INFO memory` answer.
+    async fn info_memory(&self) -> Result<String, StoreError> {
+        let mut connection = self.connection.clone();
+        let mut command = redis::cmd("INFO");
+        command.arg("memory");
+        // One node's text, or (on a cluster) one per node: every node's policy counts.
+        let call = command.query_async::<redis::Value>(&mut connection);
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(Ok(info)) => Ok(text_of(&info)),
+            Ok(Err(error)) => Err(unavailable(error)),
+            Err(_) => Err(timed_out(self.timeout)),
+        }
+    }
+
+    /// Refuses the call while the server's policy evicts; reads the policy when it is due.
+    async fn policy_allows(&self) -> Result<(), StoreError> {
+        if self.policy.take_due() {
+            match self.info_memory().await {
+                Ok(info) => return self.policy.record(&info),
+                Err(error) => {
+                    // Read again at the next call; this one fails as any call would.
+                    self.policy.retry_soon();
+                    return Err(error);
+                }
+            }
+        }
+        self.policy.last()
     }
 
     async fn run(&self, script: &Script, key: &str, args: &[&[u8]]) -> Result<i64, StoreError> {
@@ -304,6 +396,25 @@ enum Found {
     Done,
 }
 
+/// All the text of an answer, nested answers joined by lines.
+fn text_of(value: &redis::Value) -> String {
+    match value {
+        redis::Value::BulkString(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+        redis::Value::SimpleString(text) | redis::Value::VerbatimString { text, .. } => {
+            text.clone()
+        }
+        redis::Value::Array(items) | redis::Value::Set(items) => {
+            items.iter().map(text_of).collect::<Vec<_>>().join("\n")
+        }
+        redis::Value::Map(pairs) => pairs
+            .iter()
+            .map(|(_, value)| text_of(value))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    }
+}
+
 fn owner(token: &ClaimToken) -> String {
     format!("inflight:{:032x}", token.as_u128())
 }
@@ -345,6 +456,7 @@ where
         lease: Duration,
     ) -> StoreFuture<'a, Claim> {
         Box::pin(async move {
+            self.policy_allows().await?;
             let key = key.as_str();
             let owner = owner(token);
             let lease = millis(lease);

@@ -252,3 +252,62 @@ async fn bad_configuration_and_unreachable_servers_are_clear_errors() {
     );
     assert!(!format!("{lazy:?}").contains("127.0.0.1"));
 }
+
+/// A Redis that may evict keys loses dedup records (a replay of an evicted delivery would run
+/// its handler again): refused at connect, and a claim fails while a server found evicting at
+/// a later check; accepted when the user opts in.
+#[tokio::test]
+async fn a_server_that_may_evict_records_is_refused_unless_allowed() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    raw(&server, &["CONFIG", "SET", "maxmemory", "3mb"]).await;
+    for policy in ["allkeys-lru", "volatile-lru"] {
+        raw(&server, &["CONFIG", "SET", "maxmemory-policy", policy]).await;
+        let refused = RedisStore::builder(server.url())
+            .connect()
+            .await
+            .expect_err("an evicting policy");
+        assert_eq!(
+            refused,
+            ConnectError::EvictingPolicy {
+                policy: policy.to_owned()
+            }
+        );
+        assert!(refused.to_string().contains("noeviction"), "{refused}");
+        // Built without connecting: the first claim reads the policy and fails (503).
+        let lazy = RedisStore::builder(server.url()).build().expect("built");
+        let failed = lazy
+            .claim(&k("lazy"), &ClaimToken::random(), LEASE)
+            .await
+            .expect_err("refused");
+        assert_eq!(failed.kind(), StoreErrorKind::Unavailable, "{failed}");
+        // Opted in: works.
+        let allowed = RedisStore::builder(server.url())
+            .allow_eviction(true)
+            .connect()
+            .await
+            .expect("allowed");
+        claimed(&allowed, &format!("allowed-{policy}"), LEASE).await;
+    }
+
+    // A server that turns evicting while the store runs: claims fail from the next check on,
+    // and work again once it is back to noeviction.
+    raw(&server, &["CONFIG", "SET", "maxmemory-policy", "noeviction"]).await;
+    let store = RedisStore::builder(server.url())
+        .policy_check_interval(Duration::from_millis(50))
+        .connect()
+        .await
+        .expect("noeviction");
+    claimed(&store, "before", LEASE).await;
+    raw(&server, &["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"]).await;
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    let failed = store
+        .claim(&k("during"), &ClaimToken::random(), LEASE)
+        .await
+        .expect_err("evicting now");
+    assert!(failed.to_string().contains("allkeys-lfu"), "{failed}");
+    raw(&server, &["CONFIG", "SET", "maxmemory-policy", "noeviction"]).await;
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    claimed(&store, "after", LEASE).await;
+}
