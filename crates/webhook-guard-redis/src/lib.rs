@@ -8,11 +8,13 @@
 #![doc(test(attr(deny(warnings))))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod builder;
 mod policy;
 mod scripts;
 mod store;
 #[cfg(feature = "test-server")]
 pub mod test_server;
 
+pub use builder::{ConnectError, RedisStoreBuilder};
 pub use policy::DEFAULT_POLICY_CHECK_INTERVAL;
-pub use store::{ConnectError, DEFAULT_PREFIX, DEFAULT_TIMEOUT, RedisStore, RedisStoreBuilder};
+pub use store::{DEFAULT_PREFIX, DEFAULT_TIMEOUT, RedisStore};

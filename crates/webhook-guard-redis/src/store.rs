@@ -10,12 +10,12 @@ use std::{
 };
 
 use crate::{
-    policy::{DEFAULT_POLICY_CHECK_INTERVAL, Policy, PolicyCheck, evicting_policy, refusal},
+    policy::{DEFAULT_POLICY_CHECK_INTERVAL, PolicyCheck},
     scripts::{CLAIM, COMPLETE, DONE, RELEASE, RENEW},
 };
 use redis::{
-    Client, Script,
-    aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig},
+    Script,
+    aio::{ConnectionLike, ConnectionManager},
 };
 use webhook_guard::dedup::{
     Claim, ClaimToken, DedupKey, DedupStore, StoreError, StoreErrorKind, StoreFuture,
@@ -67,195 +67,7 @@ pub struct RedisStore<C = ConnectionManager> {
     /// Set once the server refused `SET ... NX GET` (before Redis 7.0): claims use a script.
     legacy_claim: Arc<AtomicBool>,
     /// The server's `maxmemory-policy`, read at an interval: an evicting one is refused.
-    policy: Arc<PolicyCheck>,
-}
-
-/// Why a [`RedisStore`] could not be built.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ConnectError {
-    /// The URL is not a Redis URL (it is not repeated here: it may carry a password).
-    InvalidUrl,
-    /// The prefix is empty or has braces (they would break the hash tag).
-    InvalidPrefix,
-    /// The timeout is zero.
-    InvalidTimeout,
-    /// The server could not be reached in time.
-    Unreachable(StoreError),
-    /// The server's `maxmemory-policy` may evict dedup records (any policy but
-    /// `noeviction`), and [`RedisStoreBuilder::allow_eviction`] was not set.
-    EvictingPolicy {
-        /// The policy, `allkeys-lru` say.
-        policy: String,
-    },
-}
-
-impl fmt::Display for ConnectError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::InvalidUrl => {
-                f.write_str("invalid Redis URL: expected redis://[user:password@]host[:port][/db]")
-            }
-            Self::InvalidPrefix => f.write_str("the key prefix must be non-empty, without braces"),
-            Self::InvalidTimeout => f.write_str("the timeout must be longer than zero"),
-            Self::Unreachable(error) => write!(f, "could not connect: {error}"),
-            Self::EvictingPolicy { policy } => f.write_str(&refusal(policy)),
-        }
-    }
-}
-
-impl std::error::Error for ConnectError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Unreachable(error) => Some(error),
-            _ => None,
-        }
-    }
-}
-
-/// Builds a [`RedisStore`] on a [`ConnectionManager`] (one multiplexed connection that
-/// reconnects by itself).
-#[derive(Clone)]
-#[must_use]
-pub struct RedisStoreBuilder {
-    url: String,
-    prefix: String,
-    timeout: Duration,
-    allow_eviction: bool,
-    policy_check_interval: Duration,
-}
-
-impl fmt::Debug for RedisStoreBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The URL may carry a password: not shown.
-        f.debug_struct("RedisStoreBuilder")
-            .field("prefix", &self.prefix)
-            .field("timeout", &self.timeout)
-            .field("allow_eviction", &self.allow_eviction)
-            .finish_non_exhaustive()
-    }
-}
-
-impl RedisStore {
-    /// A builder for a store at `url` (`redis://[user:password@]host:port[/db]`, or
-    /// `rediss://` with TLS when the `redis` crate's TLS features are on).
-    pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
-        RedisStoreBuilder {
-            url: url.into(),
-            prefix: DEFAULT_PREFIX.to_owned(),
-            timeout: DEFAULT_TIMEOUT,
-            allow_eviction: false,
-            policy_check_interval: DEFAULT_POLICY_CHECK_INTERVAL,
-        }
-    }
-
-    /// Connects to `url` with the default prefix and timeout.
-    ///
-    /// # Errors
-    /// An invalid URL, or a server that cannot be reached in time.
-    pub async fn connect(url: impl Into<String>) -> Result<Self, ConnectError> {
-        Self::builder(url).connect().await
-    }
-}
-
-impl RedisStoreBuilder {
-    /// The key prefix (default [`DEFAULT_PREFIX`]), to share one Redis between apps.
-    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
-        self
-    }
-
-    /// The time limit of each call (default [`DEFAULT_TIMEOUT`]).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// Accepts a server whose `maxmemory-policy` may evict keys (default `false`: refused).
-    ///
-    /// Only for a Redis that never reaches its `maxmemory` (size it with the table in the
-    /// crate docs): an evicted record runs its delivery's handler again.
-    pub fn allow_eviction(mut self, allow: bool) -> Self {
-        self.allow_eviction = allow;
-        self
-    }
-
-    /// How often the server's `maxmemory-policy` is read again after the first time
-    /// (default [`DEFAULT_POLICY_CHECK_INTERVAL`], 60 s): a failover may land on a server
-    /// configured otherwise. Calls made while the policy evicts fail (`503` fail-closed).
-    pub fn policy_check_interval(mut self, interval: Duration) -> Self {
-        self.policy_check_interval = interval;
-        self
-    }
-
-    fn parts(&self) -> Result<(Client, ConnectionManagerConfig), ConnectError> {
-        if self.prefix.is_empty() || self.prefix.contains(['{', '}']) {
-            return Err(ConnectError::InvalidPrefix);
-        }
-        if self.timeout.is_zero() {
-            return Err(ConnectError::InvalidTimeout);
-        }
-        // The URL is not repeated in the error: it may carry a password.
-        let client = Client::open(self.url.as_str()).map_err(|_| ConnectError::InvalidUrl)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(self.timeout))
-            .set_response_timeout(Some(self.timeout))
-            .set_number_of_retries(1)
-            .set_max_delay(self.timeout);
-        Ok((client, config))
-    }
-
-    fn store(self, connection: ConnectionManager) -> RedisStore {
-        RedisStore::with_connection(connection)
-            .with_prefix(self.prefix)
-            .with_timeout(self.timeout)
-            .with_eviction_check(self.allow_eviction, self.policy_check_interval)
-    }
-
-    /// Connects now, so a wrong URL, an unreachable server or an evicting one shows at
-    /// startup.
-    ///
-    /// # Errors
-    /// An invalid URL, prefix or timeout, a server that cannot be reached in time, or one
-    /// whose `maxmemory-policy` evicts ([`ConnectError::EvictingPolicy`]).
-    pub async fn connect(self) -> Result<RedisStore, ConnectError> {
-        let (client, config) = self.parts()?;
-        let connecting = ConnectionManager::new_with_config(client, config);
-        let connection = tokio::time::timeout(self.timeout, connecting)
-            .await
-            .map_err(|_| ConnectError::Unreachable(timed_out(self.timeout)))?
-            .map_err(|e| ConnectError::Unreachable(unavailable(e)))?;
-        let store = self.store(connection);
-        if store.policy.take_due() {
-            let info = store
-                .info_memory()
-                .await
-                .map_err(ConnectError::Unreachable)?;
-            if let Policy::Evicting(policy) = evicting_policy(&info) {
-                return Err(ConnectError::EvictingPolicy {
-                    policy: policy.to_owned(),
-                });
-            }
-            store
-                .policy
-                .record(&info)
-                .map_err(ConnectError::Unreachable)?;
-        }
-        Ok(store)
-    }
-
-    /// Builds the store without connecting: the first call connects (and fails like any
-    /// call if the server is down or its `maxmemory-policy` evicts, which the receiver
-    /// answers per its fail mode). Call it within a Tokio runtime.
-    ///
-    /// # Errors
-    /// An invalid URL, prefix or timeout.
-    pub fn build(self) -> Result<RedisStore, ConnectError> {
-        let (client, config) = self.parts()?;
-        let connection = ConnectionManager::new_lazy_with_config(client, config)
-            .map_err(|e| ConnectError::Unreachable(unavailable(e)))?;
-        Ok(self.store(connection))
-    }
+    pub(crate) policy: Arc<PolicyCheck>,
 }
 
 impl<C> RedisStore<C>
@@ -307,7 +119,7 @@ where
     }
 
     /// The server's `INFO memory` answer.
-    async fn info_memory(&self) -> Result<String, StoreError> {
+    pub(crate) async fn info_memory(&self) -> Result<String, StoreError> {
         let mut connection = self.connection.clone();
         let mut command = redis::cmd("INFO");
         command.arg("memory");
@@ -428,7 +240,7 @@ fn millis(duration: Duration) -> Vec<u8> {
         .into_bytes()
 }
 
-fn unavailable(error: redis::RedisError) -> StoreError {
+pub(crate) fn unavailable(error: redis::RedisError) -> StoreError {
     let kind = if error.is_timeout() {
         StoreErrorKind::Timeout
     } else {
@@ -438,7 +250,7 @@ fn unavailable(error: redis::RedisError) -> StoreError {
     StoreError::new(kind, format!("redis: {error}"))
 }
 
-fn timed_out(limit: Duration) -> StoreError {
+pub(crate) fn timed_out(limit: Duration) -> StoreError {
     StoreError::new(
         StoreErrorKind::Timeout,
         format!("redis: no answer within {} ms", limit.as_millis()),

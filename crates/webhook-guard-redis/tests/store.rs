@@ -293,21 +293,33 @@ async fn a_server_that_may_evict_records_is_refused_unless_allowed() {
 
     // A server that turns evicting while the store runs: claims fail from the next check on,
     // and work again once it is back to noeviction.
-    raw(&server, &["CONFIG", "SET", "maxmemory-policy", "noeviction"]).await;
+    raw(
+        &server,
+        &["CONFIG", "SET", "maxmemory-policy", "noeviction"],
+    )
+    .await;
     let store = RedisStore::builder(server.url())
         .policy_check_interval(Duration::from_millis(50))
         .connect()
         .await
         .expect("noeviction");
     claimed(&store, "before", LEASE).await;
-    raw(&server, &["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"]).await;
+    raw(
+        &server,
+        &["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"],
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(60)).await;
     let failed = store
         .claim(&k("during"), &ClaimToken::random(), LEASE)
         .await
         .expect_err("evicting now");
     assert!(failed.to_string().contains("allkeys-lfu"), "{failed}");
-    raw(&server, &["CONFIG", "SET", "maxmemory-policy", "noeviction"]).await;
+    raw(
+        &server,
+        &["CONFIG", "SET", "maxmemory-policy", "noeviction"],
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(60)).await;
     claimed(&store, "after", LEASE).await;
 }
