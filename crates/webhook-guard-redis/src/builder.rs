@@ -66,7 +66,6 @@ pub struct RedisStoreBuilder {
     prefix: String,
     timeout: Duration,
     allow_eviction: bool,
-    policy_check_interval: Duration,
 }
 
 impl fmt::Debug for RedisStoreBuilder {
@@ -89,7 +88,6 @@ impl RedisStore {
             prefix: DEFAULT_PREFIX.to_owned(),
             timeout: DEFAULT_TIMEOUT,
             allow_eviction: false,
-            policy_check_interval: DEFAULT_POLICY_CHECK_INTERVAL,
         }
     }
 
@@ -115,23 +113,6 @@ impl RedisStoreBuilder {
         self
     }
 
-    /// Accepts a server whose `maxmemory-policy` may evict keys (default `false`: refused).
-    ///
-    /// Only for a Redis that never reaches its `maxmemory` (size it with the table in the
-    /// crate docs): an evicted record runs its delivery's handler again.
-    pub fn allow_eviction(mut self, allow: bool) -> Self {
-        self.allow_eviction = allow;
-        self
-    }
-
-    /// How often the server's `maxmemory-policy` is read again after the first time
-    /// (default [`DEFAULT_POLICY_CHECK_INTERVAL`], 60 s): a failover may land on a server
-    /// configured otherwise. Calls made while the policy evicts fail (`503` fail-closed).
-    pub fn policy_check_interval(mut self, interval: Duration) -> Self {
-        self.policy_check_interval = interval;
-        self
-    }
-
     fn parts(&self) -> Result<(Client, ConnectionManagerConfig), ConnectError> {
         if self.prefix.is_empty() || self.prefix.contains(['{', '}']) {
             return Err(ConnectError::InvalidPrefix);
@@ -153,7 +134,7 @@ impl RedisStoreBuilder {
         RedisStore::with_connection(connection)
             .with_prefix(self.prefix)
             .with_timeout(self.timeout)
-            .with_eviction_check(self.allow_eviction, self.policy_check_interval)
+            .with_eviction_check(self.allow_eviction, DEFAULT_POLICY_CHECK_INTERVAL)
     }
 
     /// Connects now, so a wrong URL, an unreachable server or an evicting one shows at
@@ -186,6 +167,15 @@ impl RedisStoreBuilder {
                 .map_err(ConnectError::Unreachable)?;
         }
         Ok(store)
+    }
+
+    /// Accepts a server whose `maxmemory-policy` may evict keys (default `false`: refused).
+    ///
+    /// Only for a Redis that never reaches its `maxmemory` (size it with the table in the
+    /// crate docs): an evicted record runs its delivery's handler again.
+    pub fn allow_eviction(mut self, allow: bool) -> Self {
+        self.allow_eviction = allow;
+        self
     }
 
     /// Builds the store without connecting: the first call connects (and fails like any

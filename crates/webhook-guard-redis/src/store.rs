@@ -88,8 +88,9 @@ where
     }
 
     /// Whether a server whose `maxmemory-policy` evicts is accepted (`allow`; default
-    /// `false`), and how often the policy is read again (see
-    /// [`RedisStoreBuilder::allow_eviction`] and [`RedisStoreBuilder::policy_check_interval`]).
+    /// `false`, see [`RedisStoreBuilder::allow_eviction`]), and how often the policy is read
+    /// again (default [`DEFAULT_POLICY_CHECK_INTERVAL`], 60 s: a failover may land on a
+    /// server configured otherwise). The next claim reads it.
     #[must_use]
     pub fn with_eviction_check(mut self, allow: bool, interval: Duration) -> Self {
         self.policy = Arc::new(PolicyCheck::new(allow, interval));

@@ -299,10 +299,10 @@ async fn a_server_that_may_evict_records_is_refused_unless_allowed() {
     )
     .await;
     let store = RedisStore::builder(server.url())
-        .policy_check_interval(Duration::from_millis(50))
         .connect()
         .await
-        .expect("noeviction");
+        .expect("noeviction")
+        .with_eviction_check(false, Duration::from_millis(50));
     claimed(&store, "before", LEASE).await;
     raw(
         &server,
