@@ -31,6 +31,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             // A client that closes its connection cancels its handler, which releases the claim
             // (actix-web's default would keep running it).
             .h1_allow_half_closed(false)
+            // The limits `webhook_guard_tower::serve` sets for axum, written out: a request's
+            // head within 5 s, idle keep-alive connections closed after 5 s, at most 1,024
+            // connections per worker (past it, new ones wait in the backlog instead of taking
+            // file descriptors the store needs), and 30 s for deliveries in flight to finish
+            // on shutdown (their claims completed or released). actix-web logs accept errors
+            // and goes on by itself.
+            .client_request_timeout(std::time::Duration::from_secs(5))
+            .keep_alive(std::time::Duration::from_secs(5))
+            .max_connections(1024)
+            .shutdown_timeout(30)
             .bind(bind)?;
     let addr = server.addrs().first().copied().ok_or("no address bound")?;
     common::announce(addr, &parseflow_secret)?;

@@ -237,7 +237,10 @@ macro_rules! actix_routes {
 #[allow(unused_imports)]
 pub(crate) use actix_routes;
 
-/// Binds `bind`, announces the receiver, and serves `app`.
+/// Binds `bind`, announces the receiver, and serves `app` with `webhook_guard_tower::serve`
+/// (request heads within 5 s, idle connections closed after 5 s, at most 1,024 connections,
+/// accept errors such as running out of file descriptors survived) until Ctrl-C or SIGTERM,
+/// then lets the deliveries in flight finish.
 pub(crate) async fn serve_axum_app(
     bind: SocketAddr,
     parseflow_secret: &str,
@@ -245,7 +248,25 @@ pub(crate) async fn serve_axum_app(
 ) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(bind).await?;
     announce(listener.local_addr()?, parseflow_secret)?;
-    serve_axum(listener, app).await
+    webhook_guard_tower::serve(listener, app, shutdown_signal()).await;
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM (what a process manager sends).
+async fn shutdown_signal() {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|error| tracing::warn!(%error, "no SIGTERM handler"))
+        .ok();
+    let terminated = async {
+        match terminate.as_mut() {
+            Some(signal) => drop(signal.recv().await),
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminated => {}
+    }
 }
 
 /// A curl command that sends a signed ParseFlow sample to the receiver, for the startup
@@ -266,39 +287,4 @@ pub(crate) fn try_it(addr: SocketAddr, parseflow_secret: &str) -> Result<String,
         String::from_utf8_lossy(body)
     ));
     Ok(command)
-}
-
-/// Serves `app` with a time limit on every request's headers: a client that opens a connection
-/// and sends nothing, or leaves a keep-alive connection idle, is cut off after 5 s (actix-web's
-/// defaults: `client_request_timeout` and `keep_alive` of 5 s). `axum::serve` sets no such
-/// limit; hyper's connection builder does. The body's own time limit is the receiver's
-/// `body_timeout`.
-pub(crate) async fn serve_axum(
-    listener: tokio::net::TcpListener,
-    app: axum::Router,
-) -> Result<(), Box<dyn std::error::Error>> {
-    use hyper_util::{
-        rt::{TokioExecutor, TokioIo, TokioTimer},
-        server::conn::auto::Builder,
-        service::TowerToHyperService,
-    };
-    // HTTP/1 only: the automatic builder first waits, without any time limit, for the bytes
-    // that tell HTTP/1 from HTTP/2.
-    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(std::time::Duration::from_secs(5));
-    loop {
-        let (stream, _) = listener.accept().await?;
-        let (builder, service) = (builder.clone(), TowerToHyperService::new(app.clone()));
-        tokio::spawn(async move {
-            if let Err(error) = builder
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
-                tracing::debug!(%error, "connection ended");
-            }
-        });
-    }
 }

@@ -11,9 +11,14 @@
 #[cfg(feature = "axum")]
 mod extract;
 mod layer;
+#[cfg(feature = "serve")]
+mod serve;
 mod service;
 
 #[cfg(feature = "axum")]
 pub use extract::{MissingDelivery, Webhook, WebhookMeta};
 pub use layer::WebhookGuardLayer;
+#[cfg(feature = "serve")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serve")))]
+pub use serve::{HttpService, ResponseBody, ServeOptions, serve, serve_with};
 pub use service::{GuardBody, ResponseFuture, WebhookGuard};
