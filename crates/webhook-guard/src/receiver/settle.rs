@@ -5,9 +5,12 @@ use std::{
     fmt,
     future::Future,
     pin::Pin,
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
     task::{Context, Poll},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use super::{
@@ -18,26 +21,32 @@ use super::{
 };
 use crate::dedup::{ClaimToken, DedupKey, DedupStore, StoreError, Transaction};
 
-/// The most store-call retries running in the background at once, in this process. During a
-/// store outage every failed claim starts one (for up to a lease); replays of a captured
-/// delivery would otherwise pile them up. Past the bound a claim is left to expire with its
-/// lease, which is what a retry would have achieved at the latest.
+/// The most store-call retries running in the background at once, in this process, in each of
+/// two pools. The releases of claims whose `claim` call failed (orphans: during a store outage
+/// every replay of a captured delivery makes one) have a pool of their own, so they never take
+/// the place of a delivery whose handler ran. Past the bound an orphan is left to expire with
+/// its lease, which is what a retry would have achieved at the latest; a completion that finds
+/// its pool full is retried in place, before the handler's answer is sent: a handler that ran
+/// is never left to run again.
 pub const MAX_BACKGROUND_RETRIES: usize = 4096;
-static BACKGROUND_RETRIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
-/// A place among the background retries, given back when dropped.
-struct RetrySlot;
+/// The background releases of orphaned claims.
+static ORPHAN_RELEASES: AtomicUsize = AtomicUsize::new(0);
+/// The background retries of completions and releases of claims whose handler ran.
+static SETTLE_RETRIES: AtomicUsize = AtomicUsize::new(0);
+
+/// A place in one of the pools of background retries, given back when dropped.
+struct RetrySlot(&'static AtomicUsize);
 
 impl RetrySlot {
-    fn take() -> Option<Self> {
-        use std::sync::atomic::Ordering;
-        let taken = BACKGROUND_RETRIES.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+    fn take(pool: &'static AtomicUsize) -> Option<Self> {
+        let taken = pool.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
             (n < MAX_BACKGROUND_RETRIES).then_some(n + 1)
         });
         // Not `then_some(Self)`: that builds (and drops, giving back a place never taken) a
         // slot even when none is free.
         match taken {
-            Ok(_) => Some(Self),
+            Ok(_) => Some(Self(pool)),
             Err(_) => None,
         }
     }
@@ -45,7 +54,7 @@ impl RetrySlot {
 
 impl Drop for RetrySlot {
     fn drop(&mut self) {
-        BACKGROUND_RETRIES.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -90,30 +99,41 @@ impl Held {
         result
     }
 
-    /// Settles the claim: one try in place, and on failure more tries in the background.
+    /// Settles the claim: one try in place, and on failure more tries in the background (or,
+    /// for a completion whose pool is full, in place).
     fn settle(self, settling: Settling, runtime: Runtime) -> Task {
         Box::pin(async move {
-            if let Err(error) = self.call(settling).await {
-                let Some(slot) = RetrySlot::take() else {
-                    tracing::warn!(%error, key = %self.key, "dedup store call failed; too many retries running, the claim expires with its lease");
-                    return;
-                };
-                tracing::warn!(%error, key = %self.key, "dedup store call failed; trying again in the background");
-                (runtime.spawn)(Box::pin(async move {
+            let Err(error) = self.call(settling).await else {
+                return;
+            };
+            match RetrySlot::take(&SETTLE_RETRIES) {
+                Some(slot) => {
+                    tracing::warn!(%error, key = %self.key, "dedup store call failed; trying again in the background");
+                    (runtime.spawn)(Box::pin(async move {
+                        self.retry(settling, runtime, false).await;
+                        drop(slot);
+                    }));
+                }
+                None if settling == Settling::Complete => {
+                    tracing::warn!(%error, key = %self.key, "dedup store call failed and too many retries run; completing before answering");
                     self.retry(settling, runtime, false).await;
-                    drop(slot);
-                }));
+                }
+                None => {
+                    tracing::warn!(%error, key = %self.key, "dedup store call failed; too many retries running, the claim expires with its lease");
+                }
             }
         })
     }
 
     /// Tries `settling` again, waiting 100 ms and then twice as long each time (at most 1 s),
-    /// until the lease is over — or, unless `over_the_whole_lease`, until it succeeds.
+    /// until the lease is over — or, unless `over_the_whole_lease`, until it succeeds. The
+    /// lease bounds the waits and the wall time alike: calls that time out count.
     async fn retry(self, settling: Settling, runtime: Runtime, over_the_whole_lease: bool) {
+        let started = Instant::now();
         let mut waited = Duration::ZERO;
         let mut delay = FIRST_RETRY_DELAY;
         let mut succeeded = false;
-        while waited < self.settings.lease {
+        while waited < self.settings.lease && started.elapsed() < self.settings.lease {
             (runtime.sleep)(delay).await;
             waited += delay;
             delay = (delay * 2).min(MAX_RETRY_DELAY);
@@ -135,7 +155,7 @@ impl Held {
     /// before the claim still queued on the old one. The token is this claim's own, so a
     /// release never touches another owner's record.
     pub(crate) fn release_orphan(self, runtime: Runtime) {
-        let Some(slot) = RetrySlot::take() else {
+        let Some(slot) = RetrySlot::take(&ORPHAN_RELEASES) else {
             tracing::warn!(key = %self.key, "too many retries running; the claim expires with its lease");
             return;
         };
