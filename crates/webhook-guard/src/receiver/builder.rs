@@ -3,6 +3,7 @@
 use std::{fmt, sync::Arc, time::Duration};
 
 use super::{
+    breaker::{Breaker, DEFAULT_BREAKER_PROBE_INTERVAL, DEFAULT_BREAKER_THRESHOLD},
     dispatch::Dispatch,
     flow::Receiver,
     metrics::Labels,
@@ -39,6 +40,7 @@ impl<P: Provider> Receiver<P> {
             fail_mode: FailMode::Closed,
             body_limit: DEFAULT_BODY_LIMIT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
+            breaker: (DEFAULT_BREAKER_THRESHOLD, DEFAULT_BREAKER_PROBE_INTERVAL),
         }
     }
 }
@@ -56,6 +58,7 @@ pub struct ReceiverBuilder<P> {
     fail_mode: FailMode,
     body_limit: usize,
     body_timeout: Duration,
+    breaker: (u32, Duration),
 }
 
 impl<P: Provider> ReceiverBuilder<P> {
@@ -132,6 +135,16 @@ impl<P: Provider> ReceiverBuilder<P> {
         self
     }
 
+    /// The circuit breaker in front of the store: after `threshold` failed claims in a row
+    /// (default 5; 0 never opens it) deliveries are answered at once, with no store call and
+    /// no background task (503 fail-closed, or processed without deduplication fail-open),
+    /// and one claim per `probe_interval` (default 500 ms) goes to the store to see whether it
+    /// is back. See [`Receiver::health`].
+    pub fn circuit_breaker(mut self, threshold: u32, probe_interval: Duration) -> Self {
+        self.breaker = (threshold, probe_interval);
+        self
+    }
+
     /// Checks the configuration.
     ///
     /// # Errors
@@ -194,6 +207,7 @@ impl<P: Provider> ReceiverBuilder<P> {
             fail_mode: self.fail_mode,
             body_limit: self.body_limit,
             body_timeout: self.body_timeout,
+            breaker: Breaker::new(self.breaker.0, self.breaker.1),
         };
         Ok(Receiver::from_parts(
             self.provider,

@@ -23,7 +23,7 @@ use super::{
     settle::Held,
 };
 use crate::dedup::{
-    Begin, Claim, ClaimToken, DedupKey, DedupStore, StoreError, TransactionalStore,
+    Begin, Claim, ClaimToken, DedupKey, DedupStore, StoreError, StoreErrorKind, TransactionalStore,
 };
 
 /// How a receiver records and runs its deliveries.
@@ -46,6 +46,10 @@ impl Dispatch {
     ) -> Result<ClaimGuard, Rejection> {
         // The answers are read by plain functions, so that this future holds no more than
         // the store's (see `tests/sizes.rs` in the adapters).
+        let now = settings.clock.unix_millis();
+        if !settings.breaker.admit(now) {
+            return fail_fast(self, settings, runtime);
+        }
         match self {
             Self::Inline(store) => {
                 let held = Held {
@@ -57,11 +61,53 @@ impl Dispatch {
                 let claimed = (held.store)
                     .claim(&held.key, &held.token, settings.lease)
                     .await;
+                record_health(settings, claimed.as_ref().err().map(StoreError::kind));
                 leased(held, claimed, settings, runtime)
             }
             Self::Transactional(store) => {
                 let begun = store.begin(&key, settings.retention).await;
+                record_health(settings, begun.as_ref().err().map(StoreError::kind));
                 transactional(begun, settings, runtime)
+            }
+        }
+    }
+}
+
+/// A claim while the breaker is open: answered at once, with no store call and no task.
+fn fail_fast(
+    dispatch: &Dispatch,
+    settings: &Settings,
+    runtime: Runtime,
+) -> Result<ClaimGuard, Rejection> {
+    let open_for_inline = matches!(dispatch, Dispatch::Inline(_));
+    if settings.fail_mode == FailMode::Open && open_for_inline {
+        tracing::debug!(
+            "dedup store down (breaker open); processing without deduplication (fail-open)"
+        );
+        return Ok(ClaimGuard::new(None, Arc::clone(&settings.labels), runtime));
+    }
+    let error = StoreError::new(
+        StoreErrorKind::Unavailable,
+        "the dedup store failed its last claims; not called until a probe succeeds",
+    );
+    Err(Rejection::new(
+        RejectionKind::StoreUnavailable(error),
+        Some(settings.retry_after),
+    ))
+}
+
+/// Tells the breaker how the store answered a claim (`failed`: the error's kind).
+fn record_health(settings: &Settings, failed: Option<StoreErrorKind>) {
+    let now = settings.clock.unix_millis();
+    match failed {
+        None => {
+            if settings.breaker.succeeded() {
+                settings.labels.store_available(true);
+            }
+        }
+        Some(kind) => {
+            if settings.breaker.failed(kind, now) {
+                settings.labels.store_available(false);
             }
         }
     }

@@ -20,6 +20,7 @@ use bytes::Bytes;
 use super::{
     Rejection, RejectionKind,
     body::{self, BodyBuffer, ReadBody},
+    breaker::Health,
     claim::ClaimGuard,
     delivery::{Delivery, DeliveryMeta},
     dispatch::Dispatch,
@@ -99,6 +100,13 @@ impl<P: Provider> Receiver<P> {
     #[must_use]
     pub fn body_limit(&self) -> usize {
         self.inner.settings.body_limit
+    }
+
+    /// The store's health, for a readiness probe: `store_available` is `false` while the
+    /// circuit breaker is open ([`ReceiverBuilder::circuit_breaker`](super::ReceiverBuilder::circuit_breaker)).
+    #[must_use]
+    pub fn health(&self) -> Health {
+        self.inner.settings.breaker.health()
     }
 
     /// How long a whole body may take to arrive.

@@ -6,6 +6,7 @@
 //! | [`DELIVERIES`] | counter | `provider`, `endpoint`, `outcome` |
 //! | [`HANDLER_SECONDS`] | histogram (seconds) | `provider`, `endpoint`, `outcome` |
 //! | [`STORE_ERRORS`] | counter | `provider`, `endpoint`, `operation` (`claim`, `complete`, `release`, `renew`) |
+//! | [`STORE_AVAILABLE`] | gauge (set when the circuit breaker opens or closes) | `provider`, `endpoint` |
 //!
 //! The descriptions (`# HELP` in Prometheus) are registered with the recorder installed when a
 //! [`Receiver`](crate::Receiver) is built: install yours first.
@@ -20,6 +21,8 @@ pub const DELIVERIES: &str = "webhook_guard_deliveries_total";
 pub const HANDLER_SECONDS: &str = "webhook_guard_handler_duration_seconds";
 /// Dedup store calls that failed or timed out.
 pub const STORE_ERRORS: &str = "webhook_guard_store_errors_total";
+/// 1 while the store answers claims, 0 while the circuit breaker is open.
+pub const STORE_AVAILABLE: &str = "webhook_guard_store_available";
 
 /// A store call, as the `operation` label names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +98,23 @@ impl Labels {
     }
 }
 
+impl Labels {
+    /// Records whether the store answers claims (the circuit breaker closed or opened).
+    pub(crate) fn store_available(&self, available: bool) {
+        #[cfg(feature = "metrics")]
+        {
+            metrics::gauge!(
+                STORE_AVAILABLE,
+                "provider" => Arc::clone(&self.provider),
+                "endpoint" => Arc::clone(&self.endpoint)
+            )
+            .set(if available { 1.0 } else { 0.0 });
+        }
+        #[cfg(not(feature = "metrics"))]
+        let _ = available;
+    }
+}
+
 /// Registers the descriptions with the installed recorder (at each receiver's build).
 #[cfg(feature = "metrics")]
 pub(crate) fn describe() {
@@ -110,6 +130,10 @@ pub(crate) fn describe() {
     metrics::describe_counter!(
         STORE_ERRORS,
         "Dedup store calls that failed or timed out, by operation."
+    );
+    metrics::describe_gauge!(
+        STORE_AVAILABLE,
+        "1 while the dedup store answers claims, 0 while the circuit breaker is open."
     );
 }
 

@@ -63,6 +63,7 @@
 //! them together. The map is in `ARCHITECTURE.md` at the repository's root.
 
 pub(crate) mod body;
+mod breaker;
 mod builder;
 pub(crate) mod claim;
 mod delivery;
@@ -79,6 +80,7 @@ pub(crate) mod runtime;
 mod settings;
 pub(crate) mod settle;
 
+pub use breaker::{DEFAULT_BREAKER_PROBE_INTERVAL, DEFAULT_BREAKER_THRESHOLD, Health};
 pub use builder::ReceiverBuilder;
 pub use delivery::{Delivery, DeliveryMeta};
 pub use flow::{Accepted, Receiver};

@@ -3,7 +3,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use super::metrics::Labels;
+use super::{breaker::Breaker, metrics::Labels};
 use crate::clock::Clock;
 
 /// The default body limit: 5 MiB. A larger body gets 413.
@@ -64,4 +64,6 @@ pub(crate) struct Settings {
     pub(crate) fail_mode: FailMode,
     pub(crate) body_limit: usize,
     pub(crate) body_timeout: Duration,
+    /// The store's health: claims answered at once while it is down.
+    pub(crate) breaker: Breaker,
 }
