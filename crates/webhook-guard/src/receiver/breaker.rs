@@ -66,12 +66,13 @@ impl Breaker {
         }
     }
 
-    /// Whether a claim may go to the store at `now`: always while closed; while open, one
-    /// probe per interval (the caller that wins the race).
-    pub(crate) fn admit(&self, now: i64) -> bool {
+    /// Whether a claim may go to the store now (`now` is read only while open): always
+    /// while closed; while open, one probe per interval (the caller that wins the race).
+    pub(crate) fn admit(&self, now: impl FnOnce() -> i64) -> bool {
         if self.opened_at.load(Ordering::Acquire) == 0 {
             return true;
         }
+        let now = now();
         let last = self.last_probe.load(Ordering::Acquire);
         now.saturating_sub(last) >= self.probe_interval
             && self
@@ -136,23 +137,23 @@ mod tests {
     fn opens_after_the_threshold_probes_once_per_interval_and_closes_on_success() {
         let breaker = Breaker::new(3, Duration::from_millis(500));
         for now in 0..2 {
-            assert!(breaker.admit(now));
+            assert!(breaker.admit(|| now));
             breaker.failed(StoreErrorKind::Timeout, now);
         }
         assert!(breaker.health().is_ready(), "two failures: still closed");
         breaker.failed(StoreErrorKind::Unavailable, 2);
         assert!(!breaker.health().is_ready());
         assert_eq!(breaker.health().unavailable_since, Some(2));
-        assert!(!breaker.admit(100), "open: answered at once");
-        assert!(breaker.admit(502), "a probe after the interval");
-        assert!(!breaker.admit(503), "one probe per interval");
+        assert!(!breaker.admit(|| 100), "open: answered at once");
+        assert!(breaker.admit(|| 502), "a probe after the interval");
+        assert!(!breaker.admit(|| 503), "one probe per interval");
         breaker.failed(StoreErrorKind::Timeout, 503);
-        assert!(!breaker.admit(900));
-        assert!(breaker.admit(1003));
+        assert!(!breaker.admit(|| 900));
+        assert!(breaker.admit(|| 1003));
         assert!(breaker.succeeded(), "it was open");
         assert!(breaker.health().is_ready());
         assert_eq!(breaker.health().consecutive_failures, 0);
-        assert!(breaker.admit(1004));
+        assert!(breaker.admit(|| 1004));
     }
 
     #[test]

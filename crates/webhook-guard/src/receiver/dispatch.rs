@@ -46,8 +46,7 @@ impl Dispatch {
     ) -> Result<ClaimGuard, Rejection> {
         // The answers are read by plain functions, so that this future holds no more than
         // the store's (see `tests/sizes.rs` in the adapters).
-        let now = settings.clock.unix_millis();
-        if !settings.breaker.admit(now) {
+        if !settings.breaker.admit(|| settings.clock.unix_millis()) {
             return fail_fast(self, settings, runtime);
         }
         match self {
@@ -98,7 +97,6 @@ fn fail_fast(
 
 /// Tells the breaker how the store answered a claim (`failed`: the error's kind).
 fn record_health(settings: &Settings, failed: Option<StoreErrorKind>) {
-    let now = settings.clock.unix_millis();
     match failed {
         None => {
             if settings.breaker.succeeded() {
@@ -106,7 +104,7 @@ fn record_health(settings: &Settings, failed: Option<StoreErrorKind>) {
             }
         }
         Some(kind) => {
-            if settings.breaker.failed(kind, now) {
+            if settings.breaker.failed(kind, settings.clock.unix_millis()) {
                 settings.labels.store_available(false);
             }
         }
