@@ -88,7 +88,7 @@ where
     }
 
     /// Whether a server whose `maxmemory-policy` evicts is accepted (`allow`; default
-    /// `false`, see [`RedisStoreBuilder::allow_eviction`]), and how often the policy is read
+    /// `false`, see [`RedisStoreBuilder::allow_eviction`](crate::RedisStoreBuilder::allow_eviction)), and how often the policy is read
     /// again (default [`DEFAULT_POLICY_CHECK_INTERVAL`], 60 s: a failover may land on a
     /// server configured otherwise). The next claim reads it.
     #[must_use]
