@@ -26,6 +26,7 @@ pub mod provider;
 pub mod receiver;
 pub mod scheme;
 mod secret;
+pub mod testkit;
 
 /// The list of built-in providers, each with the feature of its name: one line here (and the
 /// feature in `Cargo.toml`) beside a folder of its own adds a provider. Hands the list to

@@ -1,14 +1,11 @@
 //! The circuit breaker: during a store outage with a replay storm, after a few failed claims
 //! deliveries are answered at once, with no store call and no background task; one probe per
 //! interval sees when the store is back, and service resumes within that interval. On an
-//! injected clock, with a store that counts its calls.
+//! injected clock, with the test kit's `FaultyStore` (which counts the calls).
 
 use std::{
     future::Future,
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicBool, AtomicUsize, Ordering},
-    },
+    sync::{Arc, Mutex},
     task::{Context, Poll, Waker},
     time::Duration,
 };
@@ -17,13 +14,11 @@ use webhook_guard::{
     Receiver,
     adapter::{self, Accepted, Runtime, Task},
     clock::ManualClock,
-    dedup::{
-        Claim, ClaimToken, DedupKey, DedupStore, MemoryStore, StoreError, StoreErrorKind,
-        StoreFuture,
-    },
+    dedup::{DedupStore, MemoryStore, StoreErrorKind},
     fixtures::{self, demo},
     parseflow::{Event, ParseFlow},
     receiver::{FailMode, RejectionKind},
+    testkit::{Call, Fault, FaultyStore},
 };
 
 const NOW: i64 = 1_761_577_000;
@@ -51,73 +46,27 @@ const HOLDING_OPEN: Runtime = Runtime {
     sleep: |_| Box::pin(std::future::pending()),
 };
 
-/// A memory store that times out every call while `down`, and counts its claims.
-#[derive(Debug)]
-struct Switched {
-    inner: MemoryStore,
-    down: AtomicBool,
-    claims: AtomicUsize,
-}
-
-impl Switched {
-    fn fails<'a, T: Send + 'a>(&self) -> Option<StoreFuture<'a, T>> {
-        self.down
-            .load(Ordering::Acquire)
-            .then(|| -> StoreFuture<'a, T> {
-                Box::pin(async { Err(StoreError::new(StoreErrorKind::Timeout, "timed out")) })
-            })
-    }
-}
-
-impl DedupStore for Switched {
-    fn claim<'a>(
-        &'a self,
-        key: &'a DedupKey,
-        token: &'a ClaimToken,
-        lease: Duration,
-    ) -> StoreFuture<'a, Claim> {
-        self.claims.fetch_add(1, Ordering::AcqRel);
-        self.fails()
-            .unwrap_or_else(|| self.inner.claim(key, token, lease))
-    }
-    fn renew<'a>(
-        &'a self,
-        key: &'a DedupKey,
-        token: &'a ClaimToken,
-        lease: Duration,
-    ) -> StoreFuture<'a, bool> {
-        self.fails()
-            .unwrap_or_else(|| self.inner.renew(key, token, lease))
-    }
-    fn complete<'a>(
-        &'a self,
-        key: &'a DedupKey,
-        token: &'a ClaimToken,
-        retention: Duration,
-    ) -> StoreFuture<'a, ()> {
-        self.fails()
-            .unwrap_or_else(|| self.inner.complete(key, token, retention))
-    }
-    fn release<'a>(&'a self, key: &'a DedupKey, token: &'a ClaimToken) -> StoreFuture<'a, ()> {
-        self.fails()
-            .unwrap_or_else(|| self.inner.release(key, token))
+/// Every call of the store times out (`true`) or none does.
+fn set_down(store: &FaultyStore<MemoryStore>, down: bool) {
+    let fault = down.then_some(Fault::Fail(StoreErrorKind::Timeout));
+    for call in [Call::Claim, Call::Renew, Call::Complete, Call::Release] {
+        store.set(call, fault.clone());
     }
 }
 
 struct Setup {
     clock: ManualClock,
-    store: Arc<Switched>,
+    store: Arc<FaultyStore<MemoryStore>>,
     receiver: Receiver<ParseFlow>,
     runtime: Runtime,
 }
 
 fn setup(fail_mode: FailMode) -> Setup {
     let clock = ManualClock::at_unix_seconds(NOW);
-    let store = Arc::new(Switched {
-        inner: MemoryStore::builder().clock(clock.clone()).build(),
-        down: AtomicBool::new(true),
-        claims: AtomicUsize::new(0),
-    });
+    let store = Arc::new(FaultyStore::new(
+        MemoryStore::builder().clock(clock.clone()).build(),
+    ));
+    set_down(&store, true);
     let receiver = Receiver::builder(ParseFlow::new(demo::PARSEFLOW_SECRET).expect("secret"))
         .store(Arc::clone(&store) as Arc<dyn DedupStore>)
         .clock(clock.clone())
@@ -174,7 +123,7 @@ fn a_replay_storm_during_an_outage_costs_no_store_call_and_service_resumes_at_th
     for i in 0..5 {
         assert!(unavailable(delivery(&setup, i)));
     }
-    assert_eq!(store.claims.load(Ordering::Acquire), 5);
+    assert_eq!(store.calls(Call::Claim), 5);
     assert!(!receiver.health().is_ready());
     assert_eq!(receiver.health().unavailable_since, Some(NOW * 1000));
     let orphans = spawned() - before;
@@ -182,16 +131,16 @@ fn a_replay_storm_during_an_outage_costs_no_store_call_and_service_resumes_at_th
     for _ in 0..4_400 {
         assert!(unavailable(delivery(&setup, 0)));
     }
-    assert_eq!(store.claims.load(Ordering::Acquire), 5, "no store call");
+    assert_eq!(store.calls(Call::Claim), 5, "no store call");
     assert_eq!(spawned() - before, orphans, "no background task");
     // A probe per interval, while the store is still down.
     clock.advance(PROBE);
     assert!(unavailable(delivery(&setup, 100)));
     assert!(unavailable(delivery(&setup, 101)));
-    assert_eq!(store.claims.load(Ordering::Acquire), 6, "one probe");
+    assert_eq!(store.calls(Call::Claim), 6, "one probe");
     // The store answers again: the next probe closes the breaker, and fresh deliveries are
     // processed.
-    store.down.store(false, Ordering::Release);
+    set_down(store, false);
     clock.advance(PROBE);
     let fresh = delivery(&setup, 200).expect("processed at the next probe");
     block_on(fresh.claim.finish(http::StatusCode::OK)).expect("settled");
@@ -219,12 +168,12 @@ fn fail_open_processes_without_calling_a_store_that_is_down() {
         assert!(!accepted.delivery.meta.deduplicated);
         block_on(accepted.claim.finish(http::StatusCode::OK)).expect("settled");
     }
-    let calls = store.claims.load(Ordering::Acquire);
+    let calls = store.calls(Call::Claim);
     for i in 5..1_000 {
         let accepted = delivery(&setup, i).expect("fail-open");
         assert!(!accepted.delivery.meta.deduplicated);
         block_on(accepted.claim.finish(http::StatusCode::OK)).expect("settled");
     }
-    assert_eq!(store.claims.load(Ordering::Acquire), calls, "no store call");
+    assert_eq!(store.calls(Call::Claim), calls, "no store call");
     assert!(!receiver.health().is_ready());
 }
