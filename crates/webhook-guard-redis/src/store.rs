@@ -128,6 +128,16 @@ where
         let call = command.query_async::<redis::Value>(&mut connection);
         match tokio::time::timeout(self.timeout, call).await {
             Ok(Ok(info)) => Ok(text_of(&info)),
+            // A server that refuses INFO (an ACL, a proxy) is not a down one: its policy is
+            // unreported, which is warned about and allowed, instead of failing every claim.
+            Ok(Err(error))
+                if error.kind()
+                    == redis::ErrorKind::Server(redis::ServerErrorKind::ResponseError)
+                    || error.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoPerm) =>
+            {
+                tracing::warn!(%error, "the Redis server refuses INFO; its maxmemory-policy cannot be checked");
+                Ok(String::new())
+            }
             Ok(Err(error)) => Err(unavailable(error)),
             Err(_) => Err(timed_out(self.timeout)),
         }

@@ -2,11 +2,13 @@
 //! file descriptors. Real sockets on loopback; requests written by hand so that a test controls
 //! every byte (and the lack of them).
 
+mod common;
+
 use std::{net::SocketAddr, time::Duration};
 
 use axum::{Router, routing::post};
 use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
+    io::AsyncReadExt,
     net::{TcpListener, TcpStream},
     sync::oneshot,
 };
@@ -42,20 +44,6 @@ async fn start(
     (addr, stop, server)
 }
 
-/// Sends one request and answers its status line.
-async fn post_once(addr: SocketAddr) -> std::io::Result<String> {
-    let mut stream = TcpStream::connect(addr).await?;
-    stream
-        .write_all(
-            b"POST / HTTP/1.1\r\nhost: test\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-        )
-        .await?;
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).await?;
-    let text = String::from_utf8_lossy(&answer).into_owned();
-    Ok(text.lines().next().unwrap_or_default().to_owned())
-}
-
 #[tokio::test]
 async fn a_connection_that_sends_nothing_is_closed_after_the_header_timeout() {
     let options = ServeOptions::default().header_timeout(Duration::from_millis(300));
@@ -71,14 +59,19 @@ async fn a_connection_that_sends_nothing_is_closed_after_the_header_timeout() {
         matches!(&answered, Ok(text) if text.is_empty() || text.starts_with("HTTP/1.1 408")),
         "{answered:?}"
     );
-    assert!(post_once(addr).await.expect("served").contains("200"));
+    assert!(
+        common::post_once(addr)
+            .await
+            .expect("served")
+            .contains("200")
+    );
 }
 
 #[tokio::test]
 async fn shutdown_lets_the_requests_in_flight_finish_and_refuses_new_ones() {
     let (addr, stop, server) =
         start(app(Duration::from_millis(400)), ServeOptions::default()).await;
-    let in_flight = tokio::spawn(post_once(addr));
+    let in_flight = tokio::spawn(common::post_once(addr));
     tokio::time::sleep(Duration::from_millis(100)).await;
     stop.send(()).expect("stopping");
     let status = in_flight.await.expect("joined").expect("answered");

@@ -1,28 +1,13 @@
 //! `serve` when the process runs out of file descriptors. In a file of its own: it lowers its
 //! process's limit with `prlimit`, which no other test may share.
 
+mod common;
+
 use std::time::Duration;
 
 use axum::{Router, routing::post};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::{TcpListener, TcpStream},
-};
+use tokio::net::{TcpListener, TcpStream};
 use webhook_guard_tower::{ServeOptions, serve_with};
-
-/// Sends one request and answers its status line.
-async fn post_once(addr: std::net::SocketAddr) -> std::io::Result<String> {
-    let mut stream = TcpStream::connect(addr).await?;
-    stream
-        .write_all(
-            b"POST / HTTP/1.1\r\nhost: test\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-        )
-        .await?;
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).await?;
-    let text = String::from_utf8_lossy(&answer).into_owned();
-    Ok(text.lines().next().unwrap_or_default().to_owned())
-}
 
 /// With no file descriptor left, `accept` fails (`EMFILE`): the loop logs, pauses and goes
 /// on, and serves again once descriptors are free. (A `listener.accept().await?` loop ends
@@ -60,7 +45,7 @@ async fn the_server_survives_running_out_of_file_descriptors() {
     drop(idle);
     let mut status = String::new();
     for _ in 0..50 {
-        if let Ok(line) = post_once(addr).await
+        if let Ok(line) = common::post_once(addr).await
             && line.contains("200")
         {
             status = line;

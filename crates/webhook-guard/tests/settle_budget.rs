@@ -6,10 +6,7 @@
 
 use std::{
     future::Future,
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicUsize, Ordering},
-    },
+    sync::{Arc, Mutex},
     task::{Context, Poll, Waker},
     time::Duration,
 };
@@ -18,13 +15,11 @@ use webhook_guard::{
     Receiver,
     adapter::{self, Runtime, Task},
     clock::ManualClock,
-    dedup::{
-        Claim, ClaimToken, DedupKey, DedupStore, MemoryStore, StoreError, StoreErrorKind,
-        StoreFuture,
-    },
+    dedup::{DedupStore, MemoryStore, StoreErrorKind},
     fixtures::{self, demo},
     parseflow::ParseFlow,
     receiver::RejectionKind,
+    testkit::{Call, Fault, FaultyStore},
 };
 
 const NOW: i64 = 1_761_577_000;
@@ -46,75 +41,30 @@ const HOLDING: Runtime = Runtime {
     sleep: |_| Box::pin(std::future::ready(())),
 };
 
-/// A store whose claims fail on the storm's endpoint, and whose first `complete` of each key
-/// fails; everything else goes to a memory store.
-#[derive(Debug)]
-struct Faulty {
-    inner: MemoryStore,
-    completed_once: Mutex<std::collections::HashSet<String>>,
-    completions: AtomicUsize,
-}
-
-fn unavailable<'a, T: Send + 'a>() -> StoreFuture<'a, T> {
-    Box::pin(async { Err(StoreError::new(StoreErrorKind::Timeout, "timed out")) })
-}
-
-impl DedupStore for Faulty {
-    fn claim<'a>(
-        &'a self,
-        key: &'a DedupKey,
-        token: &'a ClaimToken,
-        lease: Duration,
-    ) -> StoreFuture<'a, Claim> {
-        if key.as_str().contains("storm") {
-            return unavailable();
-        }
-        self.inner.claim(key, token, lease)
-    }
-    fn renew<'a>(
-        &'a self,
-        key: &'a DedupKey,
-        token: &'a ClaimToken,
-        lease: Duration,
-    ) -> StoreFuture<'a, bool> {
-        self.inner.renew(key, token, lease)
-    }
-    fn complete<'a>(
-        &'a self,
-        key: &'a DedupKey,
-        token: &'a ClaimToken,
-        retention: Duration,
-    ) -> StoreFuture<'a, ()> {
-        self.completions.fetch_add(1, Ordering::AcqRel);
-        let first = self
-            .completed_once
-            .lock()
-            .expect("lock")
-            .insert(key.as_str().to_owned());
-        if first {
-            return unavailable();
-        }
-        self.inner.complete(key, token, retention)
-    }
-    fn release<'a>(&'a self, key: &'a DedupKey, token: &'a ClaimToken) -> StoreFuture<'a, ()> {
-        if key.as_str().contains("storm") {
-            return unavailable();
-        }
-        self.inner.release(key, token)
-    }
-}
-
 #[test]
 fn a_completion_is_not_given_up_when_orphans_fill_the_background() {
     let clock = ManualClock::at_unix_seconds(NOW);
-    let store = Arc::new(Faulty {
-        inner: MemoryStore::builder().clock(clock.clone()).build(),
-        completed_once: Mutex::new(std::collections::HashSet::new()),
-        completions: AtomicUsize::new(0),
-    });
-    let receiver = |endpoint: &str| {
+    let memory = || MemoryStore::builder().clock(clock.clone()).build();
+    // The storm's store: every claim and release times out.
+    let down = Arc::new(FaultyStore::new(memory()));
+    down.set(Call::Claim, Some(Fault::Fail(StoreErrorKind::Timeout)));
+    down.set(Call::Release, Some(Fault::Fail(StoreErrorKind::Timeout)));
+    // The real deliveries' store: the first `complete` of each delivery fails (call 0: the
+    // first phase's; calls 2 to 4,098: the first of each of the second phase's 4,097), its
+    // retries go through.
+    let last = adapter::MAX_BACKGROUND_RETRIES + 2;
+    let store = Arc::new(
+        FaultyStore::new(memory())
+            .on_calls(Call::Complete, 0..1, Fault::Fail(StoreErrorKind::Timeout))
+            .on_calls(
+                Call::Complete,
+                2..last + 1,
+                Fault::Fail(StoreErrorKind::Timeout),
+            ),
+    );
+    let receiver = |endpoint: &str, store: Arc<FaultyStore<MemoryStore>>| {
         Receiver::builder(ParseFlow::new(demo::PARSEFLOW_SECRET).expect("secret"))
-            .store(Arc::clone(&store) as Arc<dyn DedupStore>)
+            .store(store as Arc<dyn DedupStore>)
             .endpoint(endpoint)
             .clock(clock.clone())
             // Off: every claim of the storm reaches the store and leaves an orphan.
@@ -122,7 +72,10 @@ fn a_completion_is_not_given_up_when_orphans_fill_the_background() {
             .build()
             .expect("receiver")
     };
-    let (storm, real) = (receiver("storm"), receiver("real"));
+    let (storm, real) = (
+        receiver("storm", down),
+        receiver("real", Arc::clone(&store)),
+    );
     let body = fixtures::of("parseflow").next().expect("fixture").body;
     let headers = fixtures::sign("parseflow", demo::PARSEFLOW_SECRET, "dlv_1", NOW, body)
         .expect("signed")
@@ -178,18 +131,14 @@ fn a_completion_is_not_given_up_when_orphans_fill_the_background() {
     let waiting = HELD.lock().expect("lock").len();
     let last = quota_body(adapter::MAX_BACKGROUND_RETRIES);
     let accepted = accept_body(&real, &last).expect("new");
-    let before = store.completions.load(Ordering::Acquire);
+    let before = store.calls(Call::Complete);
     block_on(accepted.claim.finish(http::StatusCode::OK)).expect("answered");
     assert_eq!(
         HELD.lock().expect("lock").len(),
         waiting,
         "no background task: completed in place"
     );
-    assert_eq!(
-        store.completions.load(Ordering::Acquire),
-        before + 2,
-        "failed, then done"
-    );
+    assert_eq!(store.calls(Call::Complete), before + 2, "failed, then done");
     assert_eq!(
         accept_body(&real, &last)
             .map(|_| ())
