@@ -10,6 +10,7 @@
 
 mod actix;
 mod axum;
+pub mod overload;
 pub mod stores;
 
 use std::{

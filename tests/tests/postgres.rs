@@ -98,3 +98,59 @@ async fn axum_postgres_pause_leaves_no_orphan() {
 async fn actix_postgres_pause_leaves_no_orphan() {
     a_postgres_pause_leaves_no_orphan(Adapter::Actix).await;
 }
+
+/// Postgres stalled (`SIGSTOP`) for 4.5 s while a captured delivery is replayed 4,400
+/// times: fresh deliveries are served within 5 s of it answering again, and nothing runs
+/// twice; also with the store answering at a tenth of its rate after the stall.
+async fn a_postgres_stall_during_a_replay_storm(adapter: Adapter, slow: bool) {
+    use webhook_guard_conformance::overload::{
+        SlowStore, a_stall_during_a_replay_storm_costs_nothing,
+    };
+    let Some((store, postgres)) = postgres_store(Duration::from_millis(500)).await else {
+        return;
+    };
+    let store = Arc::new(store);
+    if slow {
+        let slow = Arc::new(SlowStore::new(
+            store,
+            Duration::from_millis(2),
+            Duration::from_millis(500),
+        ));
+        let (paused, resumed) = (Arc::clone(&slow), Arc::clone(&slow));
+        a_stall_during_a_replay_storm_costs_nothing(
+            adapter,
+            slow,
+            move || paused.pause(),
+            move || resumed.resume(),
+        )
+        .await;
+    } else {
+        a_stall_during_a_replay_storm_costs_nothing(
+            adapter,
+            store,
+            || postgres.pause(),
+            || postgres.resume(),
+        )
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axum_postgres_stall_during_a_replay_storm() {
+    a_postgres_stall_during_a_replay_storm(Adapter::Axum, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actix_postgres_stall_during_a_replay_storm() {
+    a_postgres_stall_during_a_replay_storm(Adapter::Actix, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axum_slow_postgres_stall_during_a_replay_storm() {
+    a_postgres_stall_during_a_replay_storm(Adapter::Axum, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actix_slow_postgres_stall_during_a_replay_storm() {
+    a_postgres_stall_during_a_replay_storm(Adapter::Actix, true).await;
+}

@@ -9,6 +9,10 @@ pub const DEFAULT_SCHEMA: &str = "webhook_guard";
 /// The default table: `deliveries`.
 pub const DEFAULT_TABLE: &str = "deliveries";
 
+/// How long past its time a record stays before the purge deletes it : the
+/// least time a fence written by a release refuses a late claim of its owner.
+pub(crate) const PURGE_GRACE_SECS: u32 = 60;
+
 /// A schema or table name that is not a plain lowercase SQL identifier.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidName {
@@ -73,8 +77,10 @@ impl Statements {
         // database's clock, shared by every replica.
         //
         // Claim, in one statement: insert the key with this owner, or take over a record
-        // whose time is up (an expired lease, or a done record past its retention), or keep
-        // a claim already this owner's (a try whose answer was lost). Otherwise report what
+        // whose time is up (an expired lease, or a done record past its retention) and is
+        // another owner's, or keep a live claim already this owner's (a try whose answer was
+        // lost). A record past its time that is this owner's own is a fence (below) or a lease
+        // this owner let run out: refused (the `<>` is "exactly one of the two"). Otherwise report what
         // holds the key: 0 claimed, 1 in flight, 2 done (COALESCE stops at the first answer,
         // so a claim reads no more). A key inserted by a transaction that committed after this
         // statement's snapshot is invisible to the second subquery: reported in flight (the
@@ -84,7 +90,7 @@ impl Statements {
                INSERT INTO {t} AS r (key, owner, expires_at)
                VALUES ($1, $2::text::uuid, now() + $3 * interval '1 millisecond')
                ON CONFLICT (key) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
-               WHERE r.expires_at <= now() OR r.owner = EXCLUDED.owner
+               WHERE (r.expires_at <= now()) <> (r.owner IS NOT DISTINCT FROM EXCLUDED.owner)
                RETURNING 0 AS found
              )
              SELECT COALESCE(
@@ -95,13 +101,25 @@ impl Statements {
         );
         let renew = format!(
             "UPDATE {t} SET expires_at = now() + $3 * interval '1 millisecond'
-             WHERE key = $1 AND owner = $2::text::uuid"
+             WHERE key = $1 AND owner = $2::text::uuid AND expires_at > now()"
         );
         let complete = format!(
             "UPDATE {t} SET owner = NULL, expires_at = now() + $3 * interval '1 millisecond'
              WHERE key = $1 AND owner = $2::text::uuid"
         );
-        let release = format!("DELETE FROM {t} WHERE key = $1 AND owner = $2::text::uuid");
+        // Release, in one statement: delete this owner's claim; if the key has no record at
+        // all, insert a fence: the owner's token on a record already past its time. Any other
+        // owner takes it over at once; a claim of this owner still on its way (sent on a
+        // connection the client gave up on) finds it and is refused. The purge leaves it for
+        // `PURGE_GRACE_SECS`.
+        let release = format!(
+            "WITH released AS (
+               DELETE FROM {t} WHERE key = $1 AND owner = $2::text::uuid RETURNING 1
+             )
+             INSERT INTO {t} (key, owner, expires_at)
+             SELECT $1, $2::text::uuid, now() WHERE NOT EXISTS (SELECT 1 FROM released)
+             ON CONFLICT (key) DO NOTHING"
+        );
         // The transactional claim, in the open transaction, in one statement: take the key's
         // advisory lock without waiting (held by an open transaction: in flight, answered at
         // once instead of waiting on its uncommitted row), then insert the key as done, or
@@ -135,11 +153,12 @@ impl Statements {
         // it is dropped (sqlx still counts the connection as in its transaction, and sends
         // that ROLLBACK with the ping it makes when the connection goes back to the pool).
         let commit = "SELECT 1; COMMIT; BEGIN".to_owned();
-        // A batch of records past their time, found by the `expires_at` index (never a scan
-        // of the table), skipping rows another purge or a claim holds.
+        // A batch of records past their time by more than `PURGE_GRACE_SECS` (a fence lives that
+        // long), found by the `expires_at` index (never a scan of the table), skipping rows
+        // another purge or a claim holds.
         let purge = format!(
             "DELETE FROM {t} WHERE key IN (
-               SELECT key FROM {t} WHERE expires_at < now()
+               SELECT key FROM {t} WHERE expires_at < now() - interval '{PURGE_GRACE_SECS} seconds'
                ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED
              )"
         );

@@ -192,6 +192,11 @@ async fn the_background_purge_runs_and_stops_with_the_store() {
             .await
             .expect("complete");
     }
+    // Past their time by more than the purge's grace (a minute).
+    sqlx::query("UPDATE webhook_guard.background SET expires_at = now() - interval '2 minutes'")
+        .execute(&pool)
+        .await
+        .expect("aged");
     let count = || async {
         sqlx::query_scalar::<_, i64>("SELECT count(*) FROM webhook_guard.background")
             .fetch_one(&pool)
@@ -293,4 +298,45 @@ async fn concurrent_claims_of_one_key_have_one_winner() {
         }
         assert_eq!(claimed, 1, "round {round}");
     }
+}
+
+/// A release that finds no record fences its token: the claim it was meant to undo, arriving
+/// late (sent on a connection the client gave up on), is refused; any other owner claims the
+/// key at once; the purge leaves the fence for a minute.
+#[tokio::test]
+async fn a_release_before_its_claim_fences_the_late_claim() {
+    let Some(server) = PostgresServer::start() else {
+        return;
+    };
+    let pool = pool(&server).await;
+    let store = store(&pool, "fences").await;
+    let key = DedupKey::new("parseflow:default", "dlv_fenced");
+    let late = ClaimToken::random();
+    store.release(&key, &late).await.expect("release");
+    assert_eq!(
+        store.purge().await,
+        Ok(0),
+        "a fence outlives the next purge"
+    );
+    assert_eq!(store.claim(&key, &late, LEASE).await, Ok(Claim::InFlight));
+    assert_eq!(store.renew(&key, &late, LEASE).await, Ok(false));
+    let other = ClaimToken::random();
+    assert_eq!(store.claim(&key, &other, LEASE).await, Ok(Claim::Claimed));
+    assert_eq!(store.claim(&key, &late, LEASE).await, Ok(Claim::InFlight));
+    store
+        .complete(&key, &other, RETENTION)
+        .await
+        .expect("complete");
+    assert_eq!(store.claim(&key, &late, LEASE).await, Ok(Claim::Done));
+    // A release of a claim that exists deletes it and leaves no fence.
+    let plain = DedupKey::new("parseflow:default", "dlv_plain");
+    let held = ClaimToken::random();
+    assert_eq!(store.claim(&plain, &held, LEASE).await, Ok(Claim::Claimed));
+    store.release(&plain, &held).await.expect("release");
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM webhook_guard.fences WHERE key = $1")
+        .bind(plain.as_str())
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(rows, 0);
 }

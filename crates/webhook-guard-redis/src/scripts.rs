@@ -8,14 +8,25 @@ use redis::Script;
 /// The value of a completed record.
 pub(crate) const DONE: &str = "done";
 
-/// Claim on servers older than Redis 7.0 (which refuse `SET ... NX GET`): record the owner
-/// with a lease unless the key exists; answer 0 (claimed, or already this owner's), 1 (in
-/// flight) or 2 (done). One round trip.
+/// The prefix of a fence: the value a release leaves on a key it found empty.
+pub(crate) const FENCE_PREFIX: &str = "fence:";
+
+/// How long a fence refuses a late claim of its owner: 60 s.
+pub(crate) const FENCE_MILLIS: &str = "60000";
+
+/// Claim by script: on servers older than Redis 7.0 (which refuse `SET ... NX GET`), and
+/// when `SET ... NX GET` found a fence. Record the owner with a lease unless the key holds a
+/// record (a fence is not one: another owner's is taken over, this owner's own refuses the
+/// claim); answer 0 (claimed, or already this owner's), 1 (in flight, or fenced) or 2
+/// (done). One round trip. `ARGV`: owner, lease, the done value, this owner's fence.
 pub(crate) static CLAIM: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 local value = redis.call('GET', KEYS[1])
-if not value then
+if value == ARGV[4] then
+  return 1
+end
+if not value or string.sub(value, 1, 6) == 'fence:' then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
   return 0
 end
@@ -56,13 +67,21 @@ return 0
     )
 });
 
-/// Release: if the owner still holds the claim, delete the key.
+/// Release: if the owner still holds the claim, delete the key; if the key is empty, leave
+/// the owner's fence there for [`FENCE_MILLIS`], so a claim of this owner still on its way
+/// (sent on a connection the client gave up on) is refused when it arrives. `ARGV`: owner,
+/// fence, the fence's time.
 pub(crate) static RELEASE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then
+local value = redis.call('GET', KEYS[1])
+if value == ARGV[1] then
   redis.call('DEL', KEYS[1])
   return 1
+end
+if not value then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  return 2
 end
 return 0
 ",

@@ -11,7 +11,7 @@ use std::{
 
 use crate::{
     policy::{DEFAULT_POLICY_CHECK_INTERVAL, PolicyCheck},
-    scripts::{CLAIM, COMPLETE, DONE, RELEASE, RENEW},
+    scripts::{CLAIM, COMPLETE, DONE, FENCE_MILLIS, FENCE_PREFIX, RELEASE, RENEW},
 };
 use redis::{
     Script,
@@ -196,6 +196,9 @@ where
             Ok(Ok(Some(found))) if found == DONE.as_bytes() => Ok(Some(Found::Done)),
             // This owner's own claim, recorded by a try whose answer was lost.
             Ok(Ok(Some(found))) if found == owner.as_bytes() => Ok(Some(Found::Nothing)),
+            Ok(Ok(Some(found))) if found.starts_with(FENCE_PREFIX.as_bytes()) => {
+                Ok(Some(Found::Fence))
+            }
             Ok(Ok(Some(_))) => Ok(Some(Found::InFlight)),
             Ok(Err(error))
                 if error.kind()
@@ -217,6 +220,9 @@ enum Found {
     InFlight,
     /// A completed record.
     Done,
+    /// A fence left by a release: the script decides (taken over, or refused if this
+    /// owner's own).
+    Fence,
 }
 
 /// All the text of an answer, nested answers joined by lines.
@@ -240,6 +246,11 @@ fn text_of(value: &redis::Value) -> String {
 
 fn owner(token: &ClaimToken) -> String {
     format!("inflight:{:032x}", token.as_u128())
+}
+
+/// The fence a release of `token` leaves on an empty key.
+fn fence(token: &ClaimToken) -> String {
+    format!("{FENCE_PREFIX}{:032x}", token.as_u128())
 }
 
 fn millis(duration: Duration) -> Vec<u8> {
@@ -288,6 +299,7 @@ where
                     Some(Found::Nothing) => return Ok(Claim::Claimed),
                     Some(Found::InFlight) => return Ok(Claim::InFlight),
                     Some(Found::Done) => return Ok(Claim::Done),
+                    Some(Found::Fence) => {}
                     None => {
                         tracing::debug!(
                             "the server refused SET NX GET (Redis < 7.0): claims use a script"
@@ -296,8 +308,13 @@ where
                     }
                 }
             }
+            let fence = fence(token);
             let answer = self
-                .run(&CLAIM, key, &[owner.as_bytes(), &lease, DONE.as_bytes()])
+                .run(
+                    &CLAIM,
+                    key,
+                    &[owner.as_bytes(), &lease, DONE.as_bytes(), fence.as_bytes()],
+                )
                 .await?;
             match answer {
                 0 => Ok(Claim::Claimed),
@@ -350,8 +367,9 @@ where
     fn release<'a>(&'a self, key: &'a DedupKey, token: &'a ClaimToken) -> StoreFuture<'a, ()> {
         Box::pin(async move {
             let owner = owner(token);
-            self.run(&RELEASE, key.as_str(), &[owner.as_bytes()])
-                .await?;
+            let fence = fence(token);
+            let args = [owner.as_bytes(), fence.as_bytes(), FENCE_MILLIS.as_bytes()];
+            self.run(&RELEASE, key.as_str(), &args).await?;
             Ok(())
         })
     }

@@ -323,3 +323,42 @@ async fn a_server_that_may_evict_records_is_refused_unless_allowed() {
     tokio::time::sleep(Duration::from_millis(60)).await;
     claimed(&store, "after", LEASE).await;
 }
+
+/// A release that finds no record fences its token: the claim it was meant to undo, arriving
+/// late (sent on a connection the client gave up on), is refused; any other owner claims the
+/// key at once, with `SET NX GET` and with the script.
+#[tokio::test]
+async fn a_release_before_its_claim_fences_the_late_claim() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let store = store(&server).await;
+    let key = k("p:e:fenced");
+    let late = ClaimToken::random();
+    store.release(&key, &late).await.expect("release");
+    assert_eq!(store.claim(&key, &late, LEASE).await, Ok(Claim::InFlight));
+    let ttl = raw(&server, &["PTTL", "test:p:e:fenced"]).await;
+    assert!(
+        matches!(ttl, redis::Value::Int(ms) if ms > 0 && ms <= 60_000),
+        "a fence expires: {ttl:?}"
+    );
+    let other = claimed(&store, "p:e:fenced", LEASE).await;
+    assert_eq!(store.claim(&key, &late, LEASE).await, Ok(Claim::InFlight));
+    // The fenced token cannot renew or complete a record that is not its own.
+    assert_eq!(store.renew(&key, &late, LEASE).await, Ok(false));
+    store
+        .complete(&key, &other, RETENTION)
+        .await
+        .expect("complete");
+    assert_eq!(store.claim(&key, &late, LEASE).await, Ok(Claim::Done));
+    // A release of a claim that exists deletes it and leaves no fence.
+    let held = claimed(&store, "p:e:plain", LEASE).await;
+    store
+        .release(&k("p:e:plain"), &held)
+        .await
+        .expect("release");
+    assert_eq!(
+        raw(&server, &["EXISTS", "test:p:e:plain"]).await,
+        redis::Value::Int(0)
+    );
+}

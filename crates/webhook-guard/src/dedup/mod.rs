@@ -65,7 +65,16 @@ pub trait DedupStore: Send + Sync + fmt::Debug + 'static {
     ) -> StoreFuture<'a, ()>;
 
     /// Forgets the claim of `token` on `key`, so the next delivery of `key` is processed. Does
-    /// nothing if `token` no longer owns the claim (or there is none).
+    /// nothing to a record `token` does not own.
+    ///
+    /// **Fencing.** A store reached over a network, where a `claim` the caller gave up on (a
+    /// time-out) can still be applied later, should *fence* the token when it finds no record
+    /// of `key` at all: keep a mark, for a while (the built-in stores: at least 60 s), that
+    /// refuses a later `claim` of `key` by this `token` (answered [`Claim::InFlight`]) and
+    /// lets any other token claim `key` at once. The receiver releases a claim whose `claim`
+    /// call failed until the store answers once; the fence makes the claim that arrives after
+    /// that harmless, instead of holding the delivery for a lease. A store whose calls finish
+    /// before they answer (as [`MemoryStore`]) needs no fence.
     fn release<'a>(&'a self, key: &'a DedupKey, token: &'a ClaimToken) -> StoreFuture<'a, ()>;
 }
 

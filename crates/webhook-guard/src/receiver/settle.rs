@@ -110,13 +110,13 @@ impl Held {
                 Some(slot) => {
                     tracing::warn!(%error, key = %self.key, "dedup store call failed; trying again in the background");
                     (runtime.spawn)(Box::pin(async move {
-                        self.retry(settling, runtime, false).await;
+                        self.retry(settling, runtime).await;
                         drop(slot);
                     }));
                 }
                 None if settling == Settling::Complete => {
                     tracing::warn!(%error, key = %self.key, "dedup store call failed and too many retries run; completing before answering");
-                    self.retry(settling, runtime, false).await;
+                    self.retry(settling, runtime).await;
                 }
                 None => {
                     tracing::warn!(%error, key = %self.key, "dedup store call failed; too many retries running, the claim expires with its lease");
@@ -126,41 +126,38 @@ impl Held {
     }
 
     /// Tries `settling` again, waiting 100 ms and then twice as long each time (at most 1 s),
-    /// until the lease is over — or, unless `over_the_whole_lease`, until it succeeds. The
-    /// lease bounds the waits and the wall time alike: calls that time out count.
-    async fn retry(self, settling: Settling, runtime: Runtime, over_the_whole_lease: bool) {
+    /// until the store answers or the lease is over, whichever comes first. The lease bounds
+    /// the waits and the wall time alike: calls that time out count.
+    async fn retry(self, settling: Settling, runtime: Runtime) {
         let started = Instant::now();
         let mut waited = Duration::ZERO;
         let mut delay = FIRST_RETRY_DELAY;
-        let mut succeeded = false;
         while waited < self.settings.lease && started.elapsed() < self.settings.lease {
             (runtime.sleep)(delay).await;
             waited += delay;
             delay = (delay * 2).min(MAX_RETRY_DELAY);
             match self.call(settling).await {
-                Ok(()) if !over_the_whole_lease => return,
-                Ok(()) => succeeded = true,
+                Ok(()) => return,
                 Err(error) => tracing::debug!(%error, key = %self.key, "dedup store still failing"),
             }
         }
-        if !succeeded {
-            tracing::warn!(key = %self.key, "dedup store unreachable for the whole lease; the claim has expired");
-        }
+        tracing::warn!(key = %self.key, "dedup store unreachable for the whole lease; the claim has expired");
     }
 
     /// Releases, in the background, a claim whose `claim` call failed: it may have been
-    /// recorded all the same (a time-out after the store applied it). The release is sent
-    /// again over the whole lease, not only until the store first answers: after a time-out
-    /// the client may reconnect, and a release on the new connection can reach the store
-    /// before the claim still queued on the old one. The token is this claim's own, so a
-    /// release never touches another owner's record.
+    /// recorded all the same (a time-out after the store applied it). Tried until the store
+    /// answers once, within one lease. A claim still on its way to the store (queued on a
+    /// connection the client gave up on) is harmless after that: a release that finds no
+    /// claim of its token fences the token (see [`DedupStore::release`]), so the late claim
+    /// is refused instead of holding the delivery for a lease. The token is this claim's own,
+    /// so a release never touches another owner's record.
     pub(crate) fn release_orphan(self, runtime: Runtime) {
         let Some(slot) = RetrySlot::take(&ORPHAN_RELEASES) else {
             tracing::warn!(key = %self.key, "too many retries running; the claim expires with its lease");
             return;
         };
         (runtime.spawn)(Box::pin(async move {
-            self.retry(Settling::Release, runtime, true).await;
+            self.retry(Settling::Release, runtime).await;
             drop(slot);
         }));
     }
