@@ -120,7 +120,7 @@ pub async fn a_stall_during_a_replay_storm_costs_nothing(
     // A trickle of replays goes on while fresh deliveries arrive.
     let mut accepted = 0;
     let mut attempt = 0;
-    let mut first_accepted = None;
+    let mut first_accepted: Option<(usize, Duration)> = None;
     while accepted < 21 {
         let replay = post_signed(&client, &url, &captured, body, &[])
             .await
