@@ -4,7 +4,8 @@
 //! [`Adapter`].
 //!
 //! The test handler records each run and obeys the `x-test` request header: `status:N`
-//! answers N, `sleep:MS` waits first, `panic` panics, `hang` never answers.
+//! answers N, `sleep:MS` waits first, `block:MS` blocks its thread first, `panic` panics,
+//! `hang` never answers.
 
 #![forbid(unsafe_code)]
 
@@ -213,6 +214,10 @@ pub(crate) async fn run_handler<E: WebhookEvent>(
     }
     if let Some(ms) = x_test.strip_prefix("sleep:") {
         tokio::time::sleep(Duration::from_millis(ms.parse().expect("ms"))).await;
+    }
+    if let Some(ms) = x_test.strip_prefix("block:") {
+        // A synchronous handler: its thread is blocked, the future never yields.
+        std::thread::sleep(Duration::from_millis(ms.parse().expect("ms")));
     }
     match x_test {
         "panic" => Behaviour::Panic,

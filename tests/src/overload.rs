@@ -120,7 +120,7 @@ pub async fn a_stall_during_a_replay_storm_costs_nothing(
     // A trickle of replays goes on while fresh deliveries arrive.
     let mut accepted = 0;
     let mut attempt = 0;
-    let mut first_accepted: Option<(usize, Duration)> = None;
+    let first_accepted: Option<(usize, Duration)> = None;
     while accepted < 21 {
         let replay = post_signed(&client, &url, &captured, body, &[])
             .await
@@ -257,4 +257,59 @@ impl DedupStore for SlowStore {
     fn release<'a>(&'a self, key: &'a DedupKey, token: &'a ClaimToken) -> StoreFuture<'a, ()> {
         self.call(self.inner.release(key, token))
     }
+}
+
+/// A handler that blocks its thread (a synchronous call) for three times the lease (1 s):
+/// its claim is renewed all the same, from the runtime's background thread. Retries sent
+/// from new connections meanwhile are answered 409 (or, when one waits on the blocked worker,
+/// as a duplicate once it is done); the handler runs once.
+///
+/// # Panics
+/// When an answer is not as above.
+pub async fn a_blocking_handler_keeps_its_claim(adapter: Adapter, options: Options) {
+    let lease = Duration::from_secs(1);
+    let server = start(
+        adapter,
+        Options {
+            lease: Some(lease),
+            ..options
+        },
+    )
+    .await;
+    let body = sample("parallel");
+    let headers = sign("parallel", "blocking-1", server.now(), body);
+    let url = server.url("parallel");
+    let blocking = {
+        let (url, headers) = (url.clone(), headers.clone());
+        tokio::spawn(async move {
+            post_signed(&client(), &url, &headers, body, &[("x-test", "block:3000")]).await
+        })
+    };
+    while server.runs_of("blocking-1") == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let started = Instant::now();
+    // Past the first lease, then every 200 ms until the handler is done.
+    tokio::time::sleep(lease + Duration::from_millis(300)).await;
+    let mut in_flight = 0;
+    while started.elapsed() < lease * 3 - Duration::from_millis(300) {
+        let retry = post_signed(&client(), &url, &headers, body, &[])
+            .await
+            .expect("sent");
+        let duplicate = retry.headers().contains_key(DUPLICATE_HEADER);
+        match retry.status().as_u16() {
+            409 => in_flight += 1,
+            200 if duplicate => {}
+            other => panic!("{adapter}: a retry while the handler blocks answered {other}"),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let blocking = blocking.await.expect("task").expect("sent");
+    assert_eq!(blocking.status(), 200, "{adapter}");
+    assert!(in_flight > 0, "{adapter}: no retry reached a free worker");
+    assert_eq!(
+        server.runs_of("blocking-1"),
+        1,
+        "{adapter}: the handler ran once"
+    );
 }

@@ -15,7 +15,7 @@ use actix_web::{
 use tracing::Instrument as _;
 use webhook_guard::{
     Provider, Receiver, Rejection,
-    adapter::{self, Accepted, ClaimGuard, Runtime, Task},
+    adapter::{self, Accepted, ClaimGuard, Runtime},
 };
 
 use crate::{ActixHeaders, body};
@@ -105,16 +105,8 @@ fn into_request<E: 'static>(request: &mut ServiceRequest, accepted: Accepted<E>)
 }
 
 /// The worker's runtime (actix-web's workers run on Tokio), for the store calls that outlive
-/// a request and the renewals.
-const WORKER: Runtime = Runtime {
-    spawn: |task: Task| {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return tracing::warn!("no runtime for a store call; the claim expires with its lease");
-        };
-        drop(runtime.spawn(task));
-    },
-    sleep: |after| Box::pin(actix_web::rt::time::sleep(after)),
-};
+/// a request; renewals on the core's background thread, which a blocked worker cannot hold up.
+const WORKER: Runtime = Runtime::TOKIO;
 
 impl<S, B, P> Service<ServiceRequest> for WebhookGuardMiddleware<S, P>
 where

@@ -40,6 +40,7 @@ const RUN_LIMIT: Duration = Duration::from_secs(8);
 
 const TOKIO: adapter::Runtime = adapter::Runtime {
     spawn: |task| drop(tokio::spawn(task)),
+    background: |task| drop(tokio::spawn(task)),
     sleep: |after| Box::pin(tokio::time::sleep(after)),
 };
 

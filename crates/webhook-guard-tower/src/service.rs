@@ -13,7 +13,7 @@ use tower_service::Service;
 use tracing::Instrument as _;
 use webhook_guard::{
     Receiver, Rejection,
-    adapter::{self, Accepted, ClaimGuard, Runtime, Task},
+    adapter::{self, Accepted, ClaimGuard, Runtime},
 };
 
 /// The body of a guarded service's responses: the inner service's, or a rejection's text.
@@ -84,16 +84,9 @@ fn into_request<E: Clone + Send + Sync + 'static>(
     (request, claim)
 }
 
-/// The current Tokio runtime, for the store calls that outlive a request and the renewals.
-const TOKIO: Runtime = Runtime {
-    spawn: |task: Task| match tokio::runtime::Handle::try_current() {
-        Ok(runtime) => drop(runtime.spawn(task)),
-        Err(_) => {
-            tracing::warn!("no Tokio runtime for a store call; the claim expires with its lease")
-        }
-    },
-    sleep: |after| Box::pin(tokio::time::sleep(after)),
-};
+/// The current Tokio runtime, for the store calls that outlive a request; renewals on the
+/// core's background thread.
+const TOKIO: Runtime = Runtime::TOKIO;
 
 impl<S, P, ReqBody, ResBody> Service<Request<ReqBody>> for WebhookGuard<S, P>
 where

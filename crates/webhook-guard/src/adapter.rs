@@ -42,6 +42,7 @@
 //!     let sleep = |_| std::future::pending();
 //!     let runtime = adapter::Runtime {
 //!         spawn: |task| drop(task),
+//!         background: |task| drop(task),
 //!         sleep: |_| Box::pin(std::future::pending()),
 //!     };
 //!     let accepted = match adapter::read_body(receiver, &parts.headers, body, sleep).await {

@@ -39,10 +39,12 @@ static SPAWNED: Mutex<Vec<Task>> = Mutex::new(Vec::new());
 static SPAWNED_OPEN: Mutex<Vec<Task>> = Mutex::new(Vec::new());
 const HOLDING: Runtime = Runtime {
     spawn: |task| SPAWNED.lock().expect("lock").push(task),
+    background: drop,
     sleep: |_| Box::pin(std::future::pending()),
 };
 const HOLDING_OPEN: Runtime = Runtime {
     spawn: |task| SPAWNED_OPEN.lock().expect("lock").push(task),
+    background: drop,
     sleep: |_| Box::pin(std::future::pending()),
 };
 

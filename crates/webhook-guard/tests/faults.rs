@@ -47,6 +47,7 @@ fn block_on<F: Future>(future: F) -> F::Output {
 static SPAWNED: Mutex<Vec<Task>> = Mutex::new(Vec::new());
 const TEST_RUNTIME: Runtime = Runtime {
     spawn: |task| SPAWNED.lock().expect("lock").push(task),
+    background: drop,
     sleep: |_| Box::pin(std::future::ready(())),
 };
 
@@ -433,6 +434,7 @@ static HELD_BACK: Mutex<Vec<Task>> = Mutex::new(Vec::new());
 fn background_retries_are_bounded_during_a_store_outage() {
     const HOLDING: Runtime = Runtime {
         spawn: |task| HELD_BACK.lock().expect("lock").push(task),
+        background: drop,
         sleep: |_| Box::pin(std::future::pending()),
     };
     // The breaker off: every replay reaches the store (with it, the fifth opens it and

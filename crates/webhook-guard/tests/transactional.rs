@@ -40,6 +40,7 @@ fn block_on<F: Future>(future: F) -> F::Output {
 /// Background tasks run at once, on this thread.
 const RUN_NOW: Runtime = Runtime {
     spawn: |task| block_on(task),
+    background: drop,
     sleep: |_| Box::pin(std::future::pending()),
 };
 

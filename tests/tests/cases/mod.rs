@@ -184,6 +184,14 @@ pub(super) async fn a_slow_handler_keeps_its_claim_past_its_lease(adapter: Adapt
     webhook_guard_conformance::a_slow_handler_keeps_its_claim(adapter, Options::default()).await;
 }
 
+pub(super) async fn a_blocking_handler_keeps_its_claim_past_its_lease(adapter: Adapter) {
+    webhook_guard_conformance::overload::a_blocking_handler_keeps_its_claim(
+        adapter,
+        Options::default(),
+    )
+    .await;
+}
+
 pub(super) async fn replays_and_pre_claims_change_nothing(adapter: Adapter) {
     webhook_guard_conformance::replays_and_pre_claims_change_nothing(adapter, Options::default())
         .await;
@@ -1025,6 +1033,7 @@ macro_rules! every_case {
             a_duplicate_of_a_completed_delivery_gets_200_and_the_header,
             a_duplicate_in_flight_gets_409_and_retry_after,
             a_slow_handler_keeps_its_claim_past_its_lease,
+            a_blocking_handler_keeps_its_claim_past_its_lease,
             replays_and_pre_claims_change_nothing,
             a_captured_delivery_replayed_under_fresh_ids_runs_once_for_every_provider,
             a_thousand_concurrent_copies_run_the_handler_once,

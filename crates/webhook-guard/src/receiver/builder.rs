@@ -7,6 +7,7 @@ use super::{
     dispatch::Dispatch,
     flow::Receiver,
     metrics::Labels,
+    renewer::Renewals,
     settings::{
         DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_ENDPOINT, DEFAULT_LEASE,
         DEFAULT_RETENTION, DEFAULT_RETRY_AFTER, FailMode, Settings,
@@ -208,6 +209,7 @@ impl<P: Provider> ReceiverBuilder<P> {
             body_limit: self.body_limit,
             body_timeout: self.body_timeout,
             breaker: Breaker::new(self.breaker.0, self.breaker.1),
+            renewals: Renewals::default(),
         };
         Ok(Receiver::from_parts(
             self.provider,

@@ -6,16 +6,16 @@ use std::{
     pin::Pin,
     sync::Arc,
     task::{Context, Waker},
-    time::Duration,
 };
 
 use http::StatusCode;
 
 use super::{
     Outcome,
-    metrics::Labels,
     renew::Renewing,
+    renewer::Registration,
     runtime::Runtime,
+    settings::Settings,
     settle::{Held, Settle, Settling, TransactionEnd},
 };
 use crate::dedup::{Transaction, TransactionHandle};
@@ -23,7 +23,7 @@ use crate::dedup::{Transaction, TransactionHandle};
 /// The claim on an accepted delivery, held by the adapter while the handler runs.
 ///
 /// - [`renewing`](Self::renewing) the handler's future: while it runs, the claim's lease is
-///   renewed every third of the lease, so a retry can never take over a delivery whose handler
+///   renewed every third of the lease (from a task of its own), so a retry can never take over a delivery whose handler
 ///   is still at work, however slow; and a crashed process stops renewing, so its claim is
 ///   free again within one lease.
 /// - [`finish`](Self::finish) with the handler's status: a 2xx completes the claim (the
@@ -48,25 +48,24 @@ pub struct ClaimGuard {
     held: Option<Held>,
     /// The open transaction holding the claim, with a transactional store.
     transaction: Option<Box<dyn Transaction>>,
-    labels: Arc<Labels>,
+    /// The receiver's settings: the metrics' labels, the `retry-after` of a 503 after a
+    /// failed commit.
+    settings: Arc<Settings>,
     runtime: Runtime,
     armed: bool,
-    /// The `retry-after` of a 503 after a failed commit.
-    retry_after: Duration,
     /// When the claim was taken, for the handler-duration histogram.
     #[cfg(feature = "metrics")]
     started: std::time::Instant,
 }
 
 impl ClaimGuard {
-    pub(crate) fn new(held: Option<Held>, labels: Arc<Labels>, runtime: Runtime) -> Self {
+    pub(crate) fn new(held: Option<Held>, settings: Arc<Settings>, runtime: Runtime) -> Self {
         Self {
             held,
             transaction: None,
-            labels,
+            settings,
             runtime,
             armed: true,
-            retry_after: Duration::ZERO,
             #[cfg(feature = "metrics")]
             started: std::time::Instant::now(),
         }
@@ -75,13 +74,11 @@ impl ClaimGuard {
     /// The guard of a claim held by an open transaction.
     pub(crate) fn transactional(
         transaction: Box<dyn Transaction>,
-        labels: Arc<Labels>,
+        settings: Arc<Settings>,
         runtime: Runtime,
-        retry_after: Duration,
     ) -> Self {
-        let mut guard = Self::new(None, labels, runtime);
+        let mut guard = Self::new(None, settings, runtime);
         guard.transaction = Some(transaction);
-        guard.retry_after = retry_after;
         guard
     }
 
@@ -101,10 +98,17 @@ impl ClaimGuard {
     }
 
     /// Runs `handler` (the framework's future for the handler's answer) and renews the
-    /// claim's lease while it runs. A handler that answers at once costs nothing more; the
-    /// first timer starts when it first waits.
+    /// claim's lease while it runs, from a task on the runtime's background thread
+    /// ([`Runtime::background`]): a handler that blocks its thread keeps its claim too. A
+    /// handler that answers at once costs an entry in a map, no timer and no task.
     pub fn renewing<F: Future>(&self, handler: F) -> Renewing<'_, F> {
-        Renewing::new(handler, self.held.as_ref(), self.runtime.sleep)
+        Renewing::new(handler, self)
+    }
+
+    /// Registers the leased claim (if any) for renewal until the registration drops.
+    pub(crate) fn register_renewals(&self) -> Option<Registration<'_>> {
+        let held = self.held.as_ref()?;
+        Some(held.settings.renewals.register(held, self.runtime))
     }
 
     /// Settles the claim with the handler's `status`: completes it after a 2xx (outcome
@@ -149,8 +153,8 @@ impl ClaimGuard {
         let runtime = self.runtime;
         if let Some(transaction) = self.transaction.take() {
             let ending = TransactionEnd {
-                labels: Arc::clone(&self.labels),
-                retry_after: self.retry_after,
+                labels: Arc::clone(&self.settings.labels),
+                retry_after: self.settings.retry_after,
                 #[cfg(feature = "metrics")]
                 started: self.started,
             };
@@ -175,9 +179,9 @@ impl ClaimGuard {
     }
 
     fn record(&self, outcome: Outcome) {
-        self.labels.outcome(outcome);
+        self.settings.labels.outcome(outcome);
         #[cfg(feature = "metrics")]
-        self.labels.handler_time(self.started, outcome);
+        self.settings.labels.handler_time(self.started, outcome);
     }
 }
 
@@ -200,7 +204,7 @@ impl Drop for ClaimGuard {
 impl fmt::Debug for ClaimGuard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClaimGuard")
-            .field("provider", &self.labels.provider)
+            .field("provider", &self.settings.labels.provider)
             .field("key", &self.held.as_ref().map(|held| &held.key))
             .field("token", &self.held.as_ref().map(|held| &held.token))
             .field("transaction", &self.transaction)

@@ -75,7 +75,7 @@ impl Dispatch {
 /// A claim while the breaker is open: answered at once, with no store call and no task.
 fn fail_fast(
     dispatch: &Dispatch,
-    settings: &Settings,
+    settings: &Arc<Settings>,
     runtime: Runtime,
 ) -> Result<ClaimGuard, Rejection> {
     let open_for_inline = matches!(dispatch, Dispatch::Inline(_));
@@ -83,7 +83,7 @@ fn fail_fast(
         tracing::debug!(
             "dedup store down (breaker open); processing without deduplication (fail-open)"
         );
-        return Ok(ClaimGuard::new(None, Arc::clone(&settings.labels), runtime));
+        return Ok(ClaimGuard::new(None, Arc::clone(settings), runtime));
     }
     let error = StoreError::new(
         StoreErrorKind::Unavailable,
@@ -115,12 +115,11 @@ fn record_health(settings: &Settings, failed: Option<StoreErrorKind>) {
 fn leased(
     held: Held,
     claimed: Result<Claim, StoreError>,
-    settings: &Settings,
+    settings: &Arc<Settings>,
     runtime: Runtime,
 ) -> Result<ClaimGuard, Rejection> {
-    let labels = Arc::clone(&settings.labels);
     match claimed {
-        Ok(Claim::Claimed) => Ok(ClaimGuard::new(Some(held), labels, runtime)),
+        Ok(Claim::Claimed) => Ok(ClaimGuard::new(Some(held), Arc::clone(settings), runtime)),
         Ok(Claim::Done) => Err(Rejection::new(RejectionKind::Duplicate, None)),
         Ok(Claim::InFlight) => Err(in_flight(settings)),
         Err(error) => {
@@ -130,9 +129,9 @@ fn leased(
             if settings.fail_mode == FailMode::Closed {
                 return Err(unavailable(error, settings));
             }
-            labels.store_error(StoreCall::Claim);
+            settings.labels.store_error(StoreCall::Claim);
             tracing::warn!(%error, "dedup store failed; processing without deduplication (fail-open)");
-            Ok(ClaimGuard::new(None, labels, runtime))
+            Ok(ClaimGuard::new(None, Arc::clone(settings), runtime))
         }
     }
 }
@@ -140,15 +139,14 @@ fn leased(
 /// The guard of a claim in an open transaction, from the store's answer.
 fn transactional(
     begun: Result<Begin, StoreError>,
-    settings: &Settings,
+    settings: &Arc<Settings>,
     runtime: Runtime,
 ) -> Result<ClaimGuard, Rejection> {
     match begun {
         Ok(Begin::Claimed(transaction)) => Ok(ClaimGuard::transactional(
             transaction,
-            Arc::clone(&settings.labels),
+            Arc::clone(settings),
             runtime,
-            settings.retry_after,
         )),
         Ok(Begin::Done) => Err(Rejection::new(RejectionKind::Duplicate, None)),
         Ok(Begin::InFlight) => Err(in_flight(settings)),

@@ -7,6 +7,7 @@
 //! | [`HANDLER_SECONDS`] | histogram (seconds) | `provider`, `endpoint`, `outcome` |
 //! | [`STORE_ERRORS`] | counter | `provider`, `endpoint`, `operation` (`claim`, `complete`, `release`, `renew`) |
 //! | [`STORE_AVAILABLE`] | gauge (set when the circuit breaker opens or closes) | `provider`, `endpoint` |
+//! | [`LEASES_LOST`] | counter | `provider`, `endpoint` |
 //!
 //! The descriptions (`# HELP` in Prometheus) are registered with the recorder installed when a
 //! [`Receiver`](crate::Receiver) is built: install yours first.
@@ -23,6 +24,11 @@ pub const HANDLER_SECONDS: &str = "webhook_guard_handler_duration_seconds";
 pub const STORE_ERRORS: &str = "webhook_guard_store_errors_total";
 /// 1 while the store answers claims, 0 while the circuit breaker is open.
 pub const STORE_AVAILABLE: &str = "webhook_guard_store_available";
+
+/// Claims found taken or expired by a renewal while their handler still ran (a retry may
+/// run the delivery again): the store was unreachable for a whole lease, or the lease is
+/// shorter than the store's time-outs.
+pub const LEASES_LOST: &str = "webhook_guard_leases_lost_total";
 
 /// A store call, as the `operation` label names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +105,17 @@ impl Labels {
 }
 
 impl Labels {
+    /// Counts a claim lost while its handler ran.
+    pub(crate) fn lease_lost(&self) {
+        #[cfg(feature = "metrics")]
+        metrics::counter!(
+            LEASES_LOST,
+            "provider" => Arc::clone(&self.provider),
+            "endpoint" => Arc::clone(&self.endpoint)
+        )
+        .increment(1);
+    }
+
     /// Records whether the store answers claims (the circuit breaker closed or opened).
     pub(crate) fn store_available(&self, available: bool) {
         #[cfg(feature = "metrics")]
@@ -134,6 +151,10 @@ pub(crate) fn describe() {
     metrics::describe_gauge!(
         STORE_AVAILABLE,
         "1 while the dedup store answers claims, 0 while the circuit breaker is open."
+    );
+    metrics::describe_counter!(
+        LEASES_LOST,
+        "Claims lost while their handler ran (found taken or expired by a renewal)."
     );
 }
 

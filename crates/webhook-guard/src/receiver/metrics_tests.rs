@@ -58,6 +58,7 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
 
 const NO_RUNTIME: adapter::Runtime = adapter::Runtime {
     spawn: drop,
+    background: drop,
     sleep: |_| Box::pin(std::future::pending()),
 };
 

@@ -39,7 +39,7 @@
 //!   "data":{"monitor_id":"monitor_1","event":{"event_group_id":"mevtgrp_1"}}}"#);
 //! let headers = parallel.sign_headers("whevent_1", 1_761_577_000, body.as_bytes())?.to_header_map();
 //! let receiver = Receiver::builder(parallel).clock(ManualClock::at_unix_seconds(1_761_577_000)).build()?;
-//! let no_runtime = adapter::Runtime { spawn: drop, sleep: |_| Box::pin(std::future::pending()) };
+//! let no_runtime = adapter::Runtime { spawn: drop, background: drop, sleep: |_| Box::pin(std::future::pending()) };
 //!
 //! let no_timer = |_| std::future::pending::<()>();
 //! let read = adapter::read_body(&receiver, &headers, body, no_timer).await?;
@@ -76,6 +76,7 @@ mod missing;
 mod outcome;
 mod rejection;
 pub(crate) mod renew;
+mod renewer;
 pub(crate) mod runtime;
 mod settings;
 pub(crate) mod settle;

@@ -5,35 +5,31 @@ use std::{
     future::Future,
     pin::Pin,
     task::{Context, Poll},
-    time::Duration,
 };
 
-use super::{metrics::StoreCall, runtime::Timer, settle::Held};
-use crate::dedup::StoreFuture;
+use super::{claim::ClaimGuard, renewer::Registration};
 
 pin_project_lite::pin_project! {
-    /// The future of [`ClaimGuard::renewing`](super::claim::ClaimGuard::renewing): the handler's, with the claim renewed every
-    /// third of its lease while it runs.
+    /// The future of [`ClaimGuard::renewing`](super::claim::ClaimGuard::renewing): the
+    /// handler's, with the claim registered for renewal (every third of its lease, by a task
+    /// on the runtime's background thread) from its first poll until it answers or is
+    /// dropped.
     #[must_use = "futures do nothing unless polled"]
     pub struct Renewing<'a, F> {
         #[pin]
         handler: F,
-        held: Option<&'a Held>,
-        sleep: fn(Duration) -> Timer,
-        timer: Option<Timer>,
-        renewal: Option<StoreFuture<'a, bool>>,
+        guard: Option<&'a ClaimGuard>,
+        registration: Option<Registration<'a>>,
     }
 }
 
 impl<'a, F> Renewing<'a, F> {
-    /// `handler`, renewing `held` (if any) with timers from `sleep`.
-    pub(crate) fn new(handler: F, held: Option<&'a Held>, sleep: fn(Duration) -> Timer) -> Self {
+    /// `handler`, renewing `guard`'s claim (if it holds a leased one).
+    pub(crate) fn new(handler: F, guard: &'a ClaimGuard) -> Self {
         Self {
             handler,
-            held,
-            sleep,
-            timer: None,
-            renewal: None,
+            guard: Some(guard),
+            registration: None,
         }
     }
 }
@@ -41,7 +37,7 @@ impl<'a, F> Renewing<'a, F> {
 impl<F> fmt::Debug for Renewing<'_, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Renewing")
-            .field("renewing", &self.held.is_some())
+            .field("renewing", &self.registration.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -51,43 +47,15 @@ impl<F: Future> Future for Renewing<'_, F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        if let Poll::Ready(output) = this.handler.poll(cx) {
-            return Poll::Ready(output);
+        // Registered before the handler's first poll: a handler that blocks its thread in
+        // that poll is renewed all the same.
+        if let Some(guard) = this.guard.take() {
+            *this.registration = guard.register_renewals();
         }
-        let Some(held) = *this.held else {
-            return Poll::Pending;
-        };
-        loop {
-            if let Some(renewal) = this.renewal.as_mut()
-                && let Poll::Ready(renewed) = renewal.as_mut().poll(cx)
-            {
-                *this.renewal = None;
-                match renewed {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        tracing::warn!(key = %held.key, "claim lost while the handler runs (its lease ran out); no longer renewed");
-                        *this.held = None;
-                        return Poll::Pending;
-                    }
-                    Err(error) => {
-                        held.settings.labels.store_error(StoreCall::Renew);
-                        tracing::warn!(%error, key = %held.key, "could not renew the claim; trying again at the next interval");
-                    }
-                }
-            }
-            let timer = this
-                .timer
-                .get_or_insert_with(|| (this.sleep)(held.settings.lease / 3));
-            if timer.as_mut().poll(cx).is_pending() {
-                return Poll::Pending;
-            }
-            *this.timer = None;
-            if this.renewal.is_none() {
-                *this.renewal = Some(
-                    held.store
-                        .renew(&held.key, &held.token, held.settings.lease),
-                );
-            }
+        let output = this.handler.poll(cx);
+        if output.is_ready() {
+            *this.registration = None;
         }
+        output
     }
 }

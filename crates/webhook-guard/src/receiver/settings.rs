@@ -3,7 +3,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use super::{breaker::Breaker, metrics::Labels};
+use super::{breaker::Breaker, metrics::Labels, renewer::Renewals};
 use crate::clock::Clock;
 
 /// The default body limit: 5 MiB. A larger body gets 413.
@@ -66,4 +66,6 @@ pub(crate) struct Settings {
     pub(crate) body_timeout: Duration,
     /// The store's health: claims answered at once while it is down.
     pub(crate) breaker: Breaker,
+    /// The claims whose handlers run, renewed by a task of their own.
+    pub(crate) renewals: Renewals,
 }

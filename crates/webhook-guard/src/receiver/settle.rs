@@ -64,6 +64,7 @@ const FIRST_RETRY_DELAY: Duration = Duration::from_millis(100);
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(1);
 
 /// A claim in a store.
+#[derive(Clone)]
 pub(crate) struct Held {
     pub(crate) store: Arc<dyn DedupStore>,
     pub(crate) key: DedupKey,
