@@ -97,7 +97,7 @@ use std::future::Future;
 
 pub use crate::receiver::{
     Accepted,
-    body::{BodyBuffer, MAX_GROWTH_STEP, MAX_UPFRONT_RESERVATION, ReadBody},
+    body::{BUDGET_WAIT, BodyBuffer, MAX_GROWTH_STEP, MAX_UPFRONT_RESERVATION, ReadBody},
     claim::ClaimGuard,
     renew::Renewing,
     runtime::{Runtime, Spawn, Task, Timer},

@@ -61,7 +61,9 @@ with_providers!(provider_modules);
 pub use error::{ConfigError, VerifyError};
 pub use event::{ParseError, WebhookEvent};
 pub use provider::{Authenticator, Authenticity, DeliveryId, OpenError, Opened, Provider};
-pub use receiver::{Delivery, DeliveryMeta, MissingDelivery, Receiver, Rejection};
+pub use receiver::{
+    Delivery, DeliveryMeta, MemoryBudget, MissingDelivery, Receiver, ReceiverBuilder, Rejection,
+};
 #[cfg(feature = "ed25519")]
 pub use scheme::Ed25519SigningKey;
 pub use scheme::{BodyHmac, Scheme, SignedHeaders, StandardWebhooks, TimestampedHmac, Verified};

@@ -36,6 +36,29 @@ pub struct Running {
     pub lines: mpsc::Receiver<String>,
 }
 
+impl Running {
+    /// The process's resident memory now and at its peak (`VmRSS`, `VmHWM`), in bytes.
+    pub fn rss(&self) -> (u64, u64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("/proc/<pid>/status");
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix(name))
+                .and_then(|rest| {
+                    rest.trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse::<u64>()
+                        .ok()
+                })
+                .map(|kib| kib * 1024)
+                .expect("the field")
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -10,8 +10,9 @@ use bytes::{Buf, Bytes};
 use http_body::Body;
 
 use super::{
-    metrics::Labels,
+    budget::MemoryBudget,
     rejection::{Rejection, RejectionKind},
+    settings::Settings,
 };
 use crate::headers::{HeaderEntry, HeaderName, Headers};
 
@@ -36,6 +37,11 @@ pub const MAX_UPFRONT_RESERVATION: usize = 64 * 1024;
 /// step after, never past the announced length (without one, never past the limit), so it
 /// never holds more than 64 KiB beyond what arrived. Chunks are copied and dropped as they come: a framework's chunk often shares a larger
 /// read buffer, and keeping a million one-byte chunks would keep a million of those alive.
+///
+/// With a [`MemoryBudget`] ([`with_budget`](Self::with_budget)), every growth of the buffer
+/// is taken from the budget first, and all of it given back when the buffer is finished or
+/// dropped; a growth the budget cannot give is refused with
+/// [`Overloaded`](RejectionKind::Overloaded), the chunk not kept (retry it later).
 #[derive(Debug)]
 pub struct BodyBuffer {
     bytes: Vec<u8>,
@@ -44,6 +50,8 @@ pub struct BodyBuffer {
     /// The first chunk, kept as it is while it is the whole announced body: most bodies
     /// arrive in one chunk, and this saves a copy and an allocation.
     whole: Option<Bytes>,
+    /// The budget that lends the buffer its memory: always exactly [`capacity`](Self::capacity).
+    budget: Option<MemoryBudget>,
 }
 
 impl BodyBuffer {
@@ -64,19 +72,39 @@ impl BodyBuffer {
             limit,
             announced,
             whole: None,
+            budget: None,
         })
+    }
+
+    /// Takes the buffer's memory from `budget` (see the type's docs).
+    #[must_use]
+    pub fn with_budget(mut self, budget: MemoryBudget) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// Takes from the budget what growing to `capacity` needs.
+    fn charge(&self, capacity: usize) -> Result<(), Rejection> {
+        let held = self.capacity();
+        match &self.budget {
+            Some(budget) if capacity > held && !budget.try_take(capacity - held, capacity) => {
+                Err(Rejection::new(RejectionKind::Overloaded, None))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Appends the chunk `data`. A first chunk that is the whole announced body is kept as
     /// it is (for [`Bytes`], without a copy); every other chunk is copied and dropped.
     ///
     /// # Errors
-    /// As [`push`](Self::push).
+    /// As [`push`](Self::push). Given `&mut data`, what was not appended stays in `data`.
     pub fn push_buf(&mut self, mut data: impl Buf) -> Result<(), Rejection> {
         if self.bytes.capacity() == 0
             && self.whole.is_none()
             && self.announced == Some(data.remaining())
         {
+            self.charge(data.remaining())?;
             self.whole = Some(data.copy_to_bytes(data.remaining()));
             return Ok(());
         }
@@ -93,31 +121,36 @@ impl BodyBuffer {
     ///
     /// # Errors
     /// A [`PayloadTooLarge`](RejectionKind::PayloadTooLarge) rejection as soon as the body
-    /// passes the limit; the chunk is not kept.
+    /// passes the limit; an [`Overloaded`](RejectionKind::Overloaded) one when the budget
+    /// cannot lend the growth. Either way the chunk is not kept.
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), Rejection> {
-        if let Some(whole) = self.whole.take() {
-            // More than announced (a server that does not enforce Content-Length).
-            self.bytes.reserve_exact(whole.len() + chunk.len());
-            self.bytes.extend_from_slice(&whole);
-        }
-        let needed = self.bytes.len() + chunk.len();
+        let needed = self.len() + chunk.len();
         if needed > self.limit {
             return Err(too_large(self.limit));
+        }
+        if self.whole.is_some() {
+            // More than announced (a server that does not enforce Content-Length).
+            self.charge(needed)?;
+            let whole = self.whole.take().unwrap_or_default();
+            self.bytes.reserve_exact(needed);
+            self.bytes.extend_from_slice(&whole);
         }
         // Never past what is announced (unless more arrives), nor past the limit.
         let ceiling = self
             .announced
             .map_or(self.limit, |announced| announced.max(needed));
-        if self.bytes.capacity() == 0
+        let mut target = self.bytes.capacity();
+        if target == 0
             && let Some(announced) = self.announced
         {
-            let upfront = announced.min(MAX_UPFRONT_RESERVATION);
-            self.bytes.reserve_exact(upfront.max(needed));
+            target = announced.min(MAX_UPFRONT_RESERVATION).max(needed);
         }
-        if needed > self.bytes.capacity() {
-            let capacity = self.bytes.capacity();
-            let step = capacity.clamp(FIRST_CAPACITY, MAX_GROWTH_STEP);
-            let target = needed.max(capacity + step).min(ceiling);
+        if needed > target {
+            let step = target.clamp(FIRST_CAPACITY, MAX_GROWTH_STEP);
+            target = needed.max(target + step).min(ceiling);
+        }
+        if target > self.bytes.capacity() {
+            self.charge(target)?;
             self.bytes.reserve_exact(target - self.bytes.len());
         }
         self.bytes.extend_from_slice(chunk);
@@ -145,10 +178,24 @@ impl BodyBuffer {
             .map_or(self.bytes.capacity(), Bytes::len)
     }
 
-    /// The whole body. No copy is made: the buffer becomes the [`Bytes`].
+    /// The whole body. No copy is made: the buffer becomes the [`Bytes`]. Its memory is
+    /// given back to the budget (the body is verified next, at once).
     #[must_use]
-    pub fn finish(self) -> Bytes {
-        self.whole.unwrap_or_else(|| Bytes::from(self.bytes))
+    pub fn finish(mut self) -> Bytes {
+        let bytes = std::mem::take(&mut self.bytes);
+        let whole = self.whole.take();
+        if let Some(budget) = self.budget.take() {
+            budget.give_back(whole.as_ref().map_or(bytes.capacity(), Bytes::len));
+        }
+        whole.unwrap_or_else(|| Bytes::from(bytes))
+    }
+}
+
+impl Drop for BodyBuffer {
+    fn drop(&mut self) {
+        if let Some(budget) = &self.budget {
+            budget.give_back(self.capacity());
+        }
     }
 }
 
@@ -173,6 +220,14 @@ pub(crate) fn announced_length<H: Headers + ?Sized>(headers: &H) -> Option<u64> 
     }
 }
 
+/// How long a body whose buffer cannot grow within the [`MemoryBudget`] waits for other
+/// bodies to give memory back before it is answered 503 (`retry-after`): 500 ms, tried again
+/// every [`BUDGET_RETRY`].
+pub const BUDGET_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// How often a body waiting for the budget tries again.
+const BUDGET_RETRY: std::time::Duration = std::time::Duration::from_millis(25);
+
 pin_project_lite::pin_project! {
     /// The future of [`adapter::read_body`](crate::adapter::read_body): reads a body's data
     /// frames to its end into one [`BodyBuffer`], unless the deadline comes first (trailers
@@ -187,9 +242,18 @@ pin_project_lite::pin_project! {
         deadline: Option<D>,
         sleep: S,
         buffer: Result<BodyBuffer, Option<Rejection>>,
-        timeout: std::time::Duration,
-        labels: std::sync::Arc<Labels>,
+        // Only while the budget is short: boxed, so a body that never waits for it does not
+        // carry its space.
+        waiting: Option<Box<Waiting<D>>>,
+        settings: std::sync::Arc<Settings>,
     }
+}
+
+/// A body waiting for the budget: the bytes it could not keep yet, and its next try.
+struct Waiting<D> {
+    pending: Bytes,
+    tries: u32,
+    timer: Pin<Box<D>>,
 }
 
 impl<B, S, D> ReadBody<B, S, D> {
@@ -197,16 +261,15 @@ impl<B, S, D> ReadBody<B, S, D> {
         buffer: Result<BodyBuffer, Rejection>,
         body: B,
         sleep: S,
-        timeout: std::time::Duration,
-        labels: std::sync::Arc<Labels>,
+        settings: std::sync::Arc<Settings>,
     ) -> Self {
         Self {
             body,
             deadline: None,
             sleep,
             buffer: buffer.map_err(Some),
-            timeout,
-            labels,
+            waiting: None,
+            settings,
         }
     }
 }
@@ -215,6 +278,7 @@ impl<B, S, D> std::fmt::Debug for ReadBody<B, S, D> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ReadBody")
             .field("buffer", &self.buffer)
+            .field("waiting_for_memory", &self.waiting.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -228,30 +292,69 @@ where
     type Output = Result<Bytes, Rejection>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let result = match poll_read(this.body, this.buffer, cx) {
-            Poll::Pending => {
-                let mut deadline = this.deadline;
-                if deadline.is_none() {
-                    deadline.set(Some((this.sleep)(*this.timeout)));
+        let mut this = self.project();
+        let result = loop {
+            if let Some(waiting) = this.waiting.as_mut() {
+                if waiting.timer.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
                 }
-                match deadline.as_pin_mut().map(|deadline| deadline.poll(cx)) {
-                    Some(Poll::Ready(())) => {
-                        let kind = RejectionKind::BodyTimeout {
-                            after: *this.timeout,
-                        };
-                        Err(Rejection::new(kind, None))
+                let Ok(buffer) = this.buffer.as_mut() else {
+                    *this.waiting = None;
+                    continue;
+                };
+                match buffer.push_buf(&mut waiting.pending) {
+                    Ok(()) => *this.waiting = None,
+                    Err(refused) if *refused.kind() == RejectionKind::Overloaded => {
+                        waiting.tries += 1;
+                        if BUDGET_RETRY * waiting.tries >= BUDGET_WAIT {
+                            let retry_after = Some(this.settings.retry_after);
+                            break Err(Rejection::new(RejectionKind::Overloaded, retry_after));
+                        }
+                        waiting.timer = Box::pin((this.sleep)(BUDGET_RETRY));
                     }
-                    _ => return Poll::Pending,
+                    Err(rejection) => break Err(rejection),
+                }
+                continue;
+            }
+            match poll_read(this.body.as_mut(), this.buffer, cx) {
+                Poll::Pending => {
+                    let mut deadline = this.deadline.as_mut();
+                    if deadline.is_none() {
+                        deadline.set(Some((this.sleep)(this.settings.body_timeout)));
+                    }
+                    match deadline.as_pin_mut().map(|deadline| deadline.poll(cx)) {
+                        Some(Poll::Ready(())) => {
+                            let kind = RejectionKind::BodyTimeout {
+                                after: this.settings.body_timeout,
+                            };
+                            break Err(Rejection::new(kind, None));
+                        }
+                        _ => return Poll::Pending,
+                    }
+                }
+                Poll::Ready(Read::Done(result)) => break result,
+                Poll::Ready(Read::OutOfBudget(pending)) => {
+                    *this.waiting = Some(Box::new(Waiting {
+                        pending,
+                        tries: 0,
+                        timer: Box::pin((this.sleep)(BUDGET_RETRY)),
+                    }));
                 }
             }
-            Poll::Ready(result) => result,
         };
         if let Err(rejection) = &result {
-            rejection.record(this.labels);
+            rejection.record(&this.settings.labels);
         }
         Poll::Ready(result)
     }
+}
+
+/// What [`poll_read`] stopped at.
+enum Read {
+    /// The whole body, or a rejection.
+    Done(Result<Bytes, Rejection>),
+    /// The budget could not lend the buffer more: these bytes are still to be kept.
+    OutOfBudget(Bytes),
 }
 
 /// Reads what the body has now; `Pending` when it needs to wait.
@@ -259,30 +362,38 @@ fn poll_read<B: Body>(
     mut body: Pin<&mut B>,
     state: &mut Result<BodyBuffer, Option<Rejection>>,
     cx: &mut Context<'_>,
-) -> Poll<Result<Bytes, Rejection>> {
+) -> Poll<Read> {
     let buffer = match state {
         Ok(buffer) => buffer,
         Err(refused) => {
             return refused
                 .take()
-                .map_or(Poll::Pending, |r| Poll::Ready(Err(r)));
+                .map_or(Poll::Pending, |r| Poll::Ready(Read::Done(Err(r))));
         }
     };
     loop {
         match body.as_mut().poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {
-                if let Ok(data) = frame.into_data()
-                    && let Err(rejection) = buffer.push_buf(data)
-                {
-                    return Poll::Ready(Err(rejection));
+                let Ok(mut data) = frame.into_data() else {
+                    continue;
+                };
+                match buffer.push_buf(&mut data) {
+                    Ok(()) => {}
+                    Err(refused) if *refused.kind() == RejectionKind::Overloaded => {
+                        let pending = data.copy_to_bytes(data.remaining());
+                        return Poll::Ready(Read::OutOfBudget(pending));
+                    }
+                    Err(rejection) => return Poll::Ready(Read::Done(Err(rejection))),
                 }
             }
             Poll::Ready(Some(Err(_))) => {
-                return Poll::Ready(Err(Rejection::new(RejectionKind::UnreadableBody, None)));
+                let rejection = Rejection::new(RejectionKind::UnreadableBody, None);
+                return Poll::Ready(Read::Done(Err(rejection)));
             }
             Poll::Ready(None) => {
                 let finished = std::mem::replace(state, Err(None));
-                return Poll::Ready(Ok(finished.map(BodyBuffer::finish).unwrap_or_default()));
+                let body = finished.map(BodyBuffer::finish).unwrap_or_default();
+                return Poll::Ready(Read::Done(Ok(body)));
             }
             Poll::Pending => return Poll::Pending,
         }
@@ -385,6 +496,55 @@ mod tests {
         buffer.push_buf(&b"56789"[..]).expect("fits");
         assert_eq!(buffer.capacity(), 10);
         assert_eq!(buffer.finish(), &b"0123456789"[..]);
+    }
+
+    #[test]
+    fn a_budget_lends_the_growth_and_gets_it_all_back() {
+        let budget = MemoryBudget::new(4 * MAX_UPFRONT_RESERVATION * 4);
+        let limit = 5 << 20;
+        let mut first = BodyBuffer::new(limit, Some(limit as u64))
+            .expect("at the limit")
+            .with_budget(budget.clone());
+        first.push(b"x").expect("fits");
+        assert_eq!(budget.in_use(), MAX_UPFRONT_RESERVATION, "one byte in");
+        let chunk = vec![b'a'; 4096];
+        let refused = loop {
+            if let Err(refused) = first.push(&chunk) {
+                break refused;
+            }
+            assert_eq!(
+                budget.in_use(),
+                first.capacity(),
+                "lent exactly what it holds"
+            );
+        };
+        assert_eq!(refused.kind(), &RejectionKind::Overloaded);
+        assert_eq!(refused.status(), http::StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            budget.in_use() <= budget.limit() / 4 * 3,
+            "a large body stops at 3/4"
+        );
+        // A small body still fits, and gives everything back when finished.
+        let mut small = BodyBuffer::new(limit, Some(1000))
+            .expect("small")
+            .with_budget(budget.clone());
+        small
+            .push(&[b'b'; 1000])
+            .expect("the last quarter is for small bodies");
+        let before = budget.in_use();
+        assert_eq!(small.finish().len(), 1000);
+        assert_eq!(budget.in_use(), before - 1000);
+        // A whole first chunk counts too; a dropped buffer gives back what it held.
+        let mut whole = BodyBuffer::new(limit, Some(10))
+            .expect("small")
+            .with_budget(budget.clone());
+        whole
+            .push_buf(Bytes::from_static(b"0123456789"))
+            .expect("fits");
+        assert_eq!(budget.in_use(), before - 1000 + 10);
+        drop(whole);
+        drop(first);
+        assert_eq!(budget.in_use(), 0);
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::{fmt, sync::Arc, time::Duration};
 
 use super::{
     breaker::{Breaker, DEFAULT_BREAKER_PROBE_INTERVAL, DEFAULT_BREAKER_THRESHOLD},
+    budget::MemoryBudget,
     dispatch::Dispatch,
     flow::Receiver,
     metrics::Labels,
@@ -42,6 +43,7 @@ impl<P: Provider> Receiver<P> {
             body_limit: DEFAULT_BODY_LIMIT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
             breaker: (DEFAULT_BREAKER_THRESHOLD, DEFAULT_BREAKER_PROBE_INTERVAL),
+            memory_budget: None,
         }
     }
 }
@@ -60,6 +62,7 @@ pub struct ReceiverBuilder<P> {
     body_limit: usize,
     body_timeout: Duration,
     breaker: (u32, Duration),
+    memory_budget: Option<MemoryBudget>,
 }
 
 impl<P: Provider> ReceiverBuilder<P> {
@@ -146,6 +149,15 @@ impl<P: Provider> ReceiverBuilder<P> {
         self
     }
 
+    /// The memory the bodies of deliveries not yet verified may hold, together with every
+    /// other receiver given the same budget (default: the process-wide
+    /// [`MemoryBudget::shared`], 64 MiB). Past it, a body waits up to 500 ms for memory, then
+    /// is answered 503 with `retry-after`. See [`MemoryBudget`].
+    pub fn memory_budget(mut self, budget: MemoryBudget) -> Self {
+        self.memory_budget = Some(budget);
+        self
+    }
+
     /// Checks the configuration.
     ///
     /// # Errors
@@ -209,6 +221,7 @@ impl<P: Provider> ReceiverBuilder<P> {
             body_limit: self.body_limit,
             body_timeout: self.body_timeout,
             breaker: Breaker::new(self.breaker.0, self.breaker.1),
+            memory_budget: self.memory_budget.unwrap_or_else(MemoryBudget::shared),
             renewals: Renewals::default(),
         };
         Ok(Receiver::from_parts(

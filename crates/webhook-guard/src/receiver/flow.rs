@@ -137,9 +137,9 @@ impl<P: Provider> Receiver<P> {
         sleep: S,
     ) -> ReadBody<B, S, D> {
         let settings = &self.inner.settings;
-        let buffer = BodyBuffer::new(settings.body_limit, body::announced_length(headers));
-        let labels = Arc::clone(&settings.labels);
-        ReadBody::new(buffer, body, sleep, settings.body_timeout, labels)
+        let buffer = BodyBuffer::new(settings.body_limit, body::announced_length(headers))
+            .map(|buffer| buffer.with_budget(settings.memory_budget.clone()));
+        ReadBody::new(buffer, body, sleep, Arc::clone(settings))
     }
 
     /// Stages 2 to 5, for [`adapter::accept`](crate::adapter::accept): verify, identify,

@@ -26,6 +26,9 @@ pub enum Outcome {
     TimedOut,
     /// The store failed, fail-closed.
     StoreUnavailable,
+    /// Refused for want of memory for unverified bodies (see
+    /// [`MemoryBudget`](crate::MemoryBudget)).
+    Overloaded,
 }
 
 impl Outcome {
@@ -43,6 +46,7 @@ impl Outcome {
             Self::TooLarge => "too_large",
             Self::TimedOut => "timed_out",
             Self::StoreUnavailable => "store_unavailable",
+            Self::Overloaded => "overloaded",
         }
     }
 }

@@ -30,6 +30,7 @@ pub const DUPLICATE_HEADER: &str = "webhook-guard-duplicate";
 /// | [`Duplicate`](RejectionKind::Duplicate) of a completed delivery | 200 | `webhook-guard-duplicate: true` |
 /// | [`InFlight`](RejectionKind::InFlight): the same delivery is being processed | 409 | `retry-after` |
 /// | [`StoreUnavailable`](RejectionKind::StoreUnavailable), fail-closed | 503 | `retry-after` |
+/// | [`Overloaded`](RejectionKind::Overloaded): no memory left in the budget for unverified bodies | 503 | `retry-after` |
 ///
 /// Never 410: senders take it as "disable this endpoint".
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +66,9 @@ pub enum RejectionKind {
     InFlight,
     /// The dedup store failed and the receiver is fail-closed.
     StoreUnavailable(StoreError),
+    /// The body could not be buffered within the [`MemoryBudget`](crate::MemoryBudget) of
+    /// unverified bodies, even after a short wait (many large bodies arrive at once).
+    Overloaded,
 }
 
 impl Rejection {
@@ -88,7 +92,9 @@ impl Rejection {
             RejectionKind::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             RejectionKind::Duplicate => StatusCode::OK,
             RejectionKind::InFlight => StatusCode::CONFLICT,
-            RejectionKind::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            RejectionKind::StoreUnavailable(_) | RejectionKind::Overloaded => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
         }
     }
 
@@ -126,7 +132,9 @@ impl Rejection {
             RejectionKind::PayloadTooLarge { .. } => "webhook body too large",
             RejectionKind::Duplicate => "duplicate delivery, already processed",
             RejectionKind::InFlight => "this delivery is being processed, retry later",
-            RejectionKind::StoreUnavailable(_) => "temporarily unavailable, retry later",
+            RejectionKind::StoreUnavailable(_) | RejectionKind::Overloaded => {
+                "temporarily unavailable, retry later"
+            }
         }
     }
 
@@ -148,6 +156,7 @@ impl Rejection {
             RejectionKind::Duplicate => Outcome::Duplicate,
             RejectionKind::InFlight => Outcome::InFlight,
             RejectionKind::StoreUnavailable(_) => Outcome::StoreUnavailable,
+            RejectionKind::Overloaded => Outcome::Overloaded,
         }
     }
 }
@@ -169,6 +178,9 @@ impl fmt::Display for Rejection {
             RejectionKind::Duplicate => f.write_str("duplicate of a completed delivery"),
             RejectionKind::InFlight => f.write_str("duplicate of a delivery in flight"),
             RejectionKind::StoreUnavailable(e) => write!(f, "refused, fail-closed: {e}"),
+            RejectionKind::Overloaded => {
+                f.write_str("refused: no memory left in the budget for unverified bodies")
+            }
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use super::{breaker::Breaker, metrics::Labels, renewer::Renewals};
+use super::{breaker::Breaker, budget::MemoryBudget, metrics::Labels, renewer::Renewals};
 use crate::clock::Clock;
 
 /// The default body limit: 5 MiB. A larger body gets 413.
@@ -66,6 +66,8 @@ pub(crate) struct Settings {
     pub(crate) body_timeout: Duration,
     /// The store's health: claims answered at once while it is down.
     pub(crate) breaker: Breaker,
+    /// The memory unverified bodies may hold, shared with other receivers.
+    pub(crate) memory_budget: MemoryBudget,
     /// The claims whose handlers run, renewed by a task of their own.
     pub(crate) renewals: Renewals,
 }
