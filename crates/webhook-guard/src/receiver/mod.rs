@@ -83,7 +83,7 @@ mod settings;
 pub(crate) mod settle;
 
 pub use breaker::{DEFAULT_BREAKER_PROBE_INTERVAL, DEFAULT_BREAKER_THRESHOLD, Health};
-pub use budget::{DEFAULT_MEMORY_BUDGET, MemoryBudget};
+pub use budget::{DEFAULT_MEMORY_BUDGET, MemoryBudget, SMALL_BODY};
 pub use builder::ReceiverBuilder;
 pub use delivery::{Delivery, DeliveryMeta};
 pub use flow::{Accepted, Receiver};
