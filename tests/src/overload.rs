@@ -260,25 +260,49 @@ impl DedupStore for SlowStore {
 }
 
 /// A handler that blocks its thread (a synchronous call) for three times the lease (1 s):
-/// its claim is renewed all the same, from the runtime's background thread. Retries sent
-/// from new connections meanwhile are answered 409 (or, when one waits on the blocked worker,
-/// as a duplicate once it is done); the handler runs once.
+/// its claim is renewed all the same, from the runtime's background thread: past two leases
+/// the store still refuses another owner's claim. Retries sent from new connections
+/// meanwhile are answered 409 (or, when one waits on the blocked worker, as a duplicate once
+/// it is done); the handler runs once.
 ///
 /// # Panics
 /// When an answer is not as above.
 pub async fn a_blocking_handler_keeps_its_claim(adapter: Adapter, options: Options) {
+    use webhook_guard::dedup::{Claim, ClaimToken, DedupKey, MemoryStore};
     let lease = Duration::from_secs(1);
+    let store = Arc::new(MemoryStore::new());
     let server = start(
         adapter,
         Options {
             lease: Some(lease),
+            store: Some(Arc::clone(&store) as Arc<dyn DedupStore>),
             ..options
         },
     )
     .await;
+    let server = Arc::new(server);
     let body = sample("parallel");
     let headers = sign("parallel", "blocking-1", server.now(), body);
     let url = server.url("parallel");
+    // Watched from a thread of its own: the test's runtime has a worker blocked too.
+    let watch = {
+        let (server, store) = (Arc::clone(&server), Arc::clone(&store));
+        std::thread::spawn(move || {
+            while server.runs_of("blocking-1") == 0 {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            // Past two leases, the claim is still held: another owner's claim is refused.
+            std::thread::sleep(lease * 2 + Duration::from_millis(300));
+            let key = DedupKey::new("parallel:default", "blocking-1");
+            let token = ClaimToken::random();
+            let claim = std::pin::pin!(store.claim(&key, &token, lease));
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            match std::future::Future::poll(claim, &mut cx) {
+                std::task::Poll::Ready(claimed) => claimed,
+                std::task::Poll::Pending => panic!("the memory store answers at once"),
+            }
+        })
+    };
     let blocking = {
         let (url, headers) = (url.clone(), headers.clone());
         tokio::spawn(async move {
@@ -289,8 +313,8 @@ pub async fn a_blocking_handler_keeps_its_claim(adapter: Adapter, options: Optio
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let started = Instant::now();
-    // Past the first lease, then every 200 ms until the handler is done.
     tokio::time::sleep(lease + Duration::from_millis(300)).await;
+    // Retries every 200 ms until the handler is done (one may wait on the blocked worker).
     let mut in_flight = 0;
     while started.elapsed() < lease * 3 - Duration::from_millis(300) {
         let retry = post_signed(&client(), &url, &headers, body, &[])
@@ -306,7 +330,13 @@ pub async fn a_blocking_handler_keeps_its_claim(adapter: Adapter, options: Optio
     }
     let blocking = blocking.await.expect("task").expect("sent");
     assert_eq!(blocking.status(), 200, "{adapter}");
-    assert!(in_flight > 0, "{adapter}: no retry reached a free worker");
+    let other = watch.join().expect("the watching thread");
+    assert_eq!(
+        other,
+        Ok(Claim::InFlight),
+        "{adapter}: the claim was renewed"
+    );
+    eprintln!("{adapter}: {in_flight} retries answered 409 while the handler blocked");
     assert_eq!(
         server.runs_of("blocking-1"),
         1,

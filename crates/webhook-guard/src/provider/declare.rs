@@ -227,6 +227,10 @@ macro_rules! declare_provider {
             fn dedup_id_rule(&self) -> Option<&$crate::provider::DeliveryIdRule> {
                 <Self as $crate::provider::Declared>::DEDUP_ID
             }
+
+            fn signs_timestamp(&self) -> bool {
+                <Self as $crate::provider::Declared>::SIGNS_TIMESTAMP
+            }
         }
 
         impl $crate::Provider for $Provider {

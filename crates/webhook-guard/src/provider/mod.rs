@@ -168,6 +168,15 @@ pub trait Authenticator: fmt::Debug + Send + Sync + 'static {
         None
     }
 
+    /// `true` when every authentic delivery carries a signed timestamp checked against a
+    /// tolerance, so a captured delivery cannot be replayed once the tolerance is past.
+    /// `false` (the default, the safe answer) makes the receiver remember completed
+    /// deliveries for its [`replay_horizon`](crate::ReceiverBuilder::replay_horizon) instead
+    /// of its retention alone.
+    fn signs_timestamp(&self) -> bool {
+        false
+    }
+
     /// The delivery id, by [`delivery_id_rule`](Self::delivery_id_rule). Call it only on an
     /// authenticated delivery: unverified ids must never reach a dedup store.
     ///

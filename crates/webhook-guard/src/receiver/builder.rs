@@ -11,7 +11,7 @@ use super::{
     renewer::Renewals,
     settings::{
         DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_ENDPOINT, DEFAULT_LEASE,
-        DEFAULT_RETENTION, DEFAULT_RETRY_AFTER, FailMode, Settings,
+        DEFAULT_REPLAY_HORIZON, DEFAULT_RETENTION, DEFAULT_RETRY_AFTER, FailMode, Settings,
     },
 };
 use crate::{
@@ -38,6 +38,7 @@ impl<P: Provider> Receiver<P> {
             clock: Arc::new(SystemClock),
             lease: DEFAULT_LEASE,
             retention: DEFAULT_RETENTION,
+            replay_horizon: DEFAULT_REPLAY_HORIZON,
             retry_after: DEFAULT_RETRY_AFTER,
             fail_mode: FailMode::Closed,
             body_limit: DEFAULT_BODY_LIMIT,
@@ -57,6 +58,7 @@ pub struct ReceiverBuilder<P> {
     clock: Arc<dyn Clock>,
     lease: Duration,
     retention: Duration,
+    replay_horizon: Duration,
     retry_after: Duration,
     fail_mode: FailMode,
     body_limit: usize,
@@ -105,9 +107,23 @@ impl<P: Provider> ReceiverBuilder<P> {
         self
     }
 
-    /// How long a processed delivery is remembered (default 72 h).
+    /// How long a processed delivery is remembered (default 72 h): a retry or replay within
+    /// it is answered as a duplicate.
     pub fn retention(mut self, retention: Duration) -> Self {
         self.retention = retention;
+        self
+    }
+
+    /// How long a processed delivery is remembered when the provider signs no timestamp
+    /// ([`Authenticator::signs_timestamp`](crate::provider::Authenticator::signs_timestamp)
+    /// is `false`: GitHub, ParseFlow, FullEnrich), if longer than the
+    /// [`retention`](Self::retention) (default [`DEFAULT_REPLAY_HORIZON`], 7 days). A captured
+    /// delivery of such a provider stays authentic forever; the record is what refuses its
+    /// replay, so it is kept longer. A provider that signs a timestamp refuses a replay past
+    /// its tolerance by itself and keeps the retention. `Duration::ZERO` keeps the retention
+    /// for every provider. Size the store with `docs/overload.md`.
+    pub fn replay_horizon(mut self, horizon: Duration) -> Self {
+        self.replay_horizon = horizon;
         self
     }
 
@@ -215,7 +231,11 @@ impl<P: Provider> ReceiverBuilder<P> {
             unsigned_namespace,
             clock: self.clock,
             lease: self.lease,
-            retention: self.retention,
+            retention: if self.provider.signs_timestamp() {
+                self.retention
+            } else {
+                self.retention.max(self.replay_horizon)
+            },
             retry_after: self.retry_after,
             fail_mode: self.fail_mode,
             body_limit: self.body_limit,

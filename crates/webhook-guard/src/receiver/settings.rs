@@ -32,6 +32,12 @@ pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(10);
 /// How long a processed delivery is remembered (72 h: Parallel retries for 48 h).
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(72 * 3600);
+/// How long a processed delivery of a provider that signs no timestamp (GitHub, ParseFlow,
+/// FullEnrich) is remembered by default: 7 days. Such a delivery, once captured, can be
+/// replayed at any later time with a valid signature; only its record refuses it. The record
+/// of a completed delivery is the compact one (no owner token): about 100 bytes in Redis and
+/// Postgres, so 7 days at one delivery a second is about 60 MB (see `docs/overload.md`).
+pub const DEFAULT_REPLAY_HORIZON: Duration = Duration::from_secs(7 * 24 * 3600);
 /// The `retry-after` of 409 and 503 answers (10 s).
 pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(10);
 /// The endpoint name unless configured otherwise.
@@ -59,6 +65,8 @@ pub(crate) struct Settings {
     pub(crate) unsigned_namespace: Box<str>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) lease: Duration,
+    /// How long a completed delivery is remembered: the retention, or for a provider that
+    /// signs no timestamp, the longer of it and the replay horizon.
     pub(crate) retention: Duration,
     pub(crate) retry_after: Duration,
     pub(crate) fail_mode: FailMode,
