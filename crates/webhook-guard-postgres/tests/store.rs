@@ -340,3 +340,35 @@ async fn a_release_before_its_claim_fences_the_late_claim() {
         .expect("count");
     assert_eq!(rows, 0);
 }
+
+/// The bytes a completed record takes (table and both indexes) at 100,000 records with
+/// 64-hex-digit ids (the longest: body digests), for the sizing table of `docs/overload.md`.
+#[tokio::test]
+async fn a_completed_record_takes_under_300_bytes() {
+    let Some(server) = PostgresServer::start() else {
+        return;
+    };
+    let pool = pool(&server).await;
+    let _store = store(&pool, "sizing").await;
+    sqlx::query(
+        "INSERT INTO webhook_guard.sizing (key, owner, expires_at)
+         SELECT 'github:default:' || encode(sha256(n::text::bytea), 'hex'), NULL::uuid,
+                now() + interval '7 days'
+         FROM generate_series(1, 100000) n",
+    )
+    .execute(&pool)
+    .await
+    .expect("rows");
+    sqlx::query("VACUUM ANALYZE webhook_guard.sizing")
+        .execute(&pool)
+        .await
+        .expect("vacuum");
+    let bytes: i64 =
+        sqlx::query_scalar("SELECT pg_total_relation_size('webhook_guard.sizing')::bigint")
+            .fetch_one(&pool)
+            .await
+            .expect("size");
+    let per_record = bytes / 100_000;
+    eprintln!("Postgres: {per_record} bytes a completed record (table and indexes)");
+    assert!(per_record < 300, "{per_record} bytes a record");
+}

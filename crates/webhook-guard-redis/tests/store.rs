@@ -337,7 +337,7 @@ async fn a_release_before_its_claim_fences_the_late_claim() {
     let late = ClaimToken::random();
     store.release(&key, &late).await.expect("release");
     assert_eq!(store.claim(&key, &late, LEASE).await, Ok(Claim::InFlight));
-    let ttl = raw(&server, &["PTTL", "test:p:e:fenced"]).await;
+    let ttl = raw(&server, &["PTTL", "test:{p:e:fenced}"]).await;
     assert!(
         matches!(ttl, redis::Value::Int(ms) if ms > 0 && ms <= 60_000),
         "a fence expires: {ttl:?}"
@@ -358,7 +358,7 @@ async fn a_release_before_its_claim_fences_the_late_claim() {
         .await
         .expect("release");
     assert_eq!(
-        raw(&server, &["EXISTS", "test:p:e:plain"]).await,
+        raw(&server, &["EXISTS", "test:{p:e:plain}"]).await,
         redis::Value::Int(0)
     );
 }

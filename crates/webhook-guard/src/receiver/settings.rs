@@ -34,9 +34,10 @@ pub const DEFAULT_LEASE: Duration = Duration::from_secs(10);
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(72 * 3600);
 /// How long a processed delivery of a provider that signs no timestamp (GitHub, ParseFlow,
 /// FullEnrich) is remembered by default: 7 days. Such a delivery, once captured, can be
-/// replayed at any later time with a valid signature; only its record refuses it. The record
-/// of a completed delivery is the compact one (no owner token): about 100 bytes in Redis and
-/// Postgres, so 7 days at one delivery a second is about 60 MB (see `docs/overload.md`).
+/// replayed at any later time with a valid signature; only its record refuses it. A
+/// completed record (no owner token) takes about 230 bytes in Redis and 261 in Postgres
+/// with the longest ids, so 7 days at one delivery a second is about 140 MB (see
+/// `docs/overload.md`).
 pub const DEFAULT_REPLAY_HORIZON: Duration = Duration::from_secs(7 * 24 * 3600);
 /// The `retry-after` of 409 and 503 answers (10 s).
 pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(10);
