@@ -98,8 +98,7 @@ use std::future::Future;
 pub use crate::receiver::{
     Accepted,
     body::{BUDGET_WAIT, BodyBuffer, MAX_GROWTH_STEP, MAX_UPFRONT_RESERVATION, ReadBody},
-    claim::ClaimGuard,
-    renew::Renewing,
+    claim::{ClaimGuard, Renewing},
     runtime::{Runtime, Spawn, Task, Timer},
     settle::{MAX_BACKGROUND_RETRIES, Settle},
 };

@@ -8,7 +8,6 @@ use super::{
     dispatch::Dispatch,
     flow::Receiver,
     metrics::Labels,
-    renewer::Renewals,
     settings::{
         DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_ENDPOINT, DEFAULT_LEASE,
         DEFAULT_REPLAY_HORIZON, DEFAULT_RETENTION, DEFAULT_RETRY_AFTER, FailMode, Settings,
@@ -242,7 +241,7 @@ impl<P: Provider> ReceiverBuilder<P> {
             body_timeout: self.body_timeout,
             breaker: Breaker::new(self.breaker.0, self.breaker.1),
             memory_budget: self.memory_budget.unwrap_or_else(MemoryBudget::shared),
-            renewals: Renewals::default(),
+            renewals: Arc::default(),
         };
         Ok(Receiver::from_parts(
             self.provider,

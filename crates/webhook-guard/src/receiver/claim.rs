@@ -1,19 +1,19 @@
-//! [`ClaimGuard`]: the claim an accepted delivery holds while its handler runs.
+//! [`ClaimGuard`]: the claim an accepted delivery holds while its handler runs, and
+//! [`Renewing`], the handler's future with the claim renewed.
 
 use std::{
     fmt,
     future::Future,
     pin::Pin,
     sync::Arc,
-    task::{Context, Waker},
+    task::{Context, Poll, Waker},
 };
 
 use http::StatusCode;
 
 use super::{
     Outcome,
-    renew::Renewing,
-    renewer::Registration,
+    renewer::{Lease, Registration},
     runtime::Runtime,
     settings::Settings,
     settle::{Held, Settle, Settling, TransactionEnd},
@@ -106,9 +106,16 @@ impl ClaimGuard {
     }
 
     /// Registers the leased claim (if any) for renewal until the registration drops.
-    pub(crate) fn register_renewals(&self) -> Option<Registration<'_>> {
+    fn register_renewals(&self) -> Option<Registration<'_>> {
         let held = self.held.as_ref()?;
-        Some(held.settings.renewals.register(held, self.runtime))
+        let lease = Lease {
+            store: Arc::clone(&held.store),
+            key: held.key.clone(),
+            token: held.token.clone(),
+            lease: held.settings.lease,
+            labels: Arc::clone(&held.settings.labels),
+        };
+        Some(held.settings.renewals.register(lease, self.runtime))
     }
 
     /// Settles the claim with the handler's `status`: completes it after a 2xx (outcome
@@ -209,5 +216,56 @@ impl fmt::Debug for ClaimGuard {
             .field("token", &self.held.as_ref().map(|held| &held.token))
             .field("transaction", &self.transaction)
             .finish_non_exhaustive()
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`ClaimGuard::renewing`]: the
+    /// handler's, with the claim registered for renewal (every third of its lease, by a task
+    /// on the runtime's background thread) from its first poll until it answers or is
+    /// dropped.
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Renewing<'a, F> {
+        #[pin]
+        handler: F,
+        guard: Option<&'a ClaimGuard>,
+        registration: Option<Registration<'a>>,
+    }
+}
+
+impl<'a, F> Renewing<'a, F> {
+    /// `handler`, renewing `guard`'s claim (if it holds a leased one).
+    fn new(handler: F, guard: &'a ClaimGuard) -> Self {
+        Self {
+            handler,
+            guard: Some(guard),
+            registration: None,
+        }
+    }
+}
+
+impl<F> fmt::Debug for Renewing<'_, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Renewing")
+            .field("renewing", &self.registration.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F: Future> Future for Renewing<'_, F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        // Registered before the handler's first poll: a handler that blocks its thread in
+        // that poll is renewed all the same.
+        if let Some(guard) = this.guard.take() {
+            *this.registration = guard.register_renewals();
+        }
+        let output = this.handler.poll(cx);
+        if output.is_ready() {
+            *this.registration = None;
+        }
+        output
     }
 }

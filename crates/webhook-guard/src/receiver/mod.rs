@@ -76,7 +76,6 @@ mod metrics_tests;
 mod missing;
 mod outcome;
 mod rejection;
-pub(crate) mod renew;
 mod renewer;
 pub(crate) mod runtime;
 mod settings;

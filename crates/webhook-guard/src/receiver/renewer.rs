@@ -10,12 +10,26 @@
 use std::{
     collections::HashMap,
     future::poll_fn,
-    sync::{Mutex, PoisonError, Weak},
+    sync::{Arc, Mutex, PoisonError, Weak},
     task::{Poll, Waker},
     time::{Duration, Instant},
 };
 
-use super::{metrics::StoreCall, runtime::Runtime, settings::Settings, settle::Held};
+use super::{
+    metrics::{Labels, StoreCall},
+    runtime::Runtime,
+};
+use crate::dedup::{ClaimToken, DedupKey, DedupStore};
+
+/// A claim to renew: where it is, whose it is, for how long.
+#[derive(Clone)]
+pub(crate) struct Lease {
+    pub(crate) store: Arc<dyn DedupStore>,
+    pub(crate) key: DedupKey,
+    pub(crate) token: ClaimToken,
+    pub(crate) lease: Duration,
+    pub(crate) labels: Arc<Labels>,
+}
 
 /// How often the renewing task looks for claims due a renewal while any is registered.
 const TICK: Duration = Duration::from_millis(100);
@@ -37,7 +51,7 @@ struct Registry {
 }
 
 struct Claim {
-    held: Held,
+    held: Lease,
     /// When its next renewal is due.
     due: Instant,
     /// A renewal of it is on its way.
@@ -59,14 +73,14 @@ impl Renewals {
 
     /// Renews `held` every third of its lease until the registration drops; starts the
     /// receiver's renewing task on `runtime`'s background thread the first time.
-    pub(crate) fn register<'a>(&'a self, held: &Held, runtime: Runtime) -> Registration<'a> {
-        let due = Instant::now() + held.settings.lease / 3;
+    pub(crate) fn register(self: &Arc<Self>, held: Lease, runtime: Runtime) -> Registration<'_> {
+        let due = Instant::now() + held.lease / 3;
         let (id, start, asleep) = {
             let mut registry = self.lock();
             let id = registry.next_id;
             registry.next_id += 1;
             let claim = Claim {
-                held: held.clone(),
+                held,
                 due,
                 renewing: false,
             };
@@ -75,8 +89,8 @@ impl Renewals {
             (id, start, registry.asleep.take())
         };
         if start {
-            let settings = std::sync::Arc::downgrade(&held.settings);
-            (runtime.background)(Box::pin(renew_while_registered(settings, runtime)));
+            let renewals = Arc::downgrade(self);
+            (runtime.background)(Box::pin(renew_while_registered(renewals, runtime)));
         }
         if let Some(task) = asleep {
             task.wake();
@@ -92,13 +106,13 @@ impl Drop for Registration<'_> {
 }
 
 /// The renewing task of one receiver: ends when the receiver is gone.
-async fn renew_while_registered(settings: Weak<Settings>, runtime: Runtime) {
+async fn renew_while_registered(renewals: Weak<Renewals>, runtime: Runtime) {
     loop {
         let any = poll_fn(|cx| {
-            let Some(settings) = settings.upgrade() else {
+            let Some(renewals) = renewals.upgrade() else {
                 return Poll::Ready(false);
             };
-            let mut registry = settings.renewals.lock();
+            let mut registry = renewals.lock();
             if registry.claims.is_empty() {
                 registry.asleep = Some(cx.waker().clone());
                 return Poll::Pending;
@@ -110,36 +124,33 @@ async fn renew_while_registered(settings: Weak<Settings>, runtime: Runtime) {
             return;
         }
         (runtime.sleep)(TICK).await;
-        let Some(receiver) = settings.upgrade() else {
+        let Some(receiver) = renewals.upgrade() else {
             return;
         };
         let now = Instant::now();
-        let due: Vec<(u64, Held)> = {
-            let mut registry = receiver.renewals.lock();
+        let due: Vec<(u64, Lease)> = {
+            let mut registry = receiver.lock();
             registry
                 .claims
                 .iter_mut()
                 .filter(|(_, claim)| !claim.renewing && claim.due <= now)
                 .map(|(id, claim)| {
                     claim.renewing = true;
-                    claim.due = now + claim.held.settings.lease / 3;
+                    claim.due = now + claim.held.lease / 3;
                     (*id, claim.held.clone())
                 })
                 .collect()
         };
         for (id, held) in due {
-            (runtime.spawn)(Box::pin(renew(id, held)));
+            (runtime.spawn)(Box::pin(renew(Arc::clone(&receiver), id, held)));
         }
     }
 }
 
 /// One renewal of the claim registered as `id`.
-async fn renew(id: u64, held: Held) {
-    let renewed = held
-        .store
-        .renew(&held.key, &held.token, held.settings.lease)
-        .await;
-    let mut registry = held.settings.renewals.lock();
+async fn renew(renewals: Arc<Renewals>, id: u64, held: Lease) {
+    let renewed = held.store.renew(&held.key, &held.token, held.lease).await;
+    let mut registry = renewals.lock();
     let Some(claim) = registry.claims.get_mut(&id) else {
         // The handler answered meanwhile: its claim is settled, nothing to say.
         return;
@@ -150,12 +161,12 @@ async fn renew(id: u64, held: Held) {
         Ok(false) => {
             registry.claims.remove(&id);
             drop(registry);
-            held.settings.labels.lease_lost();
+            held.labels.lease_lost();
             tracing::warn!(key = %held.key, "claim lost while the handler runs (its lease ran out before a renewal); a retry may run the delivery again");
         }
         Err(error) => {
             drop(registry);
-            held.settings.labels.store_error(StoreCall::Renew);
+            held.labels.store_error(StoreCall::Renew);
             tracing::warn!(%error, key = %held.key, "could not renew the claim; trying again at the next interval");
         }
     }

@@ -78,5 +78,5 @@ pub(crate) struct Settings {
     /// The memory unverified bodies may hold, shared with other receivers.
     pub(crate) memory_budget: MemoryBudget,
     /// The claims whose handlers run, renewed by a task of their own.
-    pub(crate) renewals: Renewals,
+    pub(crate) renewals: Arc<Renewals>,
 }
