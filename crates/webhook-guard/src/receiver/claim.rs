@@ -13,7 +13,7 @@ use http::StatusCode;
 
 use super::{
     Outcome,
-    renewer::{Lease, Registration},
+    renewer::Registration,
     runtime::Runtime,
     settings::Settings,
     settle::{Held, Settle, Settling, TransactionEnd},
@@ -45,7 +45,7 @@ use crate::dedup::{Transaction, TransactionHandle};
 /// guard holds no claim and only records the outcome.
 #[must_use = "a dropped guard releases the claim: finish it with the handler's status"]
 pub struct ClaimGuard {
-    held: Option<Held>,
+    held: Option<Arc<Held>>,
     /// The open transaction holding the claim, with a transactional store.
     transaction: Option<Box<dyn Transaction>>,
     /// The receiver's settings: the metrics' labels, the `retry-after` of a 503 after a
@@ -59,7 +59,7 @@ pub struct ClaimGuard {
 }
 
 impl ClaimGuard {
-    pub(crate) fn new(held: Option<Held>, settings: Arc<Settings>, runtime: Runtime) -> Self {
+    pub(crate) fn new(held: Option<Arc<Held>>, settings: Arc<Settings>, runtime: Runtime) -> Self {
         Self {
             held,
             transaction: None,
@@ -108,14 +108,8 @@ impl ClaimGuard {
     /// Registers the leased claim (if any) for renewal until the registration drops.
     fn register_renewals(&self) -> Option<Registration<'_>> {
         let held = self.held.as_ref()?;
-        let lease = Lease {
-            store: Arc::clone(&held.store),
-            key: held.key.clone(),
-            token: held.token.clone(),
-            lease: held.settings.lease,
-            labels: Arc::clone(&held.settings.labels),
-        };
-        Some(held.settings.renewals.register(lease, self.runtime))
+        let renewals = &held.settings.renewals;
+        Some(renewals.register(Arc::clone(held) as _, self.runtime))
     }
 
     /// Settles the claim with the handler's `status`: completes it after a 2xx (outcome

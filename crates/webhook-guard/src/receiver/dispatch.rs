@@ -119,7 +119,11 @@ fn leased(
     runtime: Runtime,
 ) -> Result<ClaimGuard, Rejection> {
     match claimed {
-        Ok(Claim::Claimed) => Ok(ClaimGuard::new(Some(held), Arc::clone(settings), runtime)),
+        Ok(Claim::Claimed) => Ok(ClaimGuard::new(
+            Some(Arc::new(held)),
+            Arc::clone(settings),
+            runtime,
+        )),
         Ok(Claim::Done) => Err(Rejection::new(RejectionKind::Duplicate, None)),
         Ok(Claim::InFlight) => Err(in_flight(settings)),
         Err(error) => {

@@ -16,10 +16,11 @@ use std::{
 use super::{
     Outcome, Rejection, RejectionKind,
     metrics::{Labels, StoreCall},
+    renewer::Renew,
     runtime::{Runtime, Spawn, Task},
     settings::Settings,
 };
-use crate::dedup::{ClaimToken, DedupKey, DedupStore, StoreError, Transaction};
+use crate::dedup::{ClaimToken, DedupKey, DedupStore, StoreError, StoreFuture, Transaction};
 
 /// The most store-call retries running in the background at once, in this process, in each of
 /// two pools. The releases of claims whose `claim` call failed (orphans: during a store outage
@@ -64,13 +65,31 @@ const FIRST_RETRY_DELAY: Duration = Duration::from_millis(100);
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(1);
 
 /// A claim in a store.
-#[derive(Clone)]
 pub(crate) struct Held {
     pub(crate) store: Arc<dyn DedupStore>,
     pub(crate) key: DedupKey,
     pub(crate) token: ClaimToken,
     /// The receiver's settings: the lease, the retention, the metrics' labels.
     pub(crate) settings: Arc<Settings>,
+}
+
+impl Renew for Held {
+    fn renew(&self) -> StoreFuture<'_, bool> {
+        self.store
+            .renew(&self.key, &self.token, self.settings.lease)
+    }
+
+    fn lease(&self) -> Duration {
+        self.settings.lease
+    }
+
+    fn key(&self) -> &DedupKey {
+        &self.key
+    }
+
+    fn labels(&self) -> &Labels {
+        &self.settings.labels
+    }
 }
 
 /// What a settling call does.
@@ -102,7 +121,7 @@ impl Held {
 
     /// Settles the claim: one try in place, and on failure more tries in the background (or,
     /// for a completion whose pool is full, in place).
-    fn settle(self, settling: Settling, runtime: Runtime) -> Task {
+    fn settle(self: Arc<Self>, settling: Settling, runtime: Runtime) -> Task {
         Box::pin(async move {
             let Err(error) = self.call(settling).await else {
                 return;
@@ -129,7 +148,7 @@ impl Held {
     /// Tries `settling` again, waiting 100 ms and then twice as long each time (at most 1 s),
     /// until the store answers or the lease is over, whichever comes first. The lease bounds
     /// the waits and the wall time alike: calls that time out count.
-    async fn retry(self, settling: Settling, runtime: Runtime) {
+    async fn retry(&self, settling: Settling, runtime: Runtime) {
         let started = Instant::now();
         let mut waited = Duration::ZERO;
         let mut delay = FIRST_RETRY_DELAY;
@@ -228,7 +247,7 @@ pub struct Settle(Option<Detached>);
 
 impl Settle {
     /// A leased claim's completion or release: one try in place, more in the background.
-    pub(crate) fn store(held: Held, settling: Settling, runtime: Runtime) -> Self {
+    pub(crate) fn store(held: Arc<Held>, settling: Settling, runtime: Runtime) -> Self {
         let task = held.settle(settling, runtime);
         Self(Some(Detached::new(Job::Store(task), runtime.spawn)))
     }
