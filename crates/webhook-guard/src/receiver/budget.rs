@@ -49,7 +49,7 @@ pub const DEFAULT_MEMORY_BUDGET: usize = 64 << 20;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
-pub struct MemoryBudget(Arc<Budget>);
+pub struct MemoryBudget(Option<Arc<Budget>>);
 
 struct Budget {
     limit: usize,
@@ -60,10 +60,24 @@ impl MemoryBudget {
     /// A budget of `bytes`, for the receivers it is given to.
     #[must_use]
     pub fn new(bytes: usize) -> Self {
-        Self(Arc::new(Budget {
+        Self(Some(Arc::new(Budget {
             limit: bytes,
             used: AtomicUsize::new(0),
-        }))
+        })))
+    }
+
+    /// No budget: each body is bounded by its receiver's
+    /// [`body_limit`](crate::ReceiverBuilder::body_limit) alone, and nothing is counted. For a
+    /// receiver behind a proxy that already bounds what it buffers for unverified clients.
+    #[must_use]
+    pub fn unlimited() -> Self {
+        Self(None)
+    }
+
+    /// `true` for [`unlimited`](Self::unlimited).
+    #[must_use]
+    pub fn is_unlimited(&self) -> bool {
+        self.0.is_none()
     }
 
     /// The process-wide budget every receiver uses unless given another:
@@ -79,24 +93,29 @@ impl MemoryBudget {
     /// The budget, in bytes.
     #[must_use]
     pub fn limit(&self) -> usize {
-        self.0.limit
+        self.0.as_ref().map_or(usize::MAX, |budget| budget.limit)
     }
 
     /// The bytes held for unverified bodies now.
     #[must_use]
     pub fn in_use(&self) -> usize {
-        self.0.used.load(Ordering::Acquire)
+        self.0
+            .as_ref()
+            .map_or(0, |budget| budget.used.load(Ordering::Acquire))
     }
 
     /// Takes `bytes` from the budget for a buffer that grows to `capacity`, unless that
     /// would pass the limit (for a buffer past [`SMALL_BODY`], three quarters of it).
     pub(crate) fn try_take(&self, bytes: usize, capacity: usize) -> bool {
-        let limit = if capacity > SMALL_BODY {
-            self.0.limit / 4 * 3
-        } else {
-            self.0.limit
+        let Some(budget) = &self.0 else {
+            return true;
         };
-        self.0
+        let limit = if capacity > SMALL_BODY {
+            budget.limit / 4 * 3
+        } else {
+            budget.limit
+        };
+        budget
             .used
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
                 used.checked_add(bytes).filter(|&total| total <= limit)
@@ -106,7 +125,9 @@ impl MemoryBudget {
 
     /// Gives back `bytes` taken before.
     pub(crate) fn give_back(&self, bytes: usize) {
-        self.0.used.fetch_sub(bytes, Ordering::AcqRel);
+        if let Some(budget) = &self.0 {
+            budget.used.fetch_sub(bytes, Ordering::AcqRel);
+        }
     }
 }
 
@@ -157,5 +178,8 @@ mod tests {
         }
         assert_eq!(small, 4, "the last quarter, for small bodies");
         assert!(MemoryBudget::shared().limit() == DEFAULT_MEMORY_BUDGET);
+        let unlimited = MemoryBudget::unlimited();
+        assert!(unlimited.try_take(usize::MAX, usize::MAX));
+        assert_eq!(unlimited.in_use(), 0);
     }
 }

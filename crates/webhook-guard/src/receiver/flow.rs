@@ -137,8 +137,10 @@ impl<P: Provider> Receiver<P> {
         sleep: S,
     ) -> ReadBody<B, S, D> {
         let settings = &self.inner.settings;
-        let buffer = BodyBuffer::new(settings.body_limit, body::announced_length(headers))
-            .map(|buffer| buffer.with_budget(settings.memory_budget.clone()));
+        let mut buffer = BodyBuffer::new(settings.body_limit, body::announced_length(headers));
+        if !settings.memory_budget.is_unlimited() {
+            buffer = buffer.map(|buffer| buffer.with_budget(settings.memory_budget.clone()));
+        }
         ReadBody::new(buffer, body, sleep, Arc::clone(settings))
     }
 
