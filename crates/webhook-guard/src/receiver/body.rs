@@ -222,7 +222,7 @@ pub(crate) fn announced_length<H: Headers + ?Sized>(headers: &H) -> Option<u64> 
 
 /// How long a body whose buffer cannot grow within the [`MemoryBudget`] waits for other
 /// bodies to give memory back before it is answered 503 (`retry-after`): 500 ms, tried again
-/// every [`BUDGET_RETRY`].
+/// every 25 ms.
 pub const BUDGET_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// How often a body waiting for the budget tries again.
