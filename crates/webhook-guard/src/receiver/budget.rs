@@ -1,12 +1,9 @@
 //! [`MemoryBudget`]: a bound on the bytes held for bodies not yet verified, across every
 //! connection and every receiver that shares it.
 
-use std::{
-    fmt,
-    sync::{
-        Arc, OnceLock,
-        atomic::{AtomicUsize, Ordering},
-    },
+use std::sync::{
+    Arc, OnceLock,
+    atomic::{AtomicUsize, Ordering},
 };
 
 /// The size up to which a body may use the whole budget; larger ones only its first three
@@ -48,9 +45,10 @@ pub const DEFAULT_MEMORY_BUDGET: usize = 64 << 20;
 /// # drop(receiver);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct MemoryBudget(Option<Arc<Budget>>);
 
+#[derive(Debug)]
 struct Budget {
     limit: usize,
     used: AtomicUsize,
@@ -134,15 +132,6 @@ impl MemoryBudget {
 impl Default for MemoryBudget {
     fn default() -> Self {
         Self::shared()
-    }
-}
-
-impl fmt::Debug for MemoryBudget {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MemoryBudget")
-            .field("limit", &self.limit())
-            .field("in_use", &self.in_use())
-            .finish()
     }
 }
 
