@@ -120,7 +120,7 @@ pub async fn a_stall_during_a_replay_storm_costs_nothing(
     // A trickle of replays goes on while fresh deliveries arrive.
     let mut accepted = 0;
     let mut attempt = 0;
-    let first_accepted: Option<(usize, Duration)> = None;
+    let mut first_accepted: Option<(usize, Duration)> = None;
     while accepted < 21 {
         let replay = post_signed(&client, &url, &captured, body, &[])
             .await
@@ -142,6 +142,7 @@ pub async fn a_stall_during_a_replay_storm_costs_nothing(
                 "{adapter}: {id}"
             );
             accepted += 1;
+            first_accepted.get_or_insert((attempt, resumed.elapsed()));
             assert_eq!(server.runs_of(&id), 1, "{adapter}: {id}");
         } else {
             assert!(
