@@ -17,6 +17,7 @@ macro_rules! say {
     }};
 }
 
+mod body_form;
 mod demo;
 mod error;
 mod headers_file;

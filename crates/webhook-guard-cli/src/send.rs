@@ -46,6 +46,12 @@ pub(crate) struct Args {
     /// How many requests in flight at once (with --count).
     #[arg(long, value_name = "C", default_value_t = 8)]
     concurrency: usize,
+    /// The signed timestamp, in Unix seconds (seconds since 1970-01-01 UTC), for the
+    /// providers that sign one (Parallel, Sixtyfour, Stripe). Default: now, for each request.
+    /// Receivers refuse a timestamp more than 5 minutes from their clock: try an old one to
+    /// see a replay refused.
+    #[arg(long, value_name = "UNIX_SECONDS", allow_negative_numbers = true)]
+    timestamp: Option<i64>,
     /// Give up on a request after this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     timeout: u64,
@@ -59,16 +65,35 @@ struct Sent {
     text: String,
 }
 
-async fn send_one(
-    client: &reqwest::Client,
-    url: &str,
+/// What every request of one `send` shares.
+#[derive(Clone)]
+struct Sender {
+    client: reqwest::Client,
+    url: String,
     provider: ProviderName,
-    secret: &str,
-    id: &str,
-    event_type: Option<&str>,
-    body: &[u8],
-) -> Result<Sent> {
-    let headers = headers(provider, secret, id, now(), event_type, body)?;
+    secret: String,
+    timestamp: Option<i64>,
+    event_type: Option<String>,
+}
+
+async fn send_one(sender: &Sender, id: &str, body: &[u8]) -> Result<Sent> {
+    let Sender {
+        client,
+        url,
+        provider,
+        secret,
+        timestamp,
+        event_type,
+    } = sender;
+    let timestamp = timestamp.unwrap_or_else(now);
+    let headers = headers(
+        *provider,
+        secret,
+        id,
+        timestamp,
+        event_type.as_deref(),
+        body,
+    )?;
     let mut request = client
         .post(url)
         .header("content-type", "application/json")
@@ -138,49 +163,58 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
         .map_err(|e| fail(format!("cannot build the HTTP client: {e}")))?;
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| fail(format!("cannot start the runtime: {e}")))?;
-    let id = args.id.clone().unwrap_or_else(fresh_id);
-    if args.count == 1 {
-        let sent = runtime.block_on(send_one(
-            &client,
-            url.as_str(),
-            args.provider,
-            &secret,
-            &id,
-            event_type.as_deref(),
-            &body,
-        ))?;
-        return Ok(match sent.status {
-            Ok(status) => {
-                let note = if sent.duplicate { " (duplicate)" } else { "" };
-                say!(
-                    "{status}{note} in {} — {} {} id {id}",
-                    millis(sent.elapsed),
-                    args.provider.as_str(),
-                    args.event_type
-                );
-                if !(200..300).contains(&status) && !sent.text.is_empty() {
-                    say!("{}", sent.text.trim());
-                }
-                if (200..300).contains(&status) {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::FAILURE
-                }
-            }
-            Err(reason) => {
-                return Err(fail(format!("{url}: {reason}")));
-            }
-        });
-    }
-    runtime.block_on(load(
-        args,
-        &client,
-        url.as_str(),
-        &secret,
-        &id,
+    let sender = Sender {
+        client,
+        url: url.to_string(),
+        provider: args.provider,
+        secret,
+        timestamp: args.timestamp,
         event_type,
-        body,
-    ))
+    };
+    if args.count > 1 {
+        let id = args.id.clone().unwrap_or_else(fresh_id);
+        return runtime.block_on(load(args, sender, &id, body));
+    }
+    // The id the receiver sees: for a provider whose delivery id is a body field (Stripe's
+    // event `id`), the body's (set to --id when given); otherwise the one signed.
+    let (id, body) = match (args.provider.0.delivery_id, &args.id) {
+        (DeliveryIdRule::BodyField(_), Some(id)) => {
+            let body = distinct_body(args.provider, &body, id, 0);
+            (id.clone(), body)
+        }
+        (DeliveryIdRule::BodyField(field), None) => {
+            let id = body_field(&body, field).unwrap_or_else(fresh_id);
+            (id, body)
+        }
+        (_, id) => (id.clone().unwrap_or_else(fresh_id), body),
+    };
+    let sent = runtime.block_on(send_one(&sender, &id, &body))?;
+    match sent.status {
+        Ok(status) => {
+            let note = if sent.duplicate { " (duplicate)" } else { "" };
+            say!(
+                "{status}{note} in {} — {} {} id {id}",
+                millis(sent.elapsed),
+                args.provider.as_str(),
+                args.event_type
+            );
+            if !(200..300).contains(&status) && !sent.text.is_empty() {
+                say!("{}", sent.text.trim());
+            }
+            Ok(if (200..300).contains(&status) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Err(reason) => Err(fail(format!("{url}: {reason}"))),
+    }
+}
+
+/// The text of the top-level `field` of a JSON object body.
+fn body_field(body: &[u8], field: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    value.get(field)?.as_str().map(str::to_owned)
 }
 
 /// `body` made the `n`th distinct delivery of a load: a JSON body gets `n` written in binary
@@ -209,15 +243,7 @@ fn distinct_body(provider: ProviderName, body: &[u8], id: &str, n: usize) -> Vec
 }
 
 /// `--count N`: N requests, `--concurrency` at a time, with a progress bar and a summary.
-async fn load(
-    args: &Args,
-    client: &reqwest::Client,
-    url: &str,
-    secret: &str,
-    id: &str,
-    event_type: Option<String>,
-    body: Vec<u8>,
-) -> Result<ExitCode> {
+async fn load(args: &Args, sender: Sender, id: &str, body: Vec<u8>) -> Result<ExitCode> {
     let bar = ProgressBar::new(args.count as u64);
     if let Ok(style) =
         ProgressStyle::with_template("{bar:40} {pos}/{len} requests, {per_sec}, {elapsed}")
@@ -229,15 +255,9 @@ async fn load(
     let started = Instant::now();
     let workers: Vec<_> = (0..args.concurrency.min(args.count))
         .map(|_| {
-            let (client, url, secret, id) = (
-                client.clone(),
-                url.to_owned(),
-                secret.to_owned(),
-                id.to_owned(),
-            );
+            let (sender, id) = (sender.clone(), id.to_owned());
             let (body, next, bar) = (Arc::clone(&body), Arc::clone(&next), bar.clone());
-            let (provider, count) = (args.provider, args.count);
-            let event_type = event_type.clone();
+            let count = args.count;
             tokio::spawn(async move {
                 let mut results = Vec::new();
                 loop {
@@ -246,17 +266,8 @@ async fn load(
                         break;
                     }
                     let one = format!("{id}-{n}");
-                    let distinct = distinct_body(provider, &body, &one, n);
-                    let sent = send_one(
-                        &client,
-                        &url,
-                        provider,
-                        &secret,
-                        &one,
-                        event_type.as_deref(),
-                        &distinct,
-                    )
-                    .await;
+                    let distinct = distinct_body(sender.provider, &body, &one, n);
+                    let sent = send_one(&sender, &one, &distinct).await;
                     bar.inc(1);
                     results.push(sent);
                 }

@@ -24,8 +24,10 @@ pub(crate) struct Args {
     /// The delivery id (Parallel, Sixtyfour, ParseFlow; default: a fresh one).
     #[arg(long, value_name = "ID")]
     id: Option<String>,
-    /// The signed timestamp in Unix seconds (Parallel, Sixtyfour; default: now).
-    #[arg(long, value_name = "T", allow_negative_numbers = true)]
+    /// The signed timestamp, in Unix seconds (seconds since 1970-01-01 UTC), for the
+    /// providers that sign one (Parallel, Sixtyfour, Stripe). Default: now. Receivers refuse
+    /// a timestamp more than 5 minutes from their clock.
+    #[arg(long, value_name = "UNIX_SECONDS", allow_negative_numbers = true)]
     timestamp: Option<i64>,
     /// The event type, for providers that send it in a header (GitHub's `X-GitHub-Event`;
     /// ParseFlow's is taken from the body when not given).

@@ -11,6 +11,7 @@ use webhook_guard::{
 };
 
 use crate::{
+    body_form::{JsonForm, json_form, minify},
     error::{Result, fail, read_input},
     headers_file,
     provider::{ProviderName, now, secret},
@@ -268,10 +269,15 @@ fn passed(provider: ProviderName, authenticity: &Authenticity, now: i64) -> Verd
         });
     }
     if let Some(timestamp) = verified.timestamp {
-        verdict = verdict.detail(format!(
-            "timestamp {timestamp}: {} s from now",
-            now.saturating_sub(timestamp)
-        ));
+        let age = now.saturating_sub(timestamp);
+        verdict = verdict.detail(if age >= 0 {
+            format!("timestamp {timestamp}: signed {age} s ago")
+        } else {
+            format!(
+                "timestamp {timestamp}: {} s in the future (the sender's clock is ahead)",
+                age.unsigned_abs()
+            )
+        });
     }
     verdict
 }
@@ -312,21 +318,39 @@ fn mismatch(request: &Request<'_>, now: i64) -> Result<Verdict> {
             .detail("verify the raw bytes as received, before any parsing or formatting"));
         }
     }
-    let verdict = Verdict::fail(
-        "wrong secret",
-        "no signature matches this secret and body: most likely the secret is not the one that signed",
-    )
-    .detail(format!(
+    let check_secret = format!(
         "check {} (or --secret) against the provider's dashboard; after a rotation, configure both secrets",
         provider.secret_variable()
-    ));
-    Ok(
-        if serde_json::from_slice::<serde_json::Value>(body).is_ok() {
-            verdict.detail("the body may also have changed in a way this check cannot undo")
-        } else {
-            verdict
-        },
-    )
+    );
+    let raw_bytes = "verify the raw bytes as received, before any parsing or formatting (in axum, take `Bytes`, not `Json<T>`)";
+    Ok(match json_form(body) {
+        Some(JsonForm::Rewritten) => Verdict::fail(
+            "body changed (likely)",
+            "no signature matches, and the body is JSON in the form a JSON library writes              (compact, keys sorted): the bytes differ from what was signed; was it parsed and              re-serialized before the guard?",
+        )
+        .detail(raw_bytes)
+        .detail(format!("if these are the raw bytes, the secret is wrong: {check_secret}")),
+        Some(JsonForm::Compact) => Verdict::fail(
+            "wrong secret or changed body",
+            "no signature matches this secret and body",
+        )
+        .detail(check_secret)
+        .detail(
+            "the body is compact JSON: if the sender's bodies are not (Stripe's are indented),              it was parsed and re-serialized before the guard",
+        )
+        .detail(raw_bytes),
+        Some(JsonForm::AsSent) => Verdict::fail(
+            "wrong secret",
+            "no signature matches this secret and body: most likely the secret is not the one that signed",
+        )
+        .detail(check_secret)
+        .detail("the body may also have changed in a way this check cannot undo"),
+        None => Verdict::fail(
+            "wrong secret",
+            "no signature matches this secret and body: most likely the secret is not the one that signed",
+        )
+        .detail(check_secret),
+    })
 }
 
 /// Bodies the captured one may have been made from, with what changed.
@@ -359,41 +383,4 @@ fn body_variants(body: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
     }
     variants.retain(|(_, variant)| variant.as_slice() != body);
     variants
-}
-
-/// `json` without the whitespace between its tokens, keys in their order.
-fn minify(json: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(json.len());
-    let (mut in_string, mut escaped) = (false, false);
-    for &byte in json {
-        if in_string {
-            out.push(byte);
-            if escaped {
-                escaped = false;
-            } else if byte == b'\\' {
-                escaped = true;
-            } else if byte == b'"' {
-                in_string = false;
-            }
-        } else if !matches!(byte, b' ' | b'\t' | b'\n' | b'\r') {
-            if byte == b'"' {
-                in_string = true;
-            }
-            out.push(byte);
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn minify_keeps_strings_and_order() {
-        assert_eq!(
-            minify(b"{\n  \"b\": \"x y\\\" z\",\n  \"a\": [1, 2]\n}\n"),
-            b"{\"b\":\"x y\\\" z\",\"a\":[1,2]}".to_vec()
-        );
-    }
 }

@@ -796,3 +796,100 @@ fn secrets_are_declared_with_their_environment_variables() {
     assert_eq!(from_env, from_flag);
     assert_ne!(from_env, from_demo);
 }
+
+/// `verify` on a body a framework parsed and wrote again (compact, keys sorted): the bytes
+/// differ from what was signed, and it says so rather than blaming the secret; the PASS line
+/// gives the timestamp's age the right way round.
+#[test]
+fn verify_diagnoses_a_re_serialized_body_and_the_age_of_a_timestamp() {
+    let now = unix_now();
+    let sent = b"{\n  \"type\": \"task_run.status\",\n  \"data\": {\"status\": \"completed\", \"run_id\": \"trun_1\"},\n  \"timestamp\": \"2025-10-27T15:02:11Z\"\n}\n";
+    let headers = parallel_signed(sent, now);
+    let value: serde_json::Value = serde_json::from_slice(sent).expect("JSON");
+    let rewritten = serde_json::to_vec(&value).expect("compact, keys sorted");
+    let (code, out) = verify("parallel", PARALLEL_SECRET, &headers, &rewritten, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("FAIL: body changed (likely)"), "{out}");
+    assert!(out.contains("re-serialized before the guard"), "{out}");
+
+    // Compact with its keys in another order: either cause, both named.
+    let compact = br#"{"type":"x","data":{"b":1,"a":2}}"#;
+    let headers = parallel_signed(b"{}", now);
+    let (code, out) = verify("parallel", PARALLEL_SECRET, &headers, compact, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with("FAIL: wrong secret or changed body"),
+        "{out}"
+    );
+
+    // The age of a timestamp in the past, and of one in the future.
+    let headers = parallel_signed(sent, now - 42);
+    let (code, out) = verify(
+        "parallel",
+        PARALLEL_SECRET,
+        &headers,
+        sent,
+        &["--now", &now.to_string()],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("signed 42 s ago"), "{out}");
+    let headers = parallel_signed(sent, now + 7);
+    let (_, out) = verify(
+        "parallel",
+        PARALLEL_SECRET,
+        &headers,
+        sent,
+        &["--now", &now.to_string()],
+    );
+    assert!(out.contains("7 s in the future"), "{out}");
+}
+
+/// `send stripe` names the event id the handler sees (the body's `evt_...`), `--id` sets it,
+/// and `--timestamp` signs another time: an hour old, the receiver refuses it (401).
+#[test]
+fn send_names_the_id_the_handler_sees_and_signs_the_timestamp_given() {
+    let server = catalog_server();
+    let sample = fixtures::of("stripe").next().expect("a sample");
+    let body_id = serde_json::from_slice::<serde_json::Value>(sample.body).expect("JSON")["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    let url = format!("http://{}/webhooks/stripe", server.addr);
+    let output = cli(&["send", "stripe", sample.name, "--url", &url]);
+    let out = stdout(&output);
+    assert!(output.status.success(), "{out}{}", stderr(&output));
+    assert!(out.contains(&format!("id {body_id}")), "{out}");
+    let output = cli(&[
+        "send",
+        "stripe",
+        sample.name,
+        "--url",
+        &url,
+        "--id",
+        "evt_cli_chosen",
+    ]);
+    let out = stdout(&output);
+    assert!(
+        output.status.success() && out.contains("id evt_cli_chosen"),
+        "{out}"
+    );
+    assert!(!out.contains("duplicate"), "a delivery of its own: {out}");
+    assert_eq!(server.runs.load(Ordering::SeqCst), 2);
+
+    let old = (unix_now() - 3600).to_string();
+    let parallel = fixtures::of("parallel").next().expect("a sample");
+    let url = format!("http://{}/webhooks/parallel", server.addr);
+    let output = cli(&[
+        "send",
+        "parallel",
+        parallel.name,
+        "--url",
+        &url,
+        "--timestamp",
+        &old,
+    ]);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(out.starts_with("401 "), "{out}");
+    assert_eq!(server.runs.load(Ordering::SeqCst), 2, "not run");
+}
