@@ -9,19 +9,22 @@ use webhook_guard::{
     ConfigError, DeliveryMeta, Provider, Receiver,
     dedup::{DedupStore, MemoryStore, TransactionalStore},
     fullenrich::FullEnrich,
+    github::GitHub,
     parallel::Parallel,
     parseflow::ParseFlow,
     receiver::ReceiverBuilder,
     sixtyfour::Sixtyfour,
+    stripe::Stripe,
 };
 
 /// Demo secrets, used when the environment does not set one (documented in the README).
 use webhook_guard::fixtures::demo::{
-    FULLENRICH_API_KEY as DEMO_FULLENRICH_API_KEY, PARALLEL_SECRET as DEMO_PARALLEL_SECRET,
-    PARSEFLOW_SECRET as DEMO_PARSEFLOW_SECRET, SIXTYFOUR_SECRET as DEMO_SIXTYFOUR_SECRET,
+    FULLENRICH_API_KEY as DEMO_FULLENRICH_API_KEY, GITHUB_SECRET as DEMO_GITHUB_SECRET,
+    PARALLEL_SECRET as DEMO_PARALLEL_SECRET, PARSEFLOW_SECRET as DEMO_PARSEFLOW_SECRET,
+    SIXTYFOUR_SECRET as DEMO_SIXTYFOUR_SECRET, STRIPE_SECRET as DEMO_STRIPE_SECRET,
 };
 
-/// The receivers of the four routes, sharing one store.
+/// The receivers of the routes, one per built-in provider, sharing one store.
 #[derive(Clone)]
 pub(crate) struct Receivers {
     pub(crate) bind: SocketAddr,
@@ -29,6 +32,8 @@ pub(crate) struct Receivers {
     pub(crate) sixtyfour: Receiver<Sixtyfour>,
     pub(crate) fullenrich: Receiver<FullEnrich>,
     pub(crate) parseflow: Receiver<ParseFlow>,
+    pub(crate) github: Receiver<GitHub>,
+    pub(crate) stripe: Receiver<Stripe>,
     pub(crate) parseflow_secret: String,
 }
 
@@ -99,7 +104,7 @@ pub(crate) async fn from_env() -> Result<Receivers, Box<dyn std::error::Error>> 
     receivers(&store)
 }
 
-/// The four receivers on `store`, with `BIND`, the secrets and `SIXTYFOUR_ALLOW_UNSIGNED`
+/// The receivers on `store`, with `BIND`, the secrets and `SIXTYFOUR_ALLOW_UNSIGNED`
 /// from the environment.
 pub(crate) fn receivers(store: &Store) -> Result<Receivers, Box<dyn std::error::Error>> {
     let bind = env_or("BIND", "127.0.0.1:3000").parse()?;
@@ -126,6 +131,18 @@ pub(crate) fn receivers(store: &Store) -> Result<Receivers, Box<dyn std::error::
             .build()?,
         parseflow: store
             .configure(Receiver::builder(ParseFlow::new(parseflow_secret.clone())?))
+            .build()?,
+        github: store
+            .configure(Receiver::builder(GitHub::new(env_or(
+                "GITHUB_WEBHOOK_SECRET",
+                DEMO_GITHUB_SECRET,
+            ))?))
+            .build()?,
+        stripe: store
+            .configure(Receiver::builder(Stripe::new(env_or(
+                "STRIPE_WEBHOOK_SECRET",
+                DEMO_STRIPE_SECRET,
+            ))?))
             .build()?,
         parseflow_secret,
     })
@@ -198,7 +215,7 @@ pub(crate) fn announce(addr: SocketAddr, parseflow_secret: &str) -> Result<(), C
 /// The providers the example receivers serve, one route each: `/webhooks/<provider>`.
 macro_rules! with_routes {
     ($($then:ident)::+!($($args:tt)*)) => {
-        $($then)::+!($($args)*; parallel, sixtyfour, fullenrich, parseflow)
+        $($then)::+!($($args)*; parallel, sixtyfour, fullenrich, parseflow, github, stripe)
     };
 }
 pub(crate) use with_routes;

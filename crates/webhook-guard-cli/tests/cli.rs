@@ -229,9 +229,8 @@ fn send_gets_200_from_the_axum_example_for_every_sample() {
     let Some(receiver) = axum_receiver() else {
         return;
     };
-    // The example receivers serve the four providers of their contract.
-    let routes = ["parallel", "sixtyfour", "fullenrich", "parseflow"];
-    for fixture in fixtures::all().filter(|f| routes.contains(&f.provider)) {
+    // The example receivers serve every built-in provider.
+    for fixture in fixtures::all() {
         let url = format!("http://{}/webhooks/{}", receiver.addr, fixture.provider);
         let output = cli(&["send", fixture.provider, fixture.name, "--url", &url]);
         let out = stdout(&output);
@@ -242,6 +241,40 @@ fn send_gets_200_from_the_axum_example_for_every_sample() {
             fixture.name,
             stderr(&output)
         );
+    }
+    // The curl command `sign` prints, run as printed, is processed (once per provider, on a
+    // receiver of its own: the samples above were sent already).
+    if Command::new("curl").arg("--version").output().is_ok() {
+        let receiver = axum_receiver().expect("a second example receiver");
+        for provider in [
+            "parallel",
+            "sixtyfour",
+            "fullenrich",
+            "parseflow",
+            "github",
+            "stripe",
+        ] {
+            let fixture = fixtures::of(provider).last().expect("a sample");
+            let body = file(fixture.body);
+            let url = format!("http://{}/webhooks/{provider}", receiver.addr);
+            let output = cli(&["sign", provider, "--body", path(&body), "--url", &url]);
+            let out = stdout(&output);
+            let curl = out
+                .lines()
+                .find(|line| line.starts_with("curl "))
+                .unwrap_or_else(|| panic!("{provider}: no curl command in {out}"));
+            let ran = Command::new("sh")
+                .args(["-c", &format!("{curl} -s")])
+                .output()
+                .expect("sh");
+            let answer = String::from_utf8_lossy(&ran.stdout);
+            assert!(
+                answer.starts_with("HTTP/1.1 200") && !answer.contains("webhook-guard-duplicate"),
+                "{provider}: {curl}\n{answer}"
+            );
+        }
+    } else {
+        eprintln!("skipped: running the curl commands `sign` prints (no curl on this machine)");
     }
     // A small load: 40 requests, 4 at a time, each with its own id.
     let url = format!("http://{}/webhooks/parseflow", receiver.addr);

@@ -99,6 +99,12 @@ pub mod demo {
     /// ParseFlow (`whsec_`, used as given).
     #[cfg(feature = "parseflow")]
     pub const PARSEFLOW_SECRET: &str = crate::parseflow::catalog::DEMO_SECRET;
+    /// GitHub (any string, used as given).
+    #[cfg(feature = "github")]
+    pub const GITHUB_SECRET: &str = crate::github::catalog::DEMO_SECRET;
+    /// Stripe (`whsec_`, used as given).
+    #[cfg(feature = "stripe")]
+    pub const STRIPE_SECRET: &str = crate::stripe::catalog::DEMO_SECRET;
 
     /// The demo secret of a provider of the catalogue.
     #[must_use]

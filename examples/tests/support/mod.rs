@@ -16,7 +16,14 @@ use webhook_guard::{
 };
 
 /// The providers of the example receiver contract: one route each.
-pub const ROUTES: [&str; 4] = ["parallel", "sixtyfour", "fullenrich", "parseflow"];
+pub const ROUTES: [&str; 6] = [
+    "parallel",
+    "sixtyfour",
+    "fullenrich",
+    "parseflow",
+    "github",
+    "stripe",
+];
 
 /// The example binary, built by `cargo test` beside this test's binary.
 pub fn example(name: &str) -> PathBuf {
@@ -97,6 +104,8 @@ pub fn start_with(
         "SIXTYFOUR_WEBHOOK_SECRET",
         "FULLENRICH_API_KEY",
         "PARSEFLOW_WEBHOOK_SECRET",
+        "GITHUB_WEBHOOK_SECRET",
+        "STRIPE_WEBHOOK_SECRET",
     ] {
         command.env_remove(name);
     }
