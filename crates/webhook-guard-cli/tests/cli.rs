@@ -93,7 +93,9 @@ fn the_readme_starts_with_the_demo_and_the_tests() {
             !std::path::Path::new(workspace).exists(),
             "the workspace is here but its README is not"
         );
-        eprintln!("skipped: no workspace README at {path} (a packaged crate)");
+        webhook_guard::testkit::skipped(&format!(
+            "no workspace README at {path} (a packaged crate)"
+        ));
         return;
     };
     let commands: Vec<&str> = readme
@@ -106,10 +108,7 @@ fn the_readme_starts_with_the_demo_and_the_tests() {
         .collect();
     assert_eq!(
         commands,
-        [
-            "cargo run -p webhook-guard-cli -- demo",
-            "cargo test --workspace"
-        ]
+        ["cargo run -p webhook-guard-cli -- demo", "scripts/test"]
     );
 }
 
@@ -193,7 +192,9 @@ fn axum_receiver() -> Option<Receiver> {
         "/../../examples/axum_receiver.rs"
     );
     if !binary.exists() && !std::path::Path::new(workspace).exists() {
-        eprintln!("skipped: no example receiver outside the workspace (a packaged crate)");
+        webhook_guard::testkit::skipped(
+            "no example receiver outside the workspace (a packaged crate)",
+        );
         return None;
     }
     assert!(
@@ -274,7 +275,9 @@ fn send_gets_200_from_the_axum_example_for_every_sample() {
             );
         }
     } else {
-        eprintln!("skipped: running the curl commands `sign` prints (no curl on this machine)");
+        webhook_guard::testkit::skipped(
+            "running the curl commands `sign` prints (no curl on this machine)",
+        );
     }
     // A small load: 40 requests, 4 at a time, each with its own id.
     let url = format!("http://{}/webhooks/parseflow", receiver.addr);

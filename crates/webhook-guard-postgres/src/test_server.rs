@@ -35,7 +35,7 @@ pub struct PostgresServer {
 
 fn skip(reason: &str) -> Option<PostgresServer> {
     assert!(!required(), "REQUIRE_POSTGRES=1 but {reason}");
-    eprintln!("skipped: {reason}");
+    webhook_guard::testkit::skipped(reason);
     None
 }
 

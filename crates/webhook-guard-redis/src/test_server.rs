@@ -55,7 +55,7 @@ impl RedisServer {
         if !available {
             let reason = "redis-server is not installed (e.g. `apt-get install redis-server`)";
             assert!(!required(), "REQUIRE_REDIS=1 but {reason}");
-            eprintln!("skipped: {reason}");
+            webhook_guard::testkit::skipped(reason);
             return None;
         }
         let port = free_port();
@@ -72,7 +72,9 @@ impl RedisServer {
                 !required(),
                 "REQUIRE_REDIS=1 but no data directory: {error}"
             );
-            eprintln!("skipped: no data directory for redis-server: {error}");
+            webhook_guard::testkit::skipped(&format!(
+                "no data directory for redis-server: {error}"
+            ));
             return None;
         }
         server.spawn();
@@ -261,7 +263,7 @@ impl RedisCluster {
         if !created {
             let reason = "`redis-cli --cluster create` failed";
             assert!(!required(), "REQUIRE_REDIS=1 but {reason}");
-            eprintln!("skipped: {reason}");
+            webhook_guard::testkit::skipped(reason);
             return None;
         }
         let deadline = Instant::now() + Duration::from_secs(20);

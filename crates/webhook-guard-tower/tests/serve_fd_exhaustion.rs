@@ -20,7 +20,7 @@ async fn the_server_survives_running_out_of_file_descriptors() {
         .args(["--pid", &pid, "--nofile=256:256"])
         .status();
     if !lowered.is_ok_and(|status| status.success()) {
-        eprintln!("skipped: prlimit could not lower the file-descriptor limit");
+        webhook_guard::testkit::skipped("prlimit could not lower the file-descriptor limit");
         return;
     }
     let options = ServeOptions::default()

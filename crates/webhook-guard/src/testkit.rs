@@ -1,7 +1,7 @@
 //! For tests: [`FaultyStore`], a dedup store that injects faults into another, so a receiver,
 //! an adapter or your own handlers can be tried against a store that fails, stalls, times out
 //! after applying a call, or never answers, on a schedule of calls or switched on and off by
-//! the test.
+//! the test; and [`skipped`], which lists a check a test could not run.
 //!
 //! ```
 //! # fn block_on<F: std::future::Future>(f: F) -> F::Output {
@@ -206,6 +206,10 @@ faulty_calls! {
     Complete: complete(key: &'a DedupKey, token: &'a ClaimToken, retention: Duration) -> ();
     Release: release(key: &'a DedupKey, token: &'a ClaimToken) -> ();
 }
+
+mod skip;
+
+pub use skip::{SKIPPED_LIST, skipped};
 
 #[cfg(test)]
 mod tests;

@@ -21,7 +21,7 @@ fn python(script: &str, args: &[&str]) -> Option<String> {
             std::env::var("REQUIRE_STRIPE_SDK").as_deref() != Ok("1"),
             "REQUIRE_STRIPE_SDK=1 but {reason}"
         );
-        eprintln!("skipped: {reason}");
+        crate::testkit::skipped(reason);
         return None;
     }
     let output = Command::new("python3")
