@@ -17,7 +17,8 @@ pub type AnyEvent = Arc<dyn WebhookEvent>;
 ///
 /// `Arc<dyn AnyProvider>` is itself a [`Provider`] (its events are [`AnyEvent`]s), so a
 /// [`Receiver`](crate::Receiver) can be built for a provider chosen at run time, as the CLI's
-/// demo does for every provider of the [catalogue](crate::catalog).
+/// demo does for every provider of the catalogue (`webhook_guard::catalog`, feature
+/// `fixtures`).
 ///
 /// ```
 /// use std::sync::Arc;

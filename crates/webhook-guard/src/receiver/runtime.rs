@@ -14,7 +14,7 @@ pub type Spawn = fn(Task);
 /// What the core needs of the adapter's async runtime, which it does not have itself: a way to
 /// run a task in the background, one to run it where no handler can hold it up, and a timer.
 ///
-/// With the feature `tokio`, [`Runtime::TOKIO`] is all three for Tokio (and for actix-web,
+/// With the feature `tokio`, `Runtime::TOKIO` is all three for Tokio (and for actix-web,
 /// whose workers are Tokio runtimes).
 ///
 /// ```
