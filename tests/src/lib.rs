@@ -88,6 +88,10 @@ pub struct Options {
     pub lease: Option<Duration>,
     /// The body read timeout (default 30 s).
     pub body_timeout: Option<Duration>,
+    /// Development mode: rejection bodies explain themselves (default off).
+    pub explain_rejections: bool,
+    /// Statuses configured for kinds of rejection.
+    pub rejection_statuses: Vec<(webhook_guard::receiver::Outcome, http::StatusCode)>,
 }
 
 /// A running server; an actix server stops when this is dropped.
@@ -170,7 +174,13 @@ fn receiver<P: Provider>(provider: P, options: &Options) -> Receiver<P> {
     if let Some(timeout) = options.body_timeout {
         builder = builder.body_timeout(timeout);
     }
-    builder.build().expect("receiver")
+    for (outcome, status) in &options.rejection_statuses {
+        builder = builder.rejection_status(*outcome, *status);
+    }
+    builder
+        .explain_rejections(options.explain_rejections)
+        .build()
+        .expect("receiver")
 }
 
 /// A receiver for every provider of the catalogue, on its demo secret. Unsigned deliveries

@@ -86,7 +86,7 @@ fn answer(rejection: &Rejection) -> HttpResponse {
     for (name, value) in &rejection.headers() {
         response.insert_header((name.as_str(), value.as_bytes()));
     }
-    response.body(rejection.public_message())
+    response.body(rejection.body())
 }
 
 /// Puts the delivery in the request; a function of its own, so the accepted delivery does not
@@ -153,7 +153,7 @@ where
                     match claim.finish(status).await {
                         Ok(()) => Err(error),
                         Err(rejection) => Err(actix_web::error::InternalError::from_response(
-                            rejection.public_message(),
+                            rejection.body(),
                             answer(&rejection),
                         )
                         .into()),

@@ -60,7 +60,10 @@ impl<S: Clone, P> Clone for WebhookGuard<S, P> {
 pub type ResponseFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
 
 fn answer<B>(rejection: &Rejection) -> Response<GuardBody<B>> {
-    let text = Bytes::from_static(rejection.public_message().as_bytes());
+    let text = match rejection.body() {
+        std::borrow::Cow::Borrowed(text) => Bytes::from_static(text.as_bytes()),
+        std::borrow::Cow::Owned(text) => Bytes::from(text),
+    };
     let mut response = Response::new(Either::Right(Full::new(text)));
     *response.status_mut() = rejection.status();
     *response.headers_mut() = rejection.headers();

@@ -542,6 +542,136 @@ pub(super) async fn a_malformed_body_gets_400_and_its_claim_is_released(adapter:
     assert_eq!(server.runs_of("badjson-1"), 1);
 }
 
+/// Development mode: each kind of rejection answers which check failed and the likely fix
+/// (never the secret); without it, the short generic text.
+pub(super) async fn rejections_explain_themselves_in_development_mode_only(adapter: Adapter) {
+    for explain in [true, false] {
+        let server = start(
+            adapter,
+            Options {
+                explain_rejections: explain,
+                body_limit: Some(64 * 1024),
+                ..Options::default()
+            },
+        )
+        .await;
+        let client = client();
+        let url = server.url("parallel");
+        let body = sample("parallel");
+        let mut answers = Vec::new();
+        // A forged signature, a missing header, a stale timestamp.
+        let forged =
+            webhook_guard_conformance::sign_with("parallel", "x-1", server.now(), body, true);
+        answers.push((
+            "forged",
+            post_signed(&client, &url, &forged, body, &[]).await,
+        ));
+        let unsigned = client.post(&url).body(body.to_vec()).send().await;
+        answers.push(("unsigned", unsigned));
+        let stale = sign("parallel", "x-2", server.now() - 3600, body);
+        answers.push(("stale", post_signed(&client, &url, &stale, body, &[]).await));
+        // Authentic but not JSON; too large; a duplicate.
+        let not_json = b"not json";
+        let signed = sign("parallel", "x-3", server.now(), not_json);
+        answers.push((
+            "malformed",
+            post_signed(&client, &url, &signed, not_json, &[]).await,
+        ));
+        let large = vec![b' '; 128 * 1024];
+        let signed = sign("parallel", "x-4", server.now(), &large);
+        answers.push((
+            "too large",
+            post_signed(&client, &url, &signed, &large, &[]).await,
+        ));
+        let first = sign("parallel", "x-5", server.now(), body);
+        assert_eq!(
+            post_signed(&client, &url, &first, body, &[])
+                .await
+                .expect("sent")
+                .status(),
+            200
+        );
+        answers.push((
+            "duplicate",
+            post_signed(&client, &url, &first, body, &[]).await,
+        ));
+        let expected = [
+            ("forged", 401, "no signature matches"),
+            ("unsigned", 401, "signature header is missing"),
+            ("stale", 401, "outside the tolerance"),
+            ("malformed", 400, "not the JSON this provider sends"),
+            ("too large", 413, "body_limit"),
+            ("duplicate", 200, "processed already"),
+        ];
+        for ((what, answer), (name, status, hint)) in answers.into_iter().zip(expected) {
+            assert_eq!(what, name);
+            let answer = answer.expect("sent");
+            assert_eq!(answer.status(), status, "{adapter} {what}");
+            let text = answer.text().await.expect("body");
+            assert!(
+                !text.contains(webhook_guard_conformance::PARALLEL_SECRET),
+                "{what}: {text}"
+            );
+            if explain {
+                assert!(
+                    text.contains("likely fix: ") && text.contains(hint),
+                    "{adapter} {what}: {text}"
+                );
+            } else {
+                assert!(!text.contains("likely fix"), "{adapter} {what}: {text}");
+                assert!(
+                    text.len() < 60,
+                    "{adapter} {what}: a short generic text: {text}"
+                );
+            }
+        }
+    }
+}
+
+/// The status of a kind of rejection is the one configured: forgeries answered 202 (a sender
+/// that disables endpoints after many 4xx), duplicates 208; the handler never runs for them.
+pub(super) async fn rejection_statuses_are_configurable(adapter: Adapter) {
+    use webhook_guard::receiver::Outcome;
+    let server = start(
+        adapter,
+        Options {
+            rejection_statuses: vec![
+                (Outcome::Unauthorized, http::StatusCode::ACCEPTED),
+                (Outcome::Duplicate, http::StatusCode::ALREADY_REPORTED),
+            ],
+            ..Options::default()
+        },
+    )
+    .await;
+    let client = client();
+    let url = server.url("parallel");
+    let body = sample("parallel");
+    let forged = webhook_guard_conformance::sign_with("parallel", "s-1", server.now(), body, true);
+    let answer = post_signed(&client, &url, &forged, body, &[])
+        .await
+        .expect("sent");
+    assert_eq!(answer.status(), 202, "{adapter}: a forgery");
+    let first = sign("parallel", "s-2", server.now(), body);
+    assert_eq!(
+        post_signed(&client, &url, &first, body, &[])
+            .await
+            .expect("sent")
+            .status(),
+        200
+    );
+    let again = post_signed(&client, &url, &first, body, &[])
+        .await
+        .expect("sent");
+    assert_eq!(again.status(), 208, "{adapter}: a duplicate");
+    assert!(
+        again
+            .headers()
+            .contains_key(webhook_guard::receiver::DUPLICATE_HEADER)
+    );
+    assert_eq!(server.runs_of("s-1"), 0);
+    assert_eq!(server.runs_of("s-2"), 1);
+}
+
 pub(super) async fn a_body_over_the_limit_gets_413_with_and_without_content_length(
     adapter: Adapter,
 ) {
@@ -1034,6 +1164,8 @@ macro_rules! every_case {
             a_duplicate_in_flight_gets_409_and_retry_after,
             a_slow_handler_keeps_its_claim_past_its_lease,
             a_blocking_handler_keeps_its_claim_past_its_lease,
+            rejections_explain_themselves_in_development_mode_only,
+            rejection_statuses_are_configurable,
             replays_and_pre_claims_change_nothing,
             a_captured_delivery_replayed_under_fresh_ids_runs_once_for_every_provider,
             a_thousand_concurrent_copies_run_the_handler_once,

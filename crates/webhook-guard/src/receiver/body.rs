@@ -293,7 +293,7 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        let result = loop {
+        let mut result = loop {
             if let Some(waiting) = this.waiting.as_mut() {
                 if waiting.timer.as_mut().poll(cx).is_pending() {
                     return Poll::Pending;
@@ -342,8 +342,8 @@ where
                 }
             }
         };
-        if let Err(rejection) = &result {
-            rejection.record(&this.settings.labels);
+        if let Err(rejection) = &mut result {
+            rejection.record(this.settings);
         }
         Poll::Ready(result)
     }

@@ -6,8 +6,10 @@ use super::{
     breaker::{Breaker, DEFAULT_BREAKER_PROBE_INTERVAL, DEFAULT_BREAKER_THRESHOLD},
     budget::MemoryBudget,
     dispatch::Dispatch,
+    explain::{self, Statuses},
     flow::Receiver,
     metrics::Labels,
+    outcome::Outcome,
     settings::{
         DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_ENDPOINT, DEFAULT_LEASE,
         DEFAULT_REPLAY_HORIZON, DEFAULT_RETENTION, DEFAULT_RETRY_AFTER, FailMode, Settings,
@@ -44,6 +46,8 @@ impl<P: Provider> Receiver<P> {
             body_timeout: DEFAULT_BODY_TIMEOUT,
             breaker: (DEFAULT_BREAKER_THRESHOLD, DEFAULT_BREAKER_PROBE_INTERVAL),
             memory_budget: None,
+            explain_rejections: false,
+            statuses: Vec::new(),
         }
     }
 }
@@ -64,6 +68,8 @@ pub struct ReceiverBuilder<P> {
     body_timeout: Duration,
     breaker: (u32, Duration),
     memory_budget: Option<MemoryBudget>,
+    explain_rejections: bool,
+    statuses: Vec<(Outcome, http::StatusCode)>,
 }
 
 impl<P: Provider> ReceiverBuilder<P> {
@@ -173,6 +179,39 @@ impl<P: Provider> ReceiverBuilder<P> {
         self
     }
 
+    /// Development mode (default off): a rejected delivery's answer body says which check
+    /// failed and the likely fix (`Rejection::body`), instead of a short generic text. It
+    /// never contains a secret, a key or the expected signature, but it does tell a caller
+    /// why a forgery failed: leave it off in production. The receiver logs a warning when it
+    /// is built with it on.
+    pub fn explain_rejections(mut self, explain: bool) -> Self {
+        self.explain_rejections = explain;
+        self
+    }
+
+    /// The status answered for a kind of rejection, named by its [`Outcome`]
+    /// (`Unauthorized`, `Malformed`, `TooLarge`, `TimedOut`, `Duplicate`, `InFlight`,
+    /// `StoreUnavailable`, `Overloaded`), instead of the default of the table in
+    /// [`Rejection`]. Some senders disable an endpoint after many 4xx answers: a receiver
+    /// that expects forgeries may answer them 202, say. Checked by [`build`](Self::build):
+    /// a duplicate stays 2xx, no kind may be 410.
+    ///
+    /// ```
+    /// use http::StatusCode;
+    /// use webhook_guard::{Receiver, parseflow::ParseFlow, receiver::Outcome};
+    ///
+    /// let builder = || Receiver::builder(ParseFlow::new("whsec_AbCdEfGhIjKlMnOpQrStUvWxYz123456").unwrap());
+    /// let forgeries_accepted = builder().rejection_status(Outcome::Unauthorized, StatusCode::ACCEPTED);
+    /// assert!(forgeries_accepted.build().is_ok());
+    /// assert!(builder().rejection_status(Outcome::Duplicate, StatusCode::CONFLICT).build().is_err());
+    /// assert!(builder().rejection_status(Outcome::InFlight, StatusCode::GONE).build().is_err());
+    /// assert!(builder().rejection_status(Outcome::Processed, StatusCode::OK).build().is_err());
+    /// ```
+    pub fn rejection_status(mut self, outcome: Outcome, status: http::StatusCode) -> Self {
+        self.statuses.push((outcome, status));
+        self
+    }
+
     /// Checks the configuration.
     ///
     /// # Errors
@@ -209,6 +248,20 @@ impl<P: Provider> ReceiverBuilder<P> {
                 reason: "a transactional store cannot fail open: the handler needs its transaction",
             });
         }
+        let mut statuses = Statuses::default();
+        for (outcome, status) in self.statuses {
+            explain::check_status(outcome, status)
+                .map_err(|reason| ConfigError::IncompatibleOptions { reason })?;
+            if let Some(slot) = explain::slot(outcome) {
+                statuses[slot] = Some(status);
+            }
+        }
+        if self.explain_rejections {
+            tracing::warn!(
+                provider = %provider_name,
+                "explain_rejections is on: rejection bodies say which check failed (development only)"
+            );
+        }
         let signed_namespace = format!("{provider_name}:{}", self.endpoint).into_boxed_str();
         let unsigned_namespace = format!("{signed_namespace}/unsigned").into_boxed_str();
         #[cfg(feature = "metrics")]
@@ -242,6 +295,8 @@ impl<P: Provider> ReceiverBuilder<P> {
             breaker: Breaker::new(self.breaker.0, self.breaker.1),
             memory_budget: self.memory_budget.unwrap_or_else(MemoryBudget::shared),
             renewals: Arc::default(),
+            explain_rejections: self.explain_rejections,
+            statuses,
         };
         Ok(Receiver::from_parts(
             self.provider,

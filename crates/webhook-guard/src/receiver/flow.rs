@@ -154,8 +154,8 @@ impl<P: Provider> Receiver<P> {
         runtime: Runtime,
     ) -> Result<Accepted<P::Event>, Rejection> {
         let inner = &*self.inner;
-        let rejected = |rejection: Rejection| {
-            rejection.record(&inner.settings.labels);
+        let rejected = |mut rejection: Rejection| {
+            rejection.record(&inner.settings);
             rejection
         };
         let authenticity = self.verify(headers, &body).map_err(rejected)?;

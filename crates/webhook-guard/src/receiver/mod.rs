@@ -69,6 +69,7 @@ mod builder;
 pub(crate) mod claim;
 mod delivery;
 mod dispatch;
+mod explain;
 mod flow;
 pub mod metrics;
 #[cfg(all(test, feature = "metrics"))]

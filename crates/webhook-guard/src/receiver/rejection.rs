@@ -4,7 +4,7 @@ use std::{fmt, time::Duration};
 
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
-use super::{Outcome, metrics::Labels};
+use super::{Outcome, explain, settings::Settings};
 use crate::{ParseError, VerifyError, dedup::StoreError};
 
 /// The `content-type` of every rejection's answer.
@@ -37,6 +37,10 @@ pub const DUPLICATE_HEADER: &str = "webhook-guard-duplicate";
 pub struct Rejection {
     kind: RejectionKind,
     retry_after: Option<Duration>,
+    /// The status configured for this kind (`ReceiverBuilder::rejection_status`), if any.
+    status: Option<StatusCode>,
+    /// Development mode (`ReceiverBuilder::explain_rejections`): the body says why.
+    explain: bool,
 }
 
 /// The kinds of [`Rejection`].
@@ -73,7 +77,12 @@ pub enum RejectionKind {
 
 impl Rejection {
     pub(crate) fn new(kind: RejectionKind, retry_after: Option<Duration>) -> Self {
-        Self { kind, retry_after }
+        Self {
+            kind,
+            retry_after,
+            status: None,
+            explain: false,
+        }
     }
 
     /// What happened.
@@ -82,9 +91,13 @@ impl Rejection {
         &self.kind
     }
 
-    /// The HTTP status to answer with.
+    /// The HTTP status to answer with: the one configured for its kind
+    /// (`ReceiverBuilder::rejection_status`), else the default of the table above.
     #[must_use]
     pub fn status(&self) -> StatusCode {
+        if let Some(status) = self.status {
+            return status;
+        }
         match self.kind {
             RejectionKind::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             RejectionKind::Malformed(_) | RejectionKind::UnreadableBody => StatusCode::BAD_REQUEST,
@@ -138,11 +151,26 @@ impl Rejection {
         }
     }
 
-    /// Logs the precise reason (debug level) and counts the outcome: the one place every
-    /// rejection is recorded.
-    pub(crate) fn record(&self, labels: &Labels) {
+    /// The answer's body: [`public_message`](Self::public_message), or in development mode
+    /// (`ReceiverBuilder::explain_rejections`) which check failed and the likely fix, never
+    /// a secret or an expected signature.
+    #[must_use]
+    pub fn body(&self) -> std::borrow::Cow<'static, str> {
+        if self.explain {
+            std::borrow::Cow::Owned(format!("{self}\nlikely fix: {}\n", explain::hint(self)))
+        } else {
+            std::borrow::Cow::Borrowed(self.public_message())
+        }
+    }
+
+    /// Logs the precise reason (debug level), counts the outcome, and applies the receiver's
+    /// answer settings (status, development mode): the one place every rejection is recorded.
+    pub(crate) fn record(&mut self, settings: &Settings) {
         tracing::debug!(reason = %self, "webhook rejected");
-        labels.outcome(self.outcome());
+        let outcome = self.outcome();
+        settings.labels.outcome(outcome);
+        self.explain = settings.explain_rejections;
+        self.status = explain::slot(outcome).and_then(|slot| settings.statuses[slot]);
     }
 
     /// The outcome logged and counted for this rejection.

@@ -3,7 +3,9 @@
 
 use std::{sync::Arc, time::Duration};
 
-use super::{breaker::Breaker, budget::MemoryBudget, metrics::Labels, renewer::Renewals};
+use super::{
+    breaker::Breaker, budget::MemoryBudget, explain::Statuses, metrics::Labels, renewer::Renewals,
+};
 use crate::clock::Clock;
 
 /// The default body limit: 5 MiB. A larger body gets 413.
@@ -75,6 +77,10 @@ pub(crate) struct Settings {
     pub(crate) body_timeout: Duration,
     /// The store's health: claims answered at once while it is down.
     pub(crate) breaker: Breaker,
+    /// Development mode: rejection bodies say which check failed.
+    pub(crate) explain_rejections: bool,
+    /// The statuses configured for rejection kinds.
+    pub(crate) statuses: Statuses,
     /// The memory unverified bodies may hold, shared with other receivers.
     pub(crate) memory_budget: MemoryBudget,
     /// The claims whose handlers run, renewed by a task of their own.
