@@ -146,3 +146,37 @@ fn a_provider_with_a_signed_timestamp_keeps_the_retention() {
         fixtures::sign("parallel", demo::PARALLEL_SECRET, "whevent_1", now, body).expect("signed");
     assert!(processed(&receiver, &retry, body));
 }
+
+/// A replay storm of a completed delivery costs the store one claim: the store's "done"
+/// answer is remembered for a minute (on the receiver's clock), then asked again.
+#[test]
+fn a_replay_storm_costs_the_store_one_claim() {
+    use webhook_guard::testkit::{Call, FaultyStore};
+    let clock = ManualClock::at_unix_seconds(NOW);
+    let store = Arc::new(FaultyStore::new(
+        MemoryStore::builder().clock(clock.clone()).build(),
+    ));
+    let receiver = Receiver::builder(ParseFlow::new(demo::PARSEFLOW_SECRET).expect("secret"))
+        .store(Arc::clone(&store) as Arc<dyn webhook_guard::dedup::DedupStore>)
+        .clock(clock.clone())
+        .build()
+        .expect("receiver");
+    let body = fixtures::of("parseflow").next().expect("fixture").body;
+    let headers = fixtures::sign("parseflow", demo::PARSEFLOW_SECRET, "dlv_storm", NOW, body)
+        .expect("signed");
+    assert!(processed(&receiver, &headers, body));
+    for _ in 0..1000 {
+        assert!(!processed(&receiver, &headers, body), "a duplicate");
+    }
+    assert_eq!(
+        store.calls(Call::Claim),
+        2,
+        "the delivery and the first replay"
+    );
+    clock.advance(Duration::from_secs(61));
+    assert!(
+        !processed(&receiver, &headers, body),
+        "still a duplicate, from the store"
+    );
+    assert_eq!(store.calls(Call::Claim), 3);
+}

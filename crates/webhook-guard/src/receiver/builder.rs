@@ -6,14 +6,15 @@ use super::{
     breaker::{Breaker, DEFAULT_BREAKER_PROBE_INTERVAL, DEFAULT_BREAKER_THRESHOLD},
     budget::MemoryBudget,
     dispatch::Dispatch,
-    explain::{self, Statuses},
     flow::Receiver,
     metrics::Labels,
     outcome::Outcome,
+    recent::RecentlyDone,
     settings::{
         DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_ENDPOINT, DEFAULT_LEASE,
         DEFAULT_REPLAY_HORIZON, DEFAULT_RETENTION, DEFAULT_RETRY_AFTER, FailMode, Settings,
     },
+    statuses::{self, Statuses},
 };
 use crate::{
     ConfigError, Provider,
@@ -250,9 +251,9 @@ impl<P: Provider> ReceiverBuilder<P> {
         }
         let mut statuses = Statuses::default();
         for (outcome, status) in self.statuses {
-            explain::check_status(outcome, status)
+            statuses::check_status(outcome, status)
                 .map_err(|reason| ConfigError::IncompatibleOptions { reason })?;
-            if let Some(slot) = explain::slot(outcome) {
+            if let Some(slot) = statuses::slot(outcome) {
                 statuses[slot] = Some(status);
             }
         }
@@ -295,6 +296,7 @@ impl<P: Provider> ReceiverBuilder<P> {
             breaker: Breaker::new(self.breaker.0, self.breaker.1),
             memory_budget: self.memory_budget.unwrap_or_else(MemoryBudget::shared),
             renewals: Arc::default(),
+            recently_done: RecentlyDone::default(),
             explain_rejections: self.explain_rejections,
             statuses,
         };

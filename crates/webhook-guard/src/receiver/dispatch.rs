@@ -46,6 +46,11 @@ impl Dispatch {
     ) -> Result<ClaimGuard, Rejection> {
         // The answers are read by plain functions, so that this future holds no more than
         // the store's (see `tests/sizes.rs` in the adapters).
+        if settings.recently_done.contains(&key, &*settings.clock) {
+            // Found completed in the store within the last minute: what the store would
+            // answer, without a store call (a replay storm costs the store one call).
+            return Err(Rejection::new(RejectionKind::Duplicate, None));
+        }
         if !settings.breaker.admit(|| settings.clock.unix_millis()) {
             return fail_fast(self, settings, runtime);
         }
@@ -124,7 +129,11 @@ fn leased(
             Arc::clone(settings),
             runtime,
         )),
-        Ok(Claim::Done) => Err(Rejection::new(RejectionKind::Duplicate, None)),
+        Ok(Claim::Done) => {
+            let recent = &settings.recently_done;
+            recent.insert(&held.key, settings.retention, &*settings.clock);
+            Err(Rejection::new(RejectionKind::Duplicate, None))
+        }
         Ok(Claim::InFlight) => Err(in_flight(settings)),
         Err(error) => {
             // The claim may have been recorded all the same (a time-out after the store

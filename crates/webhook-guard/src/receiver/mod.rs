@@ -69,18 +69,19 @@ mod builder;
 pub(crate) mod claim;
 mod delivery;
 mod dispatch;
-mod explain;
 mod flow;
 pub mod metrics;
 #[cfg(all(test, feature = "metrics"))]
 mod metrics_tests;
 mod missing;
 mod outcome;
+mod recent;
 mod rejection;
 mod renewer;
 pub(crate) mod runtime;
 mod settings;
 pub(crate) mod settle;
+mod statuses;
 
 pub use breaker::{DEFAULT_BREAKER_PROBE_INTERVAL, DEFAULT_BREAKER_THRESHOLD, Health};
 pub use budget::{DEFAULT_MEMORY_BUDGET, MemoryBudget, SMALL_BODY};

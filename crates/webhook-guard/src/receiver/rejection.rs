@@ -4,7 +4,7 @@ use std::{fmt, time::Duration};
 
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
-use super::{Outcome, explain, settings::Settings};
+use super::{Outcome, settings::Settings, statuses};
 use crate::{ParseError, VerifyError, dedup::StoreError};
 
 /// The `content-type` of every rejection's answer.
@@ -157,7 +157,7 @@ impl Rejection {
     #[must_use]
     pub fn body(&self) -> std::borrow::Cow<'static, str> {
         if self.explain {
-            std::borrow::Cow::Owned(format!("{self}\nlikely fix: {}\n", explain::hint(self)))
+            std::borrow::Cow::Owned(format!("{self}\nlikely fix: {}\n", hint(self)))
         } else {
             std::borrow::Cow::Borrowed(self.public_message())
         }
@@ -170,7 +170,7 @@ impl Rejection {
         let outcome = self.outcome();
         settings.labels.outcome(outcome);
         self.explain = settings.explain_rejections;
-        self.status = explain::slot(outcome).and_then(|slot| settings.statuses[slot]);
+        self.status = statuses::slot(outcome).and_then(|slot| settings.statuses[slot]);
     }
 
     /// The outcome logged and counted for this rejection.
@@ -214,3 +214,47 @@ impl fmt::Display for Rejection {
 }
 
 impl std::error::Error for Rejection {}
+
+/// Development mode's answers: which check refused a delivery, and the likely fix. Never a
+/// secret, a key or an expected signature: only what the request itself showed.
+/// The likely fix of a rejection, for the explained answer.
+fn hint(rejection: &Rejection) -> &'static str {
+    match rejection.kind() {
+        RejectionKind::Unauthorized(error) => match error {
+            VerifyError::MissingHeader { .. } | VerifyError::Unsigned => {
+                "the provider's signature header is missing: check that the request comes from the provider and that no proxy drops the header"
+            }
+            VerifyError::SignatureMismatch => {
+                "no signature matches the configured secrets: check the secret (during a rotation, configure the old and the new one), and that the guard sees the raw body as sent, not JSON parsed and written again (`webhook-guard verify` tells them apart)"
+            }
+            VerifyError::TimestampOutOfTolerance { .. } => {
+                "the signed timestamp is outside the tolerance: a replay, a delivery held in a queue, or a clock that is off on either side (check NTP)"
+            }
+            _ => {
+                "a signature header is not in the provider's format: is this endpoint configured for the right provider?"
+            }
+        },
+        RejectionKind::Malformed(_) => {
+            "the signature matched, but the body is not the JSON this provider sends, or its delivery id is missing: is the endpoint configured for the right provider?"
+        }
+        RejectionKind::UnreadableBody => "the connection broke while the body was sent",
+        RejectionKind::BodyTimeout { .. } => {
+            "the body arrived too slowly: raise `ReceiverBuilder::body_timeout` if the sender is that slow"
+        }
+        RejectionKind::PayloadTooLarge { .. } => {
+            "raise `ReceiverBuilder::body_limit` if the sender's deliveries are this large"
+        }
+        RejectionKind::Duplicate => {
+            "this delivery was processed already; a retry or a replay is answered without running the handler again"
+        }
+        RejectionKind::InFlight => {
+            "the same delivery is being processed now; retry after the time in `retry-after`"
+        }
+        RejectionKind::StoreUnavailable(_) => {
+            "the dedup store did not answer: check its connection (`Receiver::health` reports it)"
+        }
+        RejectionKind::Overloaded => {
+            "too many unverified bodies at once: raise the `MemoryBudget`, or add replicas"
+        }
+    }
+}

@@ -4,7 +4,8 @@
 use std::{sync::Arc, time::Duration};
 
 use super::{
-    breaker::Breaker, budget::MemoryBudget, explain::Statuses, metrics::Labels, renewer::Renewals,
+    breaker::Breaker, budget::MemoryBudget, metrics::Labels, recent::RecentlyDone,
+    renewer::Renewals, statuses::Statuses,
 };
 use crate::clock::Clock;
 
@@ -83,6 +84,8 @@ pub(crate) struct Settings {
     pub(crate) statuses: Statuses,
     /// The memory unverified bodies may hold, shared with other receivers.
     pub(crate) memory_budget: MemoryBudget,
+    /// The keys completed in the last minute: replays answered without a store call.
+    pub(crate) recently_done: RecentlyDone,
     /// The claims whose handlers run, renewed by a task of their own.
     pub(crate) renewals: Arc<Renewals>,
 }
