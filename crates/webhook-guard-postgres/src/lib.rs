@@ -8,6 +8,7 @@
 #![doc(test(attr(deny(warnings))))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod operate;
 mod schema;
 mod store;
 #[cfg(feature = "test-server")]

@@ -62,6 +62,8 @@ pub(crate) struct Statements {
     pub(crate) begin_claim: SqlStr,
     pub(crate) commit: SqlStr,
     pub(crate) purge: SqlStr,
+    pub(crate) inspect: SqlStr,
+    pub(crate) forget: SqlStr,
 }
 
 fn sql(text: String) -> SqlStr {
@@ -162,7 +164,17 @@ impl Statements {
                ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED
              )"
         );
+        // What a key holds (a fence, or a record past its time, holds nothing): done or in
+        // flight, and the milliseconds left.
+        let inspect = format!(
+            "SELECT owner IS NULL,
+                    (EXTRACT(EPOCH FROM expires_at - now()) * 1000)::bigint
+             FROM {t} WHERE key = $1 AND expires_at > now()"
+        );
+        let forget = format!("DELETE FROM {t} WHERE key = $1");
         Self {
+            inspect: sql(inspect),
+            forget: sql(forget),
             claim: sql(claim),
             renew: sql(renew),
             complete: sql(complete),

@@ -9,7 +9,7 @@ use std::{
 
 use sqlx::{PgPool, Row as _};
 use webhook_guard::dedup::{
-    Claim, ClaimToken, DedupKey, DedupStore, StoreError, StoreErrorKind, StoreFuture,
+    Claim, ClaimToken, DedupKey, DedupStore, Record, StoreError, StoreErrorKind, StoreFuture,
 };
 
 use crate::schema::{self, InvalidName, Statements};
@@ -443,6 +443,14 @@ impl DedupStore for PgStore {
             within(inner.timeout, query.execute(&inner.pool)).await?;
             Ok(())
         })
+    }
+
+    fn inspect<'a>(&'a self, key: &'a DedupKey) -> StoreFuture<'a, Option<Record>> {
+        Box::pin(self.inspect_record(key))
+    }
+
+    fn forget<'a>(&'a self, key: &'a DedupKey) -> StoreFuture<'a, bool> {
+        Box::pin(self.forget_record(key))
     }
 }
 

@@ -114,6 +114,10 @@ impl Transaction for Open {
 }
 
 impl TransactionalStore for PgStore {
+    fn forget<'a>(&'a self, key: &'a DedupKey) -> StoreFuture<'a, bool> {
+        Box::pin(self.forget_record(key))
+    }
+
     fn begin<'a>(&'a self, key: &'a DedupKey, retention: Duration) -> StoreFuture<'a, Begin> {
         Box::pin(async move {
             let store = &*self.inner;

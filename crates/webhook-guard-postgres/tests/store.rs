@@ -372,3 +372,42 @@ async fn a_completed_record_takes_under_300_bytes() {
     eprintln!("Postgres: {per_record} bytes a completed record (table and indexes)");
     assert!(per_record < 300, "{per_record} bytes a record");
 }
+
+/// `inspect` tells a claim in flight from a completed record (and a fence from nothing);
+/// `forget` removes either, and the next claim is processed.
+#[tokio::test]
+async fn inspect_and_forget() {
+    use webhook_guard::dedup::Record;
+    let Some(server) = PostgresServer::start() else {
+        return;
+    };
+    let pool = pool(&server).await;
+    let store = store(&pool, "forget").await;
+    let key = DedupKey::new("parseflow:default", "dlv_forget");
+    assert_eq!(store.inspect(&key).await, Ok(None));
+    let token = ClaimToken::random();
+    assert_eq!(store.claim(&key, &token, LEASE).await, Ok(Claim::Claimed));
+    assert!(
+        matches!(store.inspect(&key).await, Ok(Some(Record::InFlight { expires_in })) if expires_in <= LEASE)
+    );
+    store
+        .complete(&key, &token, RETENTION)
+        .await
+        .expect("complete");
+    assert!(
+        matches!(store.inspect(&key).await, Ok(Some(Record::Done { expires_in })) if expires_in <= RETENTION && expires_in > LEASE)
+    );
+    assert_eq!(store.forget(&key).await, Ok(true));
+    assert_eq!(store.inspect(&key).await, Ok(None));
+    assert_eq!(store.forget(&key).await, Ok(false));
+    assert_eq!(
+        store.claim(&key, &ClaimToken::random(), LEASE).await,
+        Ok(Claim::Claimed)
+    );
+    let fenced = DedupKey::new("parseflow:default", "dlv_fence_only");
+    store
+        .release(&fenced, &ClaimToken::random())
+        .await
+        .expect("release");
+    assert_eq!(store.inspect(&fenced).await, Ok(None));
+}

@@ -18,7 +18,7 @@ use redis::{
     aio::{ConnectionLike, ConnectionManager},
 };
 use webhook_guard::dedup::{
-    Claim, ClaimToken, DedupKey, DedupStore, StoreError, StoreErrorKind, StoreFuture,
+    Claim, ClaimToken, DedupKey, DedupStore, Record, StoreError, StoreErrorKind, StoreFuture,
 };
 
 /// The default key prefix: keys are `webhook-guard:{<provider>:<endpoint>:<delivery id>}`.
@@ -372,6 +372,57 @@ where
             self.run(&RELEASE, key.as_str(), &args).await?;
             Ok(())
         })
+    }
+
+    fn inspect<'a>(&'a self, key: &'a DedupKey) -> StoreFuture<'a, Option<Record>> {
+        Box::pin(async move {
+            let (value, ttl) = self.read(key.as_str()).await?;
+            let expires_in = Duration::from_millis(u64::try_from(ttl).unwrap_or(0));
+            Ok(match value {
+                Some(value) if value == DONE.as_bytes() => Some(Record::Done { expires_in }),
+                Some(value) if value.starts_with(b"inflight:") => {
+                    Some(Record::InFlight { expires_in })
+                }
+                // Nothing, or a fence (which holds no delivery).
+                _ => None,
+            })
+        })
+    }
+
+    fn forget<'a>(&'a self, key: &'a DedupKey) -> StoreFuture<'a, bool> {
+        Box::pin(async move { self.delete(key.as_str()).await })
+    }
+}
+
+impl<C> RedisStore<C>
+where
+    C: ConnectionLike + Clone + Send + Sync + 'static,
+{
+    /// The value and time to live of `key` (`GET`, `PTTL`), in one round trip.
+    async fn read(&self, key: &str) -> Result<(Option<Vec<u8>>, i64), StoreError> {
+        let mut connection = self.connection.clone();
+        let redis_key = self.redis_key(key);
+        let mut pipe = redis::pipe();
+        pipe.cmd("GET").arg(&redis_key).cmd("PTTL").arg(&redis_key);
+        let call = pipe.query_async::<(Option<Vec<u8>>, i64)>(&mut connection);
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(error)) => Err(unavailable(error)),
+            Err(_) => Err(timed_out(self.timeout)),
+        }
+    }
+
+    /// `DEL key`: whether there was one.
+    async fn delete(&self, key: &str) -> Result<bool, StoreError> {
+        let mut connection = self.connection.clone();
+        let mut command = redis::cmd("DEL");
+        command.arg(self.redis_key(key));
+        let call = command.query_async::<i64>(&mut connection);
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(Ok(deleted)) => Ok(deleted > 0),
+            Ok(Err(error)) => Err(unavailable(error)),
+            Err(_) => Err(timed_out(self.timeout)),
+        }
     }
 }
 

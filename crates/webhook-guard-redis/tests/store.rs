@@ -362,3 +362,38 @@ async fn a_release_before_its_claim_fences_the_late_claim() {
         redis::Value::Int(0)
     );
 }
+
+/// `inspect` tells a claim in flight from a completed record (and a fence from nothing);
+/// `forget` removes either, and the next claim is processed.
+#[tokio::test]
+async fn inspect_and_forget() {
+    use webhook_guard::dedup::Record;
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let store = store(&server).await;
+    let key = k("p:e:forget");
+    assert_eq!(store.inspect(&key).await, Ok(None));
+    let token = claimed(&store, "p:e:forget", LEASE).await;
+    assert!(
+        matches!(store.inspect(&key).await, Ok(Some(Record::InFlight { expires_in })) if expires_in <= LEASE)
+    );
+    store
+        .complete(&key, &token, RETENTION)
+        .await
+        .expect("complete");
+    assert!(
+        matches!(store.inspect(&key).await, Ok(Some(Record::Done { expires_in })) if expires_in <= RETENTION && expires_in > LEASE)
+    );
+    assert_eq!(store.forget(&key).await, Ok(true));
+    assert_eq!(store.inspect(&key).await, Ok(None));
+    assert_eq!(store.forget(&key).await, Ok(false));
+    claimed(&store, "p:e:forget", LEASE).await;
+    // A fence holds no delivery.
+    let fenced = k("p:e:fence-only");
+    store
+        .release(&fenced, &ClaimToken::random())
+        .await
+        .expect("release");
+    assert_eq!(store.inspect(&fenced).await, Ok(None));
+}

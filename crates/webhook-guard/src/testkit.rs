@@ -41,7 +41,7 @@ use std::{
 };
 
 use crate::dedup::{
-    Claim, ClaimToken, DedupKey, DedupStore, StoreError, StoreErrorKind, StoreFuture,
+    Claim, ClaimToken, DedupKey, DedupStore, Record, StoreError, StoreErrorKind, StoreFuture,
 };
 
 /// A timer: a future ready after the duration (`|d| Box::pin(tokio::time::sleep(d))`).
@@ -196,6 +196,15 @@ macro_rules! faulty_calls {
             $(fn $name<'a>(&'a self, $($arg: $ty),*) -> StoreFuture<'a, $out> {
                 self.run(Call::$call, self.inner.$name($($arg),*))
             })*
+
+            // The operators' calls go to the inner store without faults.
+            fn inspect<'a>(&'a self, key: &'a DedupKey) -> StoreFuture<'a, Option<Record>> {
+                self.inner.inspect(key)
+            }
+
+            fn forget<'a>(&'a self, key: &'a DedupKey) -> StoreFuture<'a, bool> {
+                self.inner.forget(key)
+            }
         }
     };
 }

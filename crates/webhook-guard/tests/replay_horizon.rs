@@ -180,3 +180,34 @@ fn a_replay_storm_costs_the_store_one_claim() {
     );
     assert_eq!(store.calls(Call::Claim), 3);
 }
+
+/// `Receiver::forget` lets a sender's redelivery of a processed delivery run again (after a
+/// handler was fixed), also when its replays were being answered from memory.
+#[test]
+fn a_forgotten_delivery_runs_again() {
+    use webhook_guard::dedup::{DedupKey, DedupStore as _, Record};
+    let clock = ManualClock::at_unix_seconds(NOW);
+    let store = Arc::new(MemoryStore::builder().clock(clock.clone()).build());
+    let receiver = Receiver::builder(ParseFlow::new(demo::PARSEFLOW_SECRET).expect("secret"))
+        .store(Arc::clone(&store) as Arc<dyn webhook_guard::dedup::DedupStore>)
+        .clock(clock.clone())
+        .build()
+        .expect("receiver");
+    let body = fixtures::of("parseflow").next().expect("fixture").body;
+    let headers =
+        fixtures::sign("parseflow", demo::PARSEFLOW_SECRET, "dlv_fix", NOW, body).expect("signed");
+    assert!(processed(&receiver, &headers, body));
+    assert!(
+        !processed(&receiver, &headers, body),
+        "a duplicate (now remembered)"
+    );
+    let id = webhook_guard::DeliveryId::body_digest(body);
+    let key = DedupKey::new("parseflow:default", id.as_str());
+    assert!(matches!(
+        block_on(store.inspect(&key)),
+        Ok(Some(Record::Done { .. }))
+    ));
+    assert_eq!(block_on(receiver.forget(id.as_str())), Ok(true));
+    assert!(processed(&receiver, &headers, body), "processed again");
+    assert_eq!(block_on(receiver.forget("no-such-id")), Ok(false));
+}

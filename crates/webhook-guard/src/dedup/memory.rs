@@ -268,6 +268,39 @@ impl MemoryStore {
         })
     }
 
+    fn inspect_now(&self, key: &DedupKey) -> Result<Option<super::Record>, StoreError> {
+        let now = self.clock.unix_millis();
+        let left = |until: i64| Duration::from_millis(u64::try_from(until - now).unwrap_or(0));
+        self.with_shard(key, |shard, hash| {
+            match shard.records.find(hash, |(k, _)| **k == *key.as_str()) {
+                Some((_, Record::Done { until })) if *until > now => Some(super::Record::Done {
+                    expires_in: left(*until),
+                }),
+                Some((_, Record::InFlight { lease_until, .. })) if *lease_until > now => {
+                    Some(super::Record::InFlight {
+                        expires_in: left(*lease_until),
+                    })
+                }
+                _ => None,
+            }
+        })
+    }
+
+    fn forget_now(&self, key: &DedupKey) -> Result<bool, StoreError> {
+        self.with_shard(key, |shard, hash| {
+            match shard
+                .records
+                .find_entry(hash, |(k, _)| **k == *key.as_str())
+            {
+                Ok(entry) => {
+                    entry.remove();
+                    true
+                }
+                Err(_) => false,
+            }
+        })
+    }
+
     fn release_now(&self, key: &DedupKey, token: &ClaimToken) -> Result<(), StoreError> {
         self.with_shard(key, |shard, hash| {
             if let Ok(entry) = shard
@@ -380,6 +413,14 @@ impl DedupStore for MemoryStore {
 
     fn release<'a>(&'a self, key: &'a DedupKey, token: &'a ClaimToken) -> StoreFuture<'a, ()> {
         Box::pin(std::future::ready(self.release_now(key, token)))
+    }
+
+    fn inspect<'a>(&'a self, key: &'a DedupKey) -> StoreFuture<'a, Option<super::Record>> {
+        Box::pin(std::future::ready(self.inspect_now(key)))
+    }
+
+    fn forget<'a>(&'a self, key: &'a DedupKey) -> StoreFuture<'a, bool> {
+        Box::pin(std::future::ready(self.forget_now(key)))
     }
 }
 

@@ -76,6 +76,47 @@ pub trait DedupStore: Send + Sync + fmt::Debug + 'static {
     /// that harmless, instead of holding the delivery for a lease. A store whose calls finish
     /// before they answer (as [`MemoryStore`]) needs no fence.
     fn release<'a>(&'a self, key: &'a DedupKey, token: &'a ClaimToken) -> StoreFuture<'a, ()>;
+
+    /// What the store holds for `key`, for operators (`webhook-guard dedup show`): `None`
+    /// when nothing, or only a record past its time. The default answers an error: a store
+    /// of your own implements it to be inspected.
+    fn inspect<'a>(&'a self, key: &'a DedupKey) -> StoreFuture<'a, Option<Record>> {
+        let _ = key;
+        unsupported("inspect")
+    }
+
+    /// Removes whatever the store holds for `key`, a claim or a completed record, so the
+    /// next delivery of `key` is processed: for a sender's redelivery after a fix
+    /// ([`Receiver::forget`](crate::Receiver::forget)). `true` if there was a record. The
+    /// default answers an error: a store of your own implements it to support forgetting.
+    fn forget<'a>(&'a self, key: &'a DedupKey) -> StoreFuture<'a, bool> {
+        let _ = key;
+        unsupported("forget")
+    }
+}
+
+/// The error of a store call the store does not implement.
+pub(crate) fn unsupported<'a, T: Send + 'a>(call: &'static str) -> StoreFuture<'a, T> {
+    Box::pin(std::future::ready(Err(StoreError::new(
+        StoreErrorKind::Unavailable,
+        format!("this store does not support `{call}`"),
+    ))))
+}
+
+/// What a store holds for a key ([`DedupStore::inspect`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Record {
+    /// A claim in flight: a handler runs (or ran and crashed), its lease ends in `expires_in`.
+    InFlight {
+        /// How long until the lease ends.
+        expires_in: Duration,
+    },
+    /// A completed delivery, answered as a duplicate for `expires_in` more.
+    Done {
+        /// How long until the record is forgotten.
+        expires_in: Duration,
+    },
 }
 
 /// The key of a delivery in a store: a namespace and an id, written `namespace:id`.

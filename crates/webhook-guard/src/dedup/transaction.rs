@@ -30,6 +30,13 @@ pub trait TransactionalStore: Send + Sync + fmt::Debug + 'static {
     /// holds `key`, and [`Begin::Done`] when a committed one recorded it (and its retention
     /// has not run out). On an error, nothing must stay held.
     fn begin<'a>(&'a self, key: &'a DedupKey, retention: Duration) -> StoreFuture<'a, Begin>;
+
+    /// Removes the committed record of `key`, as [`DedupStore::forget`]. The default
+    /// answers an error.
+    fn forget<'a>(&'a self, key: &'a DedupKey) -> StoreFuture<'a, bool> {
+        let _ = key;
+        super::unsupported("forget")
+    }
 }
 
 /// What [`TransactionalStore::begin`] found.

@@ -36,6 +36,14 @@ pub(crate) enum Dispatch {
 }
 
 impl Dispatch {
+    /// Removes the record of `key` from the store, whichever the mode.
+    pub(crate) async fn forget(&self, key: &DedupKey) -> Result<bool, StoreError> {
+        match self {
+            Self::Inline(store) => store.forget(key).await,
+            Self::Transactional(store) => store.forget(key).await,
+        }
+    }
+
     /// Claims the delivery of `key` in this mode: the guard the handler runs under, or the
     /// answer to send instead (a duplicate, one in flight, the store down).
     pub(crate) async fn claim(

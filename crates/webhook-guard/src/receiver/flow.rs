@@ -28,7 +28,7 @@ use super::{
     settings::Settings,
 };
 use crate::{
-    dedup::DedupKey,
+    dedup::{DedupKey, StoreError},
     event::{ParseError, WebhookEvent},
     headers::Headers,
     provider::{Authenticity, DeliveryId, Provider},
@@ -100,6 +100,44 @@ impl<P: Provider> Receiver<P> {
     #[must_use]
     pub fn body_limit(&self) -> usize {
         self.inner.settings.body_limit
+    }
+
+    /// Forgets the delivery whose dedup id is `id`, so that its next delivery (a sender's
+    /// "redeliver" after a handler was fixed) is processed again: removes its record, completed
+    /// or in flight, signed and unsigned, from the store. `true` if there was one.
+    ///
+    /// `id` is what the receiver deduplicates by: the delivery id for most providers
+    /// (Parallel's `webhook-id`, Stripe's `evt_...`), and for those whose id is outside the
+    /// signature (GitHub, ParseFlow, FullEnrich) the SHA-256 of the body in hex, which
+    /// [`DeliveryId::body_digest`](crate::DeliveryId::body_digest) computes. The
+    /// command line does the same on a shared store: `webhook-guard dedup forget`.
+    ///
+    /// ```
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+    /// # }
+    /// use webhook_guard::{DeliveryId, Receiver, parseflow::ParseFlow};
+    ///
+    /// let receiver = Receiver::new(ParseFlow::new("whsec_AbCdEfGhIjKlMnOpQrStUvWxYz123456")?)?;
+    /// let body = br#"{"event":"extraction.completed"}"#;
+    /// let forgotten = block_on(receiver.forget(DeliveryId::body_digest(body).as_str()))?;
+    /// assert!(!forgotten, "nothing was recorded yet");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The store's, when it fails or does not support forgetting.
+    pub async fn forget(&self, id: &str) -> Result<bool, StoreError> {
+        let settings = &self.inner.settings;
+        let mut forgotten = false;
+        for namespace in [&settings.signed_namespace, &settings.unsigned_namespace] {
+            let key = DedupKey::new(namespace, id);
+            settings.recently_done.remove(&key);
+            forgotten |= self.inner.dispatch.forget(&key).await?;
+        }
+        Ok(forgotten)
     }
 
     /// The store's health, for a readiness probe: `store_available` is `false` while the

@@ -52,6 +52,15 @@ impl RecentlyDone {
         keys.set.contains(key.as_str())
     }
 
+    /// Forgets `key` (the store's record of it was removed).
+    pub(crate) fn remove(&self, key: &DedupKey) {
+        let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
+        if keys.set.remove(key.as_str()) {
+            keys.order.retain(|(k, _)| **k != *key.as_str());
+            self.len.store(keys.order.len(), Ordering::Release);
+        }
+    }
+
     /// Remembers `key` as completed, for at most a minute and at most `retention`.
     pub(crate) fn insert(&self, key: &DedupKey, retention: Duration, clock: &dyn Clock) {
         let keep = i64::try_from(TTL.min(retention).as_millis()).unwrap_or(i64::MAX);
