@@ -18,6 +18,7 @@ macro_rules! say {
 }
 
 mod body_form;
+mod dedup;
 mod demo;
 mod error;
 mod headers_file;
@@ -53,6 +54,9 @@ enum Command {
     Verify(verify::Args),
     /// List the sample event types, or print one sample body.
     Samples(samples::Args),
+    /// Show or forget a delivery's record in the receivers' shared store (`REDIS_URL` or
+    /// `DATABASE_URL`), so a redelivery runs the handler again.
+    Dedup(dedup::Args),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +89,7 @@ fn main() -> ExitCode {
         Command::Sign(args) => sign::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Samples(args) => samples::run(&args),
+        Command::Dedup(args) => dedup::run(&args),
     };
     match outcome {
         Ok(code) => code,

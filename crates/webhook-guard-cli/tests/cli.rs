@@ -929,3 +929,101 @@ fn send_names_the_id_the_handler_sees_and_signs_the_timestamp_given() {
     assert!(out.starts_with("401 "), "{out}");
     assert_eq!(server.runs.load(Ordering::SeqCst), 2, "not run");
 }
+
+/// Runs the CLI with `env` set (and the store variables cleared otherwise).
+fn cli_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_webhook-guard"));
+    command
+        .args(args)
+        .env_remove("REDIS_URL")
+        .env_remove("DATABASE_URL");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().expect("the CLI runs")
+}
+
+/// `dedup show` and `dedup forget` on the shared store of `env`: a completed ParseFlow
+/// delivery (its id the body's digest, given as --body) is shown done, forgotten, then shown
+/// as nothing, and its next claim is processed.
+fn dedup_show_and_forget(store: &dyn webhook_guard::dedup::DedupStore, env: (&str, &str)) {
+    use webhook_guard::dedup::{Claim, ClaimToken, DedupKey};
+    let body = fixtures::of("parseflow").next().expect("a sample").body;
+    let id = webhook_guard::DeliveryId::body_digest(body);
+    let key = DedupKey::new("parseflow:default", id.as_str());
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let token = ClaimToken::random();
+    let lease = Duration::from_secs(60);
+    assert_eq!(
+        runtime.block_on(store.claim(&key, &token, lease)),
+        Ok(Claim::Claimed)
+    );
+    runtime
+        .block_on(store.complete(&key, &token, Duration::from_secs(3600)))
+        .expect("complete");
+    let body_file = file(body);
+    let show = ["dedup", "show", "parseflow", "--body", path(&body_file)];
+    let out = stdout(&cli_with_env(&show, &[env]));
+    assert!(
+        out.starts_with("done: ") && out.contains(id.as_str()),
+        "{out}"
+    );
+    let forget = ["dedup", "forget", "parseflow", "--id", id.as_str()];
+    let output = cli_with_env(&forget, &[env]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).starts_with("forgotten: "),
+        "{}",
+        stdout(&output)
+    );
+    let out = stdout(&cli_with_env(&show, &[env]));
+    assert!(out.starts_with("nothing: "), "{out}");
+    let again = ClaimToken::random();
+    assert_eq!(
+        runtime.block_on(store.claim(&key, &again, lease)),
+        Ok(Claim::Claimed)
+    );
+}
+
+#[test]
+fn dedup_show_and_forget_on_redis() {
+    let Some(server) = webhook_guard_redis::test_server::RedisServer::start() else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let store = runtime
+        .block_on(webhook_guard_redis::RedisStore::connect(server.url()))
+        .expect("connected");
+    dedup_show_and_forget(&store, ("REDIS_URL", &server.url()));
+}
+
+#[test]
+fn dedup_show_and_forget_on_postgres() {
+    let Some(server) = webhook_guard_postgres::test_server::PostgresServer::start() else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let store = runtime.block_on(async {
+        let pool = sqlx::PgPool::connect(&server.url())
+            .await
+            .expect("connected");
+        let store = webhook_guard_postgres::PgStore::new(pool);
+        store.migrate().await.expect("migrated");
+        store
+    });
+    dedup_show_and_forget(&store, ("DATABASE_URL", &server.url()));
+}
+
+/// Without a shared store, `dedup` says what to set; an id in a header needs --id.
+#[test]
+fn dedup_needs_a_shared_store_and_an_id() {
+    let output = cli_with_env(&["dedup", "show", "parallel", "--id", "msg_1"], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("set REDIS_URL or DATABASE_URL"),
+        "{}",
+        stderr(&output)
+    );
+    let output = cli_with_env(&["dedup", "forget", "parallel"], &[]);
+    assert_eq!(output.status.code(), Some(2), "neither --id nor --body");
+}
