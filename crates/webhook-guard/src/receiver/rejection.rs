@@ -258,3 +258,49 @@ fn hint(rejection: &Rejection) -> &'static str {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dedup::StoreErrorKind;
+
+    /// Every kind of rejection explains itself in development mode (a reason and a likely
+    /// fix) and answers its short generic text otherwise.
+    #[test]
+    fn every_kind_explains_itself_only_in_development_mode() {
+        let not_json = serde_json::from_slice::<serde_json::Value>(b"{").expect_err("not JSON");
+        let kinds = [
+            RejectionKind::Unauthorized(VerifyError::SignatureMismatch),
+            RejectionKind::Unauthorized(VerifyError::Unsigned),
+            RejectionKind::Unauthorized(VerifyError::InvalidTimestamp),
+            RejectionKind::Unauthorized(VerifyError::TimestampOutOfTolerance {
+                skew_seconds: 3600,
+                tolerance_seconds: 300,
+            }),
+            RejectionKind::Malformed(ParseError::invalid_json(&not_json)),
+            RejectionKind::UnreadableBody,
+            RejectionKind::BodyTimeout {
+                after: Duration::from_secs(30),
+            },
+            RejectionKind::PayloadTooLarge { limit: 10 },
+            RejectionKind::Duplicate,
+            RejectionKind::InFlight,
+            RejectionKind::StoreUnavailable(StoreError::new(StoreErrorKind::Timeout, "slow")),
+            RejectionKind::Overloaded,
+        ];
+        let mut hints = std::collections::HashSet::new();
+        for kind in kinds {
+            let mut rejection = Rejection::new(kind, None);
+            assert_eq!(rejection.body(), rejection.public_message());
+            rejection.explain = true;
+            let body = rejection.body();
+            let (reason, fix) = body
+                .split_once("\nlikely fix: ")
+                .expect("a reason and a fix");
+            assert_eq!(reason, rejection.to_string());
+            assert!(fix.len() > 20, "{body}");
+            hints.insert(hint(&rejection));
+        }
+        assert!(hints.len() >= 11, "a hint of its own for nearly every kind");
+    }
+}
