@@ -31,7 +31,7 @@ pub trait TransactionalStore: Send + Sync + fmt::Debug + 'static {
     /// has not run out). On an error, nothing must stay held.
     fn begin<'a>(&'a self, key: &'a DedupKey, retention: Duration) -> StoreFuture<'a, Begin>;
 
-    /// Removes the committed record of `key`, as [`DedupStore::forget`]. The default
+    /// Removes the committed record of `key`, as [`DedupStore::forget`](super::DedupStore::forget). The default
     /// answers an error.
     fn forget<'a>(&'a self, key: &'a DedupKey) -> StoreFuture<'a, bool> {
         let _ = key;

@@ -193,7 +193,7 @@ impl<P: Provider> ReceiverBuilder<P> {
     /// The status answered for a kind of rejection, named by its [`Outcome`]
     /// (`Unauthorized`, `Malformed`, `TooLarge`, `TimedOut`, `Duplicate`, `InFlight`,
     /// `StoreUnavailable`, `Overloaded`), instead of the default of the table in
-    /// [`Rejection`]. Some senders disable an endpoint after many 4xx answers: a receiver
+    /// [`Rejection`](super::Rejection). Some senders disable an endpoint after many 4xx answers: a receiver
     /// that expects forgeries may answer them 202, say. Checked by [`build`](Self::build):
     /// a duplicate stays 2xx, no kind may be 410.
     ///
