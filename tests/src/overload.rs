@@ -170,6 +170,31 @@ pub async fn a_stall_during_a_replay_storm_costs_nothing(
     }
 }
 
+/// [`a_stall_during_a_replay_storm_costs_nothing`] with the stall made two ways: the
+/// store's server paused (`pause` .. `resume`, `slow` is `None`), or a [`SlowStore`] in front
+/// of `store` stalled and then answering one call at a time, each taking `slow` (a database
+/// left with a tenth of its rate).
+pub async fn a_store_stall_during_a_replay_storm(
+    adapter: Adapter,
+    store: Arc<dyn DedupStore>,
+    slow: Option<Duration>,
+    pause: impl FnOnce(),
+    resume: impl FnOnce(),
+) {
+    let Some(per_call) = slow else {
+        return a_stall_during_a_replay_storm_costs_nothing(adapter, store, pause, resume).await;
+    };
+    let slow = Arc::new(SlowStore::new(store, per_call, Duration::from_millis(500)));
+    let (paused, resumed) = (Arc::clone(&slow), Arc::clone(&slow));
+    a_stall_during_a_replay_storm_costs_nothing(
+        adapter,
+        slow,
+        move || paused.pause(),
+        move || resumed.resume(),
+    )
+    .await;
+}
+
 /// A store in front of another that can stall (`pause`: every call waits, and fails as a
 /// time-out after `timeout` without reaching the store, until `resume`), and that answers at
 /// a fraction of its normal rate: one call at a time, each taking at least `per_call` (a
