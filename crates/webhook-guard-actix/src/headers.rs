@@ -51,4 +51,10 @@ impl Headers for ActixHeaders<'_> {
             (Some(_), Some(_)) => HeaderEntry::Repeated,
         }
     }
+
+    fn each(&self, visit: &mut dyn FnMut(&str, &[u8])) {
+        for (name, value) in self.0.iter() {
+            visit(name.as_str(), value.as_bytes());
+        }
+    }
 }

@@ -75,6 +75,14 @@ impl std::fmt::Display for HeaderName {
 pub trait Headers {
     /// Looks up the header `name`; [`HeaderName::as_str`] gives it in lowercase.
     fn entry(&self, name: &HeaderName) -> HeaderEntry<'_>;
+
+    /// Calls `visit` with every header, name and raw value, in order: what an
+    /// [inbox](crate::inbox) stores with a delivery so that a worker can parse it (and a person
+    /// verify it) again. The default visits none; every implementation in this project visits
+    /// all, and one for a framework of your own should too.
+    fn each(&self, visit: &mut dyn FnMut(&str, &[u8])) {
+        let _ = visit;
+    }
 }
 
 impl Headers for http::HeaderMap {
@@ -85,6 +93,19 @@ impl Headers for http::HeaderMap {
             (Some(value), None) => HeaderEntry::Single(value.as_bytes()),
             (Some(_), Some(_)) => HeaderEntry::Repeated,
         }
+    }
+
+    fn each(&self, visit: &mut dyn FnMut(&str, &[u8])) {
+        for (name, value) in self {
+            visit(name.as_str(), value.as_bytes());
+        }
+    }
+}
+
+/// Visits every pair.
+fn each_pair<N: AsRef<str>, V: AsRef<[u8]>>(pairs: &[(N, V)], visit: &mut dyn FnMut(&str, &[u8])) {
+    for (name, value) in pairs {
+        visit(name.as_ref(), value.as_ref());
     }
 }
 
@@ -110,17 +131,29 @@ impl<N: AsRef<str>, V: AsRef<[u8]>> Headers for [(N, V)] {
     fn entry(&self, name: &HeaderName) -> HeaderEntry<'_> {
         entry_in_pairs(self, name)
     }
+
+    fn each(&self, visit: &mut dyn FnMut(&str, &[u8])) {
+        each_pair(self, visit);
+    }
 }
 
 impl<N: AsRef<str>, V: AsRef<[u8]>, const LEN: usize> Headers for [(N, V); LEN] {
     fn entry(&self, name: &HeaderName) -> HeaderEntry<'_> {
         entry_in_pairs(self, name)
     }
+
+    fn each(&self, visit: &mut dyn FnMut(&str, &[u8])) {
+        each_pair(self, visit);
+    }
 }
 
 impl<N: AsRef<str>, V: AsRef<[u8]>> Headers for Vec<(N, V)> {
     fn entry(&self, name: &HeaderName) -> HeaderEntry<'_> {
         entry_in_pairs(self, name)
+    }
+
+    fn each(&self, visit: &mut dyn FnMut(&str, &[u8])) {
+        each_pair(self, visit);
     }
 }
 

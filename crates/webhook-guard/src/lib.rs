@@ -21,6 +21,7 @@ mod error;
 pub mod fixtures;
 pub mod generic;
 pub mod headers;
+pub mod inbox;
 pub mod prelude;
 pub mod provider;
 pub mod receiver;

@@ -216,6 +216,8 @@ faulty_calls! {
     Release: release(key: &'a DedupKey, token: &'a ClaimToken) -> ();
 }
 
+#[cfg(feature = "inbox")]
+pub mod inbox;
 mod skip;
 
 pub use skip::{SKIPPED_LIST, skipped};

@@ -20,7 +20,11 @@ use crate::{
     ConfigError, Provider,
     clock::{Clock, SystemClock},
     dedup::{DedupStore, MemoryStore, TransactionalStore},
+    inbox::Inbox,
 };
+
+/// A receiver's ordering key function, type-erased (see [`ReceiverBuilder::ordering_key`]).
+pub(super) type OrderingKey<E> = Arc<dyn Fn(&E) -> Option<String> + Send + Sync>;
 
 impl<P: Provider> Receiver<P> {
     /// A receiver with a fresh [`MemoryStore`] and the defaults.
@@ -49,6 +53,7 @@ impl<P: Provider> Receiver<P> {
             memory_budget: None,
             explain_rejections: false,
             statuses: Vec::new(),
+            ordering_key: None,
         }
     }
 }
@@ -71,6 +76,8 @@ pub struct ReceiverBuilder<P> {
     memory_budget: Option<MemoryBudget>,
     explain_rejections: bool,
     statuses: Vec<(Outcome, http::StatusCode)>,
+    /// An `OrderingKey<P::Event>`, erased so that the builder needs no bound on `P`.
+    ordering_key: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 impl<P: Provider> ReceiverBuilder<P> {
@@ -96,6 +103,29 @@ impl<P: Provider> ReceiverBuilder<P> {
     /// Replaces a [`store`](Self::store).
     pub fn transactional_store(mut self, store: Arc<dyn TransactionalStore>) -> Self {
         self.store = Some(Dispatch::Transactional(store));
+        self
+    }
+
+    /// The durable inbox mode: each verified delivery is written to `inbox` with its dedup
+    /// record in one atomic step and answered `202 Accepted` after the commit; a
+    /// [worker](crate::inbox::Worker) runs the handler later. A copy of a stored delivery is
+    /// answered 200 with the duplicate header; a failing store 503 (never a 2xx before the
+    /// commit). The routes behind the guard are not called. Replaces a
+    /// [`store`](Self::store). See [the inbox](crate::inbox).
+    pub fn inbox(mut self, inbox: &Inbox) -> Self {
+        self.store = Some(Dispatch::Inbox(Arc::clone(inbox.store())));
+        self
+    }
+
+    /// In inbox mode, the key whose entries run one at a time, in the order they were
+    /// received (a GitHub repository, a Stripe object): `None` for an event that may run
+    /// beside any other. Entries of different keys still run in parallel.
+    pub fn ordering_key(
+        mut self,
+        key: impl Fn(&P::Event) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        let key: OrderingKey<P::Event> = Arc::new(key);
+        self.ordering_key = Some(Box::new(key));
         self
     }
 
@@ -242,12 +272,19 @@ impl<P: Provider> ReceiverBuilder<P> {
                 what: "body timeout",
             });
         }
-        if matches!(self.store, Some(Dispatch::Transactional(_)))
-            && self.fail_mode == FailMode::Open
-        {
-            return Err(ConfigError::IncompatibleOptions {
-                reason: "a transactional store cannot fail open: the handler needs its transaction",
-            });
+        if self.fail_mode == FailMode::Open {
+            let reason = match self.store {
+                Some(Dispatch::Transactional(_)) => {
+                    "a transactional store cannot fail open: the handler needs its transaction"
+                }
+                Some(Dispatch::Inbox(_)) => {
+                    "an inbox cannot fail open: a delivery it did not store would be answered 2xx and lost"
+                }
+                _ => "",
+            };
+            if !reason.is_empty() {
+                return Err(ConfigError::IncompatibleOptions { reason });
+            }
         }
         let mut statuses = Statuses::default();
         for (outcome, status) in self.statuses {
@@ -300,11 +337,13 @@ impl<P: Provider> ReceiverBuilder<P> {
             explain_rejections: self.explain_rejections,
             statuses,
         };
+        let ordering_key = self.ordering_key;
         Ok(Receiver::from_parts(
             self.provider,
             endpoint,
             dispatch,
             settings,
+            ordering_key,
         ))
     }
 }

@@ -7,10 +7,7 @@
 //! |---|---|---|---|
 //! | [`Dispatch::Inline`] | a lease in a [`DedupStore`], renewed while the handler runs | runs in the request | its status: 2xx completes, anything else releases |
 //! | [`Dispatch::Transactional`] | a row in an open transaction of a [`TransactionalStore`] | runs in the request, writing in the transaction | its status: 2xx commits, anything else rolls back |
-//!
-//! A new mode (the durable inbox: write the delivery and its record in one step, answer 202,
-//! let workers run the handler) is a new variant here, with its claim and its settling; the
-//! stages before it do not change.
+//! | [`Dispatch::Inbox`] | the entry and its dedup record, written in one step by [`enqueue`] | runs later, in a [worker](crate::inbox) | the worker's settlement; the request is answered 202 after the commit |
 
 use std::sync::Arc;
 
@@ -22,8 +19,12 @@ use super::{
     settings::{FailMode, Settings},
     settle::Held,
 };
-use crate::dedup::{
-    Begin, Claim, ClaimToken, DedupKey, DedupStore, StoreError, StoreErrorKind, TransactionalStore,
+use crate::{
+    dedup::{
+        Begin, Claim, ClaimToken, DedupKey, DedupStore, StoreError, StoreErrorKind,
+        TransactionalStore,
+    },
+    inbox::{Enqueued, InboxStore, NewEntry},
 };
 
 /// How a receiver records and runs its deliveries.
@@ -33,6 +34,8 @@ pub(crate) enum Dispatch {
     Inline(Arc<dyn DedupStore>),
     /// Claims in a transaction the handler writes in, committed after its 2xx.
     Transactional(Arc<dyn TransactionalStore>),
+    /// Stores the delivery for workers and answers 202.
+    Inbox(Arc<dyn InboxStore>),
 }
 
 impl Dispatch {
@@ -41,6 +44,7 @@ impl Dispatch {
         match self {
             Self::Inline(store) => store.forget(key).await,
             Self::Transactional(store) => store.forget(key).await,
+            Self::Inbox(store) => store.forget(key.as_str()).await,
         }
     }
 
@@ -81,7 +85,51 @@ impl Dispatch {
                 record_health(settings, begun.as_ref().err().map(StoreError::kind));
                 transactional(begun, settings, runtime)
             }
+            // The flow stores inbox deliveries with `enqueue` and never claims them.
+            Self::Inbox(_) => Err(unavailable(
+                StoreError::new(StoreErrorKind::Unavailable, "an inbox has no claims"),
+                settings,
+            )),
         }
+    }
+}
+
+/// Stores a verified delivery in an inbox: the answer is [`RejectionKind::Queued`] (202) once
+/// the entry is committed, [`RejectionKind::Duplicate`] for a copy of a stored one, 503 when
+/// the store fails (never a 2xx before the commit).
+pub(crate) async fn enqueue(
+    store: &dyn InboxStore,
+    entry: &NewEntry,
+    key: &DedupKey,
+    settings: &Settings,
+) -> Rejection {
+    if settings.recently_done.contains(key, &*settings.clock) {
+        return Rejection::new(RejectionKind::Duplicate, None);
+    }
+    if !settings.breaker.admit(|| settings.clock.unix_millis()) {
+        let error = StoreError::new(
+            StoreErrorKind::Unavailable,
+            "the inbox failed its last writes; not called until a probe succeeds",
+        );
+        return Rejection::new(
+            RejectionKind::StoreUnavailable(error),
+            Some(settings.retry_after),
+        );
+    }
+    let stored = store.enqueue(entry).await;
+    record_health(settings, stored.as_ref().err().map(StoreError::kind));
+    match stored {
+        Ok(Enqueued::Stored(id)) => {
+            tracing::debug!(entry = %id, "stored in the inbox");
+            Rejection::new(RejectionKind::Queued, None)
+        }
+        Ok(Enqueued::Duplicate(_)) => {
+            // Stored already (in any state): its copies for a minute cost no store call.
+            let recent = &settings.recently_done;
+            recent.insert(key, settings.retention, &*settings.clock);
+            Rejection::new(RejectionKind::Duplicate, None)
+        }
+        Err(error) => unavailable(error, settings),
     }
 }
 

@@ -21,9 +21,10 @@ use super::{
     Rejection, RejectionKind,
     body::{self, BodyBuffer, ReadBody},
     breaker::Health,
+    builder::OrderingKey,
     claim::ClaimGuard,
     delivery::{Delivery, DeliveryMeta},
-    dispatch::Dispatch,
+    dispatch::{self, Dispatch},
     runtime::Runtime,
     settings::Settings,
 };
@@ -31,6 +32,7 @@ use crate::{
     dedup::{DedupKey, StoreError},
     event::{ParseError, WebhookEvent},
     headers::Headers,
+    inbox::{NewEntry, StoredHeaders},
     provider::{Authenticity, DeliveryId, Provider},
 };
 
@@ -45,6 +47,8 @@ struct Inner<P> {
     endpoint: Arc<str>,
     dispatch: Dispatch,
     settings: Arc<Settings>,
+    /// An `OrderingKey<P::Event>` (erased: the struct has no bound on `P`).
+    ordering_key: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 /// A delivery the receiver accepted, from [`adapter::accept`](crate::adapter::accept): hand
@@ -71,6 +75,7 @@ impl<P: Provider> Receiver<P> {
         endpoint: Arc<str>,
         dispatch: Dispatch,
         settings: Settings,
+        ordering_key: Option<Box<dyn std::any::Any + Send + Sync>>,
     ) -> Self {
         let provider_name = Arc::clone(&settings.labels.provider);
         Self {
@@ -80,6 +85,7 @@ impl<P: Provider> Receiver<P> {
                 endpoint,
                 dispatch,
                 settings: Arc::new(settings),
+                ordering_key,
             }),
         }
     }
@@ -94,6 +100,12 @@ impl<P: Provider> Receiver<P> {
     #[must_use]
     pub fn provider_name(&self) -> &Arc<str> {
         &self.inner.provider_name
+    }
+
+    /// The endpoint's name.
+    #[must_use]
+    pub fn endpoint(&self) -> &Arc<str> {
+        &self.inner.endpoint
     }
 
     /// The largest accepted body, in bytes.
@@ -200,6 +212,13 @@ impl<P: Provider> Receiver<P> {
         let Identity { delivery_id, key } = self
             .identify(headers, &body, &authenticity)
             .map_err(rejected)?;
+        if let Dispatch::Inbox(_) = &inner.dispatch {
+            // Boxed: the inbox's step keeps its entry across an await, which would otherwise
+            // grow every delivery's future (see `tests/sizes.rs` in the adapters).
+            let answer =
+                Box::pin(self.store_in_inbox(headers, body, delivery_id, key, &authenticity));
+            return Err(rejected(answer.await));
+        }
         // From here on the claim is released if the delivery goes no further.
         let claim = inner
             .dispatch
@@ -215,6 +234,51 @@ impl<P: Provider> Receiver<P> {
                 Err(rejected(rejection))
             }
         }
+    }
+
+    /// Stages 4 and 5 in inbox mode: parse (a malformed delivery is refused, not stored),
+    /// then store the entry; the answer is 202, a duplicate's 200, or 503.
+    async fn store_in_inbox(
+        &self,
+        headers: &impl Headers,
+        body: Bytes,
+        delivery_id: DeliveryId,
+        key: DedupKey,
+        authenticity: &Authenticity,
+    ) -> Rejection {
+        let inner = &*self.inner;
+        let Dispatch::Inbox(store) = &inner.dispatch else {
+            return Rejection::new(RejectionKind::Queued, None);
+        };
+        let event = match inner.provider.parse(headers, &body) {
+            Ok(event) => event,
+            Err(error) => return Rejection::new(RejectionKind::Malformed(error), None),
+        };
+        tracing::Span::current().record("event_type", tracing::field::display(event.event_type()));
+        let started = std::time::Instant::now();
+        let entry = NewEntry {
+            provider: inner.provider_name.to_string(),
+            endpoint: inner.endpoint.to_string(),
+            delivery_id: delivery_id.as_str().to_owned(),
+            dedup_key: key.as_str().to_owned(),
+            event_type: event.event_type().to_owned(),
+            ordering_key: (inner.ordering_key.as_ref())
+                .and_then(|key| key.downcast_ref::<OrderingKey<P::Event>>())
+                .and_then(|key| key(&event)),
+            signed_by: match authenticity {
+                Authenticity::Signed(verified) => {
+                    Some(u16::try_from(verified.key_index).unwrap_or(u16::MAX))
+                }
+                Authenticity::UnsignedAllowed => None,
+            },
+            headers: StoredHeaders::from_request(headers),
+            body,
+        };
+        let answer = dispatch::enqueue(&**store, &entry, &key, &inner.settings).await;
+        if answer.kind() == &RejectionKind::Queued {
+            crate::inbox::metrics::ack(&inner.provider_name, started.elapsed());
+        }
+        answer
     }
 
     /// Stage 2: is the delivery authentic? Nothing is stored for one that is not.

@@ -29,6 +29,9 @@ pub enum Outcome {
     /// Refused for want of memory for unverified bodies (see
     /// [`MemoryBudget`](crate::MemoryBudget)).
     Overloaded,
+    /// Stored in the receiver's [inbox](crate::inbox) and answered 202; a worker runs the
+    /// handler.
+    Queued,
 }
 
 impl Outcome {
@@ -47,6 +50,7 @@ impl Outcome {
             Self::TimedOut => "timed_out",
             Self::StoreUnavailable => "store_unavailable",
             Self::Overloaded => "overloaded",
+            Self::Queued => "queued",
         }
     }
 }

@@ -31,6 +31,7 @@ pub const DUPLICATE_HEADER: &str = "webhook-guard-duplicate";
 /// | [`InFlight`](RejectionKind::InFlight): the same delivery is being processed | 409 | `retry-after` |
 /// | [`StoreUnavailable`](RejectionKind::StoreUnavailable), fail-closed | 503 | `retry-after` |
 /// | [`Overloaded`](RejectionKind::Overloaded): no memory left in the budget for unverified bodies | 503 | `retry-after` |
+/// | [`Queued`](RejectionKind::Queued): stored in the receiver's [inbox](crate::inbox), for a worker | 202 | |
 ///
 /// Never 410: senders take it as "disable this endpoint".
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +74,9 @@ pub enum RejectionKind {
     /// The body could not be buffered within the [`MemoryBudget`](crate::MemoryBudget) of
     /// unverified bodies, even after a short wait (many large bodies arrive at once).
     Overloaded,
+    /// Not a refusal: the delivery is committed to the receiver's [inbox](crate::inbox), and
+    /// a worker will run the handler.
+    Queued,
 }
 
 impl Rejection {
@@ -104,6 +108,7 @@ impl Rejection {
             RejectionKind::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             RejectionKind::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             RejectionKind::Duplicate => StatusCode::OK,
+            RejectionKind::Queued => StatusCode::ACCEPTED,
             RejectionKind::InFlight => StatusCode::CONFLICT,
             RejectionKind::StoreUnavailable(_) | RejectionKind::Overloaded => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -144,6 +149,7 @@ impl Rejection {
             RejectionKind::BodyTimeout { .. } => "webhook body not received in time",
             RejectionKind::PayloadTooLarge { .. } => "webhook body too large",
             RejectionKind::Duplicate => "duplicate delivery, already processed",
+            RejectionKind::Queued => "accepted, queued for processing",
             RejectionKind::InFlight => "this delivery is being processed, retry later",
             RejectionKind::StoreUnavailable(_) | RejectionKind::Overloaded => {
                 "temporarily unavailable, retry later"
@@ -166,7 +172,11 @@ impl Rejection {
     /// Logs the precise reason (debug level), counts the outcome, and applies the receiver's
     /// answer settings (status, development mode): the one place every rejection is recorded.
     pub(crate) fn record(&mut self, settings: &Settings) {
-        tracing::debug!(reason = %self, "webhook rejected");
+        if self.kind == RejectionKind::Queued {
+            tracing::debug!("webhook stored in the inbox");
+        } else {
+            tracing::debug!(reason = %self, "webhook rejected");
+        }
         let outcome = self.outcome();
         settings.labels.outcome(outcome);
         self.explain = settings.explain_rejections;
@@ -185,6 +195,7 @@ impl Rejection {
             RejectionKind::InFlight => Outcome::InFlight,
             RejectionKind::StoreUnavailable(_) => Outcome::StoreUnavailable,
             RejectionKind::Overloaded => Outcome::Overloaded,
+            RejectionKind::Queued => Outcome::Queued,
         }
     }
 }
@@ -209,6 +220,7 @@ impl fmt::Display for Rejection {
             RejectionKind::Overloaded => {
                 f.write_str("refused: no memory left in the budget for unverified bodies")
             }
+            RejectionKind::Queued => f.write_str("stored in the inbox for a worker"),
         }
     }
 }
@@ -256,6 +268,9 @@ fn hint(rejection: &Rejection) -> &'static str {
         RejectionKind::Overloaded => {
             "too many unverified bodies at once: raise the `MemoryBudget`, or add replicas"
         }
+        RejectionKind::Queued => {
+            "stored: a worker runs the handler (`webhook-guard inbox list` shows the entry)"
+        }
     }
 }
 
@@ -287,6 +302,7 @@ mod tests {
             RejectionKind::InFlight,
             RejectionKind::StoreUnavailable(StoreError::new(StoreErrorKind::Timeout, "slow")),
             RejectionKind::Overloaded,
+            RejectionKind::Queued,
         ];
         let mut hints = std::collections::HashSet::new();
         for kind in kinds {

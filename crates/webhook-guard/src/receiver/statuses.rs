@@ -15,7 +15,10 @@ pub(super) fn check_status(outcome: Outcome, status: StatusCode) -> Result<(), &
         | Outcome::InFlight
         | Outcome::StoreUnavailable
         | Outcome::Overloaded => {}
-        Outcome::Duplicate if status.is_success() => {}
+        Outcome::Duplicate | Outcome::Queued if status.is_success() => {}
+        Outcome::Queued => {
+            return Err("a stored delivery must be answered 2xx: the sender would retry it");
+        }
         Outcome::Duplicate => {
             return Err("a duplicate must be answered 2xx: the sender would retry it forever");
         }
@@ -38,9 +41,10 @@ pub(super) fn slot(outcome: Outcome) -> Option<usize> {
         Outcome::InFlight => 5,
         Outcome::StoreUnavailable => 6,
         Outcome::Overloaded => 7,
+        Outcome::Queued => 8,
         _ => return None,
     })
 }
 
 /// The statuses configured, by [`slot`].
-pub(super) type Statuses = [Option<StatusCode>; 8];
+pub(super) type Statuses = [Option<StatusCode>; 9];

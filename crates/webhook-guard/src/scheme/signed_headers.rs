@@ -93,6 +93,12 @@ impl Headers for SignedHeaders {
             None => HeaderEntry::Absent,
         }
     }
+
+    fn each(&self, visit: &mut dyn FnMut(&str, &[u8])) {
+        for (name, value) in self.iter() {
+            visit(name, value.as_bytes());
+        }
+    }
 }
 
 #[cfg(test)]

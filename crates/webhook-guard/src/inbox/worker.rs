@@ -1,0 +1,505 @@
+//! [`Worker`]: runs the handlers of an inbox's entries, any number per process and any number
+//! of processes, each entry under a lease renewed from a task of its own.
+
+use std::{
+    collections::HashMap,
+    fmt,
+    future::Future,
+    panic::AssertUnwindSafe,
+    sync::{Arc, Mutex, PoisonError},
+    time::{Duration, Instant},
+};
+
+use futures_util::FutureExt as _;
+use tokio::{sync::Semaphore, task::JoinSet};
+
+use super::{
+    entry::{ClaimRequest, ClaimedEntry, EntryId, Lease},
+    metrics,
+    retry::{RetryPolicy, Verdict},
+    route::{Route, Typed},
+    store::{InboxStore, Settlement},
+};
+use crate::{
+    Delivery, Provider, Receiver,
+    dedup::{ClaimToken, Transaction, TransactionHandle},
+};
+
+/// The default number of handlers one worker runs at once.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+/// The default lease of a claimed entry; renewed every third of it while the handler runs.
+pub const DEFAULT_INBOX_LEASE: Duration = Duration::from_secs(30);
+/// How long a worker waits for a notification before it looks for due entries anyway (retries
+/// come due without one).
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// How long a stopping worker lets running handlers finish before it releases their entries.
+pub const DEFAULT_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(30);
+/// Entries purged per statement by the worker's retention.
+const PURGE_BATCH: usize = 1_000;
+
+/// One attempt at an entry, for its handler.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Attempt {
+    /// The entry.
+    pub entry: EntryId,
+    /// This attempt's number, from 1.
+    pub number: u32,
+    /// Attempts before the entry is dead.
+    pub max_attempts: u32,
+    /// When the receiver stored it, Unix milliseconds.
+    pub received_at_ms: i64,
+    transaction: Option<TransactionHandle>,
+}
+
+impl Attempt {
+    /// The transaction the handler writes in, with a store that has them
+    /// (`webhook_guard_postgres::PgTx::from_attempt` takes it): committed with the entry's
+    /// done mark when the handler answers [`Verdict::Done`], rolled back otherwise.
+    #[must_use]
+    pub fn transaction(&self) -> Option<&TransactionHandle> {
+        self.transaction.as_ref()
+    }
+
+    /// Is this the last attempt (a failure makes the entry dead)?
+    #[must_use]
+    pub fn is_last(&self) -> bool {
+        self.number >= self.max_attempts
+    }
+}
+
+/// A worker's settings.
+#[derive(Debug, Clone, Copy)]
+struct Settings {
+    concurrency: usize,
+    lease: Duration,
+    poll_interval: Duration,
+    retry: RetryPolicy,
+    retention: Option<Duration>,
+    shutdown_deadline: Duration,
+}
+
+/// Runs an inbox's handlers: see [`Inbox::worker`](super::Inbox::worker).
+#[must_use]
+pub struct Worker {
+    store: Arc<dyn InboxStore>,
+    routes: HashMap<(String, String), Arc<dyn Route>>,
+    settings: Settings,
+}
+
+impl fmt::Debug for Worker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut routes: Vec<_> = self.routes.keys().collect();
+        routes.sort();
+        f.debug_struct("Worker")
+            .field("store", &self.store)
+            .field("routes", &routes)
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+impl Worker {
+    pub(super) fn new(store: Arc<dyn InboxStore>) -> Self {
+        Self {
+            store,
+            routes: HashMap::new(),
+            settings: Settings {
+                concurrency: DEFAULT_CONCURRENCY,
+                lease: DEFAULT_INBOX_LEASE,
+                poll_interval: DEFAULT_POLL_INTERVAL,
+                retry: RetryPolicy::default(),
+                retention: None,
+                shutdown_deadline: DEFAULT_SHUTDOWN_DEADLINE,
+            },
+        }
+    }
+
+    /// Runs `handler` for the entries `receiver` stores (its provider and endpoint), typed by
+    /// its provider exactly as an inline handler's deliveries are. The handler answers a
+    /// [`Verdict`], `()` (done) or a `Result<(), impl Display>` (an error is retried); a panic
+    /// is retried too. A later route for the same provider and endpoint replaces this one.
+    pub fn route<P, H, F, R>(mut self, receiver: &Receiver<P>, handler: H) -> Self
+    where
+        P: Provider,
+        H: Fn(Delivery<P::Event>, Attempt) -> F + Send + Sync + 'static,
+        F: Future<Output = R> + Send + 'static,
+        R: Into<Verdict> + 'static,
+    {
+        let key = (
+            receiver.provider_name().to_string(),
+            receiver.endpoint().to_string(),
+        );
+        let route = Typed {
+            receiver: receiver.clone(),
+            handler: Arc::new(handler),
+        };
+        self.routes.insert(key, Arc::new(route));
+        self
+    }
+
+    /// Handlers run at once by this worker (default [`DEFAULT_CONCURRENCY`], at least 1).
+    pub fn concurrency(mut self, handlers: usize) -> Self {
+        self.settings.concurrency = handlers.max(1);
+        self
+    }
+
+    /// The lease of a claimed entry (default [`DEFAULT_INBOX_LEASE`]): how long a crashed
+    /// worker's entries wait before another worker runs them. Renewed every third of it.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.settings.lease = lease.max(Duration::from_millis(300));
+        self
+    }
+
+    /// How often an idle worker looks for due entries without a notification (default
+    /// [`DEFAULT_POLL_INTERVAL`]), and runs the rescuer.
+    pub fn poll_interval(mut self, interval: Duration) -> Self {
+        self.settings.poll_interval = interval.max(Duration::from_millis(10));
+        self
+    }
+
+    /// When failed attempts run again, and how many an entry gets (default
+    /// [`RetryPolicy::default`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.settings.retry = policy;
+        self
+    }
+
+    /// Deletes `done` entries this long after they finished, in batches, from this worker
+    /// (default: never; the command line's `inbox purge` does it on demand). A purged
+    /// entry's dedup record goes with it: keep it longer than the senders' retry windows.
+    pub fn retention(mut self, after: Duration) -> Self {
+        self.settings.retention = Some(after);
+        self
+    }
+
+    /// How long [`run_until`](Self::run_until) lets running handlers finish once asked to
+    /// stop, before it releases their entries for another worker (default
+    /// [`DEFAULT_SHUTDOWN_DEADLINE`]).
+    pub fn shutdown_deadline(mut self, deadline: Duration) -> Self {
+        self.settings.shutdown_deadline = deadline;
+        self
+    }
+
+    /// Runs until `shutdown` completes: stops claiming, lets running handlers finish within
+    /// the deadline, releases the entries of those that did not (another worker runs them),
+    /// then returns. On Tokio; handlers run as tasks of the current runtime.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
+        let mut shutdown = std::pin::pin!(shutdown);
+        let shared = Arc::new(Shared {
+            store: self.store,
+            routes: self.routes,
+            settings: self.settings,
+            running: Mutex::default(),
+        });
+        if shared.routes.is_empty() {
+            tracing::warn!("inbox worker without routes: it claims nothing");
+        }
+        let mut background = JoinSet::new();
+        background.spawn(renew_leases(Arc::clone(&shared)));
+        background.spawn(maintain(Arc::clone(&shared)));
+        let slots = Arc::new(Semaphore::new(shared.settings.concurrency));
+        let mut handlers = JoinSet::new();
+        let routes: Vec<(String, String)> = shared.routes.keys().cloned().collect();
+        loop {
+            while handlers.try_join_next().is_some() {}
+            let first = tokio::select! {
+                permit = Arc::clone(&slots).acquire_owned() => permit,
+                () = &mut shutdown => break,
+            };
+            let Ok(first) = first else { break };
+            let mut permits = vec![first];
+            while let Ok(permit) = Arc::clone(&slots).try_acquire_owned() {
+                permits.push(permit);
+            }
+            let request = ClaimRequest {
+                limit: permits.len(),
+                lease: shared.settings.lease,
+                routes: routes.clone(),
+                token: format!("{:032x}", ClaimToken::random().as_u128()),
+            };
+            let wanted = permits.len();
+            let claimed = match shared.store.claim(&request).await {
+                Ok(claimed) => claimed,
+                Err(error) => {
+                    tracing::warn!(%error, "inbox claim failed; trying again");
+                    Vec::new()
+                }
+            };
+            let got = claimed.len();
+            for entry in claimed {
+                let Some(permit) = permits.pop() else { break };
+                shared.hold(&entry.lease);
+                let shared = Arc::clone(&shared);
+                handlers.spawn(async move {
+                    attempt(&shared, entry).await;
+                    drop(permit);
+                });
+            }
+            drop(permits);
+            if got < wanted {
+                tokio::select! {
+                    _ = shared.store.wait(shared.settings.poll_interval) => {}
+                    () = &mut shutdown => break,
+                }
+            }
+        }
+        let finished = tokio::time::timeout(shared.settings.shutdown_deadline, async {
+            while handlers.join_next().await.is_some() {}
+        })
+        .await;
+        if finished.is_err() {
+            handlers.abort_all();
+            while handlers.join_next().await.is_some() {}
+        }
+        background.abort_all();
+        let left: Vec<Lease> = shared.running_leases();
+        for lease in &left {
+            match shared.store.settle(lease, &Settlement::Release).await {
+                Ok(_) => tracing::info!(entry = %lease.id, "released at shutdown"),
+                Err(error) => {
+                    tracing::warn!(entry = %lease.id, %error, "release at shutdown failed; rescued after its lease");
+                }
+            }
+        }
+    }
+}
+
+/// What a worker's tasks share.
+struct Shared {
+    store: Arc<dyn InboxStore>,
+    routes: HashMap<(String, String), Arc<dyn Route>>,
+    settings: Settings,
+    /// The leases of the entries whose handlers run, for the renewals.
+    running: Mutex<HashMap<EntryId, Lease>>,
+}
+
+impl Shared {
+    fn hold(&self, lease: &Lease) {
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        running.insert(lease.id, lease.clone());
+    }
+
+    fn let_go(&self, id: EntryId) {
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        running.remove(&id);
+    }
+
+    fn running_leases(&self) -> Vec<Lease> {
+        let running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        running.values().cloned().collect()
+    }
+}
+
+/// Renews the leases of running handlers every third of the lease.
+async fn renew_leases(shared: Arc<Shared>) {
+    let lease = shared.settings.lease;
+    loop {
+        tokio::time::sleep(lease / 3).await;
+        let leases = shared.running_leases();
+        if leases.is_empty() {
+            continue;
+        }
+        match shared.store.renew(&leases, lease).await {
+            Ok(renewed) => {
+                for lost in leases.iter().filter(|l| !renewed.contains(&l.id)) {
+                    metrics::lease_lost();
+                    tracing::warn!(entry = %lost.id, "inbox lease lost: the entry's settlement will be refused");
+                }
+            }
+            Err(error) => tracing::warn!(%error, "inbox lease renewal failed; trying again"),
+        }
+    }
+}
+
+/// The rescuer (entries of crashed workers), the retention, and the gauges, every poll
+/// interval.
+async fn maintain(shared: Arc<Shared>) {
+    let settings = shared.settings;
+    let mut last_purge: Option<Instant> = None;
+    loop {
+        match shared.store.rescue(settings.retry.max_attempts()).await {
+            Ok(0) => {}
+            Ok(rescued) => tracing::info!(rescued, "inbox entries of lost leases back to pending"),
+            Err(error) => tracing::warn!(%error, "inbox rescue failed"),
+        }
+        if let Some(retention) = settings.retention {
+            let due = last_purge.is_none_or(|at| at.elapsed() >= Duration::from_secs(60));
+            if due {
+                last_purge = Some(Instant::now());
+                loop {
+                    match shared.store.purge(retention, false, PURGE_BATCH).await {
+                        Ok(n) if n as usize == PURGE_BATCH => {
+                            tokio::time::sleep(settings.poll_interval / 10).await;
+                        }
+                        Ok(_) => break,
+                        Err(error) => {
+                            tracing::warn!(%error, "inbox purge failed");
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        metrics::gauges(&*shared.store).await;
+        tokio::time::sleep(settings.poll_interval).await;
+    }
+}
+
+/// One attempt at one entry: its handler, then its settlement.
+async fn attempt(shared: &Shared, entry: ClaimedEntry) {
+    let lease = entry.lease.clone();
+    let span = tracing::info_span!(
+        "webhook_inbox_attempt",
+        provider = %entry.provider,
+        endpoint = %entry.endpoint,
+        entry = %lease.id,
+        attempt = entry.attempt,
+        event_type = %entry.event_type,
+        outcome = tracing::field::Empty,
+    );
+    let run = async {
+        let started = Instant::now();
+        let settlement = run_handler(shared, &entry).await;
+        let outcome = settle(shared, &lease, settlement).await;
+        metrics::attempt(&entry.provider, outcome, started.elapsed());
+        tracing::Span::current().record("outcome", outcome);
+        tracing::debug!(elapsed = ?started.elapsed(), "inbox attempt settled");
+    };
+    tracing::Instrument::instrument(run, span).await;
+    shared.let_go(lease.id);
+}
+
+/// What the handler's run settles: a verdict, and the transaction to commit with `Done`.
+enum Ran {
+    Done(Option<Box<dyn Transaction>>),
+    Other(Settlement),
+}
+
+async fn run_handler(shared: &Shared, entry: &ClaimedEntry) -> Ran {
+    let settings = &shared.settings;
+    let key = (entry.provider.clone(), entry.endpoint.clone());
+    let Some(route) = shared.routes.get(&key) else {
+        return Ran::Other(Settlement::Release);
+    };
+    let transaction = match shared.store.begin(&entry.lease).await {
+        Ok(transaction) => transaction,
+        Err(error) => {
+            return Ran::Other(retry_or_dead(
+                settings,
+                entry.attempt,
+                None,
+                format!("could not open the attempt's transaction: {error}"),
+            ));
+        }
+    };
+    let attempt = Attempt {
+        entry: entry.lease.id,
+        number: entry.attempt,
+        max_attempts: settings.retry.max_attempts(),
+        received_at_ms: entry.received_at_ms,
+        transaction: transaction.as_ref().map(|t| t.handle()),
+    };
+    let run = match route.start(entry, attempt) {
+        Ok(run) => run,
+        Err(error) => {
+            rollback(transaction).await;
+            return Ran::Other(Settlement::Dead {
+                error: format!("the stored delivery cannot be parsed: {error}"),
+            });
+        }
+    };
+    let verdict = match AssertUnwindSafe(run).catch_unwind().await {
+        Ok(verdict) => verdict,
+        Err(panic) => Verdict::retry(format!("the handler panicked: {}", panic_message(&*panic))),
+    };
+    match verdict {
+        Verdict::Done => Ran::Done(transaction),
+        Verdict::Retry { after, error } => {
+            rollback(transaction).await;
+            Ran::Other(retry_or_dead(settings, entry.attempt, after, error))
+        }
+        Verdict::Fail { error } => {
+            rollback(transaction).await;
+            Ran::Other(Settlement::Dead { error })
+        }
+    }
+}
+
+fn retry_or_dead(
+    settings: &Settings,
+    attempt: u32,
+    after: Option<Duration>,
+    error: String,
+) -> Settlement {
+    if attempt >= settings.retry.max_attempts() {
+        return Settlement::Dead { error };
+    }
+    let after = after.unwrap_or_else(|| settings.retry.delay(attempt));
+    Settlement::Retry { after, error }
+}
+
+async fn rollback(transaction: Option<Box<dyn Transaction>>) {
+    if let Some(transaction) = transaction
+        && let Err(error) = transaction.rollback().await
+    {
+        tracing::debug!(%error, "rollback of a failed attempt's transaction failed (dropped, so rolled back)");
+    }
+}
+
+/// Settles an attempt, retrying a failed store call a few times within half the lease (after
+/// that the lease expires and the rescuer returns the entry). Returns the outcome's name.
+async fn settle(shared: &Shared, lease: &Lease, ran: Ran) -> &'static str {
+    let settlement = match ran {
+        Ran::Done(Some(transaction)) => {
+            // The done mark is fenced by the lease inside the handler's transaction: a lease
+            // taken over fails the commit, and the handler's writes roll back with it.
+            return match transaction.commit().await {
+                Ok(()) => "done",
+                Err(error) => {
+                    tracing::warn!(%error, "inbox attempt not committed (lease lost or database failure): the entry runs again after its lease");
+                    "lost"
+                }
+            };
+        }
+        Ran::Done(None) => Settlement::Done,
+        Ran::Other(settlement) => settlement,
+    };
+    let outcome = settlement.outcome();
+    let deadline = Instant::now() + shared.settings.lease / 2;
+    let mut pause = Duration::from_millis(50);
+    loop {
+        match shared.store.settle(lease, &settlement).await {
+            Ok(true) => {
+                if let Settlement::Dead { error } = &settlement {
+                    metrics::dead_letter();
+                    tracing::warn!(entry = %lease.id, %error, "inbox entry dead after its last attempt");
+                } else if let Some(error) = settlement.error() {
+                    tracing::info!(entry = %lease.id, %error, "inbox attempt failed; retried later");
+                }
+                return outcome;
+            }
+            Ok(false) => {
+                tracing::warn!(entry = %lease.id, "inbox lease lost before settling: another worker has the entry");
+                return "lost";
+            }
+            Err(error) if Instant::now() + pause < deadline => {
+                tracing::debug!(%error, "inbox settle failed; trying again");
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+            }
+            Err(error) => {
+                tracing::warn!(entry = %lease.id, %error, "inbox settle failed; the entry is rescued after its lease");
+                return "lost";
+            }
+        }
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
+}
