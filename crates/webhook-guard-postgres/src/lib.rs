@@ -8,6 +8,8 @@
 #![doc(test(attr(deny(warnings))))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod inbox;
+mod inbox_sql;
 mod operate;
 mod schema;
 mod store;
@@ -15,6 +17,8 @@ mod store;
 pub mod test_server;
 mod transaction;
 
+pub use inbox::{PgInbox, PgInboxBuilder};
+pub use inbox_sql::{DEFAULT_INBOX_TABLE, inbox_schema_sql};
 pub use schema::{DEFAULT_SCHEMA, DEFAULT_TABLE, InvalidName, schema_sql};
 pub use store::{
     DEFAULT_IDLE_TIMEOUT, DEFAULT_PURGE_INTERVAL, DEFAULT_TIMEOUT, PURGE_BATCH, PgStore,

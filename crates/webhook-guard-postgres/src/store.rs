@@ -167,34 +167,8 @@ impl PgStore {
     pub async fn migrate(&self) -> Result<(), PgStoreError> {
         let inner = &*self.inner;
         let ddl = schema::schema_sql(&inner.schema, &inner.table)?;
-        let pool = inner.pool.clone();
-        // In a task of its own, which the time limit does not cut off: sqlx cannot roll back
-        // a `BEGIN` cancelled in flight (its connection would go back to the pool inside an
-        // open transaction). Past the limit the task finishes or fails on its own.
-        let run = tokio::spawn(async move {
-            let mut transaction = pool.begin().await?;
-            // A fixed key of this crate's own: one migration at a time, on any table.
-            sqlx::query("SELECT pg_advisory_xact_lock(7305924312118457001)")
-                .execute(&mut *transaction)
-                .await?;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(ddl))
-                .execute(&mut *transaction)
-                .await?;
-            transaction.commit().await
-        });
         // Creating a table may wait on locks: more time than one call.
-        let limit = inner.timeout * 10;
-        match tokio::time::timeout(limit, run).await {
-            Ok(Ok(migrated)) => migrated.map_err(|e| PgStoreError::Database(failed(&e))),
-            Ok(Err(failed_task)) => Err(PgStoreError::Database(StoreError::new(
-                StoreErrorKind::Unavailable,
-                format!("postgres: the migration's task failed: {failed_task}"),
-            ))),
-            Err(_) => Err(PgStoreError::Database(StoreError::new(
-                StoreErrorKind::Timeout,
-                format!("postgres: no answer within {} ms", limit.as_millis()),
-            ))),
-        }
+        run_ddl(&inner.pool, ddl, inner.timeout * 10).await
     }
 
     /// Deletes the records past their time (expired leases, done records past their
@@ -320,6 +294,40 @@ impl Inner {
             }
         }
         Ok(deleted)
+    }
+}
+
+/// Runs `ddl` in a transaction under the crate's migration lock, within `limit`.
+pub(crate) async fn run_ddl(
+    pool: &PgPool,
+    ddl: String,
+    limit: Duration,
+) -> Result<(), PgStoreError> {
+    let pool = pool.clone();
+    // In a task of its own, which the time limit does not cut off: sqlx cannot roll back
+    // a `BEGIN` cancelled in flight (its connection would go back to the pool inside an
+    // open transaction). Past the limit the task finishes or fails on its own.
+    let run = tokio::spawn(async move {
+        let mut transaction = pool.begin().await?;
+        // A fixed key of this crate's own: one migration at a time, on any table.
+        sqlx::query("SELECT pg_advisory_xact_lock(7305924312118457001)")
+            .execute(&mut *transaction)
+            .await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(ddl))
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await
+    });
+    match tokio::time::timeout(limit, run).await {
+        Ok(Ok(migrated)) => migrated.map_err(|e| PgStoreError::Database(failed(&e))),
+        Ok(Err(failed_task)) => Err(PgStoreError::Database(StoreError::new(
+            StoreErrorKind::Unavailable,
+            format!("postgres: the migration's task failed: {failed_task}"),
+        ))),
+        Err(_) => Err(PgStoreError::Database(StoreError::new(
+            StoreErrorKind::Timeout,
+            format!("postgres: no answer within {} ms", limit.as_millis()),
+        ))),
     }
 }
 

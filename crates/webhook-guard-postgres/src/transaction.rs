@@ -18,7 +18,7 @@ use webhook_guard::dedup::{
 use crate::store::{Inner, PgStore, failed, millis, within};
 
 /// A sqlx transaction on a pooled connection.
-type SqlxTransaction = sqlx::Transaction<'static, Postgres>;
+pub(crate) type SqlxTransaction = sqlx::Transaction<'static, Postgres>;
 
 /// The advisory-lock key of `key` in `table`: the first 64 bits of a SHA-256, so a sender
 /// cannot pick ids whose locks collide with another delivery's (Postgres's own text hash is
@@ -36,7 +36,7 @@ fn lock_key(table: &str, key: &str) -> i64 {
 
 /// Where the delivery's transaction is while the handler runs: lent to its [`PgTx`], back
 /// here when the handler is done with it, taken from here to commit or roll back.
-struct Shared {
+pub(crate) struct Shared {
     slot: Mutex<Slot>,
 }
 
@@ -48,6 +48,16 @@ struct Slot {
 }
 
 impl Shared {
+    /// Holds `transaction` until a `PgTx` borrows it or the owner settles it.
+    pub(crate) fn new(transaction: SqlxTransaction) -> Arc<Self> {
+        Arc::new(Self {
+            slot: Mutex::new(Slot {
+                transaction: Some(transaction),
+                settled: false,
+            }),
+        })
+    }
+
     fn lock(&self) -> MutexGuard<'_, Slot> {
         // A panic while the slot is locked leaves a consistent slot: nothing is done under
         // the lock but moving the transaction.
@@ -55,7 +65,7 @@ impl Shared {
     }
 
     /// Takes the transaction to settle it; nobody puts it back after this.
-    fn settle(&self) -> Option<SqlxTransaction> {
+    pub(crate) fn settle(&self) -> Option<SqlxTransaction> {
         let mut slot = self.lock();
         slot.settled = true;
         slot.transaction.take()
@@ -169,12 +179,7 @@ impl TransactionalStore for PgStore {
             let found: i32 = row.try_get(0).map_err(|e| failed(&e))?;
             let claimed = found == 0;
             if claimed {
-                let shared = Arc::new(Shared {
-                    slot: Mutex::new(Slot {
-                        transaction: Some(transaction),
-                        settled: false,
-                    }),
-                });
+                let shared = Shared::new(transaction);
                 return Ok(Begin::Claimed(Box::new(Open {
                     shared,
                     store: Arc::clone(&self.inner),
@@ -291,6 +296,17 @@ impl PgTx {
             transaction: Some(transaction),
             shared,
         })
+    }
+
+    /// The transaction of an inbox worker's attempt
+    /// ([`Attempt::transaction`](webhook_guard::inbox::Attempt::transaction)), with a
+    /// [`PgInbox`](crate::PgInbox): the handler's writes commit with the entry's done mark.
+    ///
+    /// # Errors
+    /// [`PgTxError::NoTransaction`] when the inbox is not a `PgInbox`; [`PgTxError::Taken`]
+    /// for a second `PgTx` in one attempt.
+    pub fn from_attempt(attempt: &webhook_guard::inbox::Attempt) -> Result<Self, PgTxError> {
+        Self::from_handle(attempt.transaction().ok_or(PgTxError::NoTransaction)?)
     }
 
     fn transaction(&self) -> &SqlxTransaction {

@@ -182,6 +182,25 @@ pub struct NewEntry {
     pub body: Bytes,
 }
 
+impl NewEntry {
+    /// An entry of `provider` on `endpoint` with its delivery id and dedup key, for tests and
+    /// stores: no event type, headers or body yet (set the fields).
+    #[must_use]
+    pub fn new(provider: &str, endpoint: &str, delivery_id: &str, dedup_key: &str) -> Self {
+        Self {
+            provider: provider.to_owned(),
+            endpoint: endpoint.to_owned(),
+            delivery_id: delivery_id.to_owned(),
+            dedup_key: dedup_key.to_owned(),
+            event_type: String::new(),
+            ordering_key: None,
+            signed_by: None,
+            headers: StoredHeaders::default(),
+            body: Bytes::new(),
+        }
+    }
+}
+
 /// What storing an entry did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -215,6 +234,25 @@ pub struct ClaimedEntry {
     pub attempt: u32,
     /// When the receiver stored it, Unix milliseconds.
     pub received_at_ms: i64,
+}
+
+impl ClaimedEntry {
+    /// A claimed entry of `provider` on `endpoint`, for a store to fill in: no headers, an
+    /// empty body, attempt 1.
+    #[must_use]
+    pub fn new(lease: Lease, provider: String, endpoint: String) -> Self {
+        Self {
+            lease,
+            provider,
+            endpoint,
+            event_type: String::new(),
+            signed_by: None,
+            headers: StoredHeaders::default(),
+            body: Bytes::new(),
+            attempt: 1,
+            received_at_ms: 0,
+        }
+    }
 }
 
 /// A worker's hold on a running entry: settling or renewing it needs both parts, so a worker
@@ -295,9 +333,35 @@ pub struct Entry {
     pub body: Bytes,
 }
 
-/// Which entries an operation applies to; every field set must match.
+impl Entry {
+    /// An entry `id` in `state`, for a store to fill in: every other field empty or zero.
+    #[must_use]
+    pub fn new(id: EntryId, state: EntryState) -> Self {
+        Self {
+            id,
+            state,
+            provider: String::new(),
+            endpoint: String::new(),
+            delivery_id: String::new(),
+            dedup_key: String::new(),
+            event_type: String::new(),
+            ordering_key: None,
+            attempts: 0,
+            times_seen: 1,
+            received_at_ms: 0,
+            last_seen_ms: 0,
+            run_at_ms: 0,
+            last_error: None,
+            history: Vec::new(),
+            headers: StoredHeaders::default(),
+            body: Bytes::new(),
+        }
+    }
+}
+
+/// Which entries an operation applies to; every field set must match. Write it with
+/// `..Filter::default()` so that a field added later does not break your code.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct Filter {
     /// Only this state.
     pub state: Option<EntryState>,
@@ -360,6 +424,20 @@ pub struct Stats {
     pub dead: u64,
     /// How long the oldest pending entry has waited since it was received.
     pub oldest_pending: Option<Duration>,
+}
+
+impl ClaimRequest {
+    /// A request for up to `limit` entries under `lease`, with the claim's `token`, of no
+    /// route yet (set [`routes`](Self::routes)).
+    #[must_use]
+    pub fn new(limit: usize, lease: Duration, token: &str) -> Self {
+        Self {
+            limit,
+            lease,
+            routes: Vec::new(),
+            token: token.to_owned(),
+        }
+    }
 }
 
 /// What a worker asks for when it claims entries.

@@ -9,9 +9,9 @@ use super::entry::{
 };
 use crate::dedup::{StoreFuture, Transaction};
 
-/// How a worker settles an attempt.
+/// How a worker settles an attempt. Not `#[non_exhaustive]`: every store applies each of
+/// them, so a new one is a breaking change on purpose.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Settlement {
     /// Handled: `done`.
     Done,
