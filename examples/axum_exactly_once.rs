@@ -12,7 +12,7 @@
 //! `PARSEFLOW_WEBHOOK_SECRET` (demo secrets when unset), `SIXTYFOUR_ALLOW_UNSIGNED=1`,
 //! `HANDLER_DELAY_MS` (a wait after the insert, before the answer: for crash tests),
 //! `RUST_LOG`. Routes as the example receivers: `POST /webhooks/{parallel,sixtyfour,
-//! fullenrich,parseflow}`, `GET /healthz`. The table `webhook_events` is the record of what
+//! fullenrich,parseflow}`, `GET /healthz`. The table `received_events` is the record of what
 //! was processed (nothing is printed on stdout: a line printed by the handler would not know
 //! whether its transaction commits).
 
@@ -27,12 +27,10 @@ use webhook_guard_tower::Webhook;
 
 /// The app's own table. No unique constraint on the delivery id: the guard is what makes
 /// each delivery one row (the crash test counts them).
-const EVENTS_TABLE: &str = "CREATE TABLE IF NOT EXISTS webhook_events (
-    id          bigserial   PRIMARY KEY,
+const EVENTS_TABLE: &str = "CREATE TABLE IF NOT EXISTS received_events (
     provider    text        NOT NULL,
     delivery_id text        NOT NULL,
     event_type  text        NOT NULL,
-    body        bytea       NOT NULL,
     received_at timestamptz NOT NULL DEFAULT now()
 )";
 
@@ -42,12 +40,11 @@ async fn handle<E: WebhookEvent + Clone>(
 ) -> StatusCode {
     let meta = &delivery.meta;
     let inserted = sqlx::query(
-        "INSERT INTO webhook_events (provider, delivery_id, event_type, body) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO received_events (provider, delivery_id, event_type) VALUES ($1, $2, $3)",
     )
     .bind(&*meta.provider)
     .bind(meta.delivery_id.as_str())
     .bind(&meta.event_type)
-    .bind(&delivery.body[..])
     .execute(&mut *tx)
     .await;
     if let Err(error) = inserted {

@@ -87,6 +87,8 @@ pub(crate) enum Store {
     Leased(Arc<dyn DedupStore>),
     /// A transactional store: the handler writes in the delivery's transaction.
     Transactional(Arc<dyn TransactionalStore>),
+    /// A durable inbox: stored, answered 202, handled by workers.
+    Inbox(webhook_guard::inbox::Inbox),
 }
 
 impl Store {
@@ -94,6 +96,7 @@ impl Store {
         match self {
             Self::Leased(store) => builder.store(Arc::clone(store)),
             Self::Transactional(store) => builder.transactional_store(Arc::clone(store)),
+            Self::Inbox(inbox) => builder.inbox(inbox),
         }
     }
 }
@@ -270,7 +273,7 @@ pub(crate) async fn serve_axum_app(
 }
 
 /// Ctrl-C or SIGTERM (what a process manager sends).
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|error| tracing::warn!(%error, "no SIGTERM handler"))
         .ok();

@@ -1,5 +1,5 @@
 //! `axum_exactly_once` SIGKILLed again and again, at random points, while a client delivers
-//! and retries like a provider: every delivery ends as exactly one row of `webhook_events`,
+//! and retries like a provider: every delivery ends as exactly one row of `received_events`,
 //! and no retry waits on a lease (Postgres rolls back a dead process's transactions as soon
 //! as its connections drop). Needs PostgreSQL (skipped with a printed reason without it,
 //! unless `REQUIRE_POSTGRES=1`).
@@ -155,7 +155,7 @@ async fn killed_at_random_points_every_delivery_is_one_row() {
         }
     }
     let rows: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT delivery_id, count(*) FROM webhook_events GROUP BY delivery_id ORDER BY 1",
+        "SELECT delivery_id, count(*) FROM received_events GROUP BY delivery_id ORDER BY 1",
     )
     .fetch_all(&pool)
     .await

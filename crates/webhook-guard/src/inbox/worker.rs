@@ -38,7 +38,7 @@ pub const DEFAULT_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(30);
 const PURGE_BATCH: usize = 1_000;
 
 /// One attempt at an entry, for its handler.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct Attempt {
     /// The entry.
@@ -50,6 +50,21 @@ pub struct Attempt {
     /// When the receiver stored it, Unix milliseconds.
     pub received_at_ms: i64,
     transaction: Option<TransactionHandle>,
+    on_done: Arc<Mutex<Option<AfterDone>>>,
+}
+
+/// What runs once an attempt's entry is durably done.
+type AfterDone = Box<dyn FnOnce() + Send>;
+
+impl fmt::Debug for Attempt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Attempt")
+            .field("entry", &self.entry)
+            .field("number", &self.number)
+            .field("max_attempts", &self.max_attempts)
+            .field("transaction", &self.transaction.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Attempt {
@@ -59,6 +74,15 @@ impl Attempt {
     #[must_use]
     pub fn transaction(&self) -> Option<&TransactionHandle> {
         self.transaction.as_ref()
+    }
+
+    /// Runs `then` once the entry is durably done (after the commit of the handler's
+    /// transaction, or the done mark): never for an attempt that fails, or whose commit does.
+    /// For what must not happen before the effects are committed (printing, notifying). A
+    /// later call replaces an earlier one.
+    pub fn on_done(&self, then: impl FnOnce() + Send + 'static) {
+        let mut slot = self.on_done.lock().unwrap_or_else(PoisonError::into_inner);
+        *slot = Some(Box::new(then));
     }
 
     /// Is this the last attempt (a failure makes the entry dead)?
@@ -370,9 +394,10 @@ async fn attempt(shared: &Shared, entry: ClaimedEntry) {
     shared.let_go(lease.id);
 }
 
-/// What the handler's run settles: a verdict, and the transaction to commit with `Done`.
+/// What the handler's run settles: a verdict, and with `Done` the transaction to commit and
+/// what to run after.
 enum Ran {
-    Done(Option<Box<dyn Transaction>>),
+    Done(Option<Box<dyn Transaction>>, Option<AfterDone>),
     Other(Settlement),
 }
 
@@ -393,12 +418,14 @@ async fn run_handler(shared: &Shared, entry: &ClaimedEntry) -> Ran {
             ));
         }
     };
+    let after_done = Arc::new(Mutex::new(None));
     let attempt = Attempt {
         entry: entry.lease.id,
         number: entry.attempt,
         max_attempts: settings.retry.max_attempts(),
         received_at_ms: entry.received_at_ms,
         transaction: transaction.as_ref().map(|t| t.handle()),
+        on_done: Arc::clone(&after_done),
     };
     let run = match route.start(entry, attempt) {
         Ok(run) => run,
@@ -414,7 +441,10 @@ async fn run_handler(shared: &Shared, entry: &ClaimedEntry) -> Ran {
         Err(panic) => Verdict::retry(format!("the handler panicked: {}", panic_message(&*panic))),
     };
     match verdict {
-        Verdict::Done => Ran::Done(transaction),
+        Verdict::Done => {
+            let then = after_done.lock().unwrap_or_else(PoisonError::into_inner).take();
+            Ran::Done(transaction, then)
+        }
         Verdict::Retry { after, error } => {
             rollback(transaction).await;
             Ran::Other(retry_or_dead(settings, entry.attempt, after, error))
@@ -450,20 +480,25 @@ async fn rollback(transaction: Option<Box<dyn Transaction>>) {
 /// Settles an attempt, retrying a failed store call a few times within half the lease (after
 /// that the lease expires and the rescuer returns the entry). Returns the outcome's name.
 async fn settle(shared: &Shared, lease: &Lease, ran: Ran) -> &'static str {
-    let settlement = match ran {
-        Ran::Done(Some(transaction)) => {
+    let (settlement, then) = match ran {
+        Ran::Done(Some(transaction), then) => {
             // The done mark is fenced by the lease inside the handler's transaction: a lease
             // taken over fails the commit, and the handler's writes roll back with it.
             return match transaction.commit().await {
-                Ok(()) => "done",
+                Ok(()) => {
+                    if let Some(then) = then {
+                        then();
+                    }
+                    "done"
+                }
                 Err(error) => {
                     tracing::warn!(%error, "inbox attempt not committed (lease lost or database failure): the entry runs again after its lease");
                     "lost"
                 }
             };
         }
-        Ran::Done(None) => Settlement::Done,
-        Ran::Other(settlement) => settlement,
+        Ran::Done(None, then) => (Settlement::Done, then),
+        Ran::Other(settlement) => (settlement, None),
     };
     let outcome = settlement.outcome();
     let deadline = Instant::now() + shared.settings.lease / 2;
@@ -476,6 +511,9 @@ async fn settle(shared: &Shared, lease: &Lease, ran: Ran) -> &'static str {
                     tracing::warn!(entry = %lease.id, %error, "inbox entry dead after its last attempt");
                 } else if let Some(error) = settlement.error() {
                     tracing::info!(entry = %lease.id, %error, "inbox attempt failed; retried later");
+                }
+                if let Some(then) = then {
+                    then();
                 }
                 return outcome;
             }

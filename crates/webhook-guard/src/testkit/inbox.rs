@@ -678,6 +678,9 @@ pub async fn worker_retries_panics_and_failures(inbox: Inbox) {
                 let (seen, fixed) = (Arc::clone(&seen), Arc::clone(&fixed));
                 async move {
                     seen.push(delivery.meta.delivery_id.as_str(), attempt.number);
+                    let done_id = delivery.meta.delivery_id.as_str().to_owned();
+                    let after = Arc::clone(&seen);
+                    attempt.on_done(move || after.push(&format!("done {done_id}"), 0));
                     if fixed.load(Ordering::SeqCst) {
                         return Verdict::Done;
                     }
@@ -696,6 +699,10 @@ pub async fn worker_retries_panics_and_failures(inbox: Inbox) {
     let dead = async || inbox.store().stats().await.expect("stats").dead == 2;
     eventually("both entries are dead", dead).await;
     let runs = seen.runs();
+    assert!(
+        !runs.iter().any(|r| r.0.starts_with("done ")),
+        "on_done never runs for a failed attempt"
+    );
     let panics: Vec<u32> = runs
         .iter()
         .filter(|r| r.0 == "msg_panics")
@@ -743,6 +750,12 @@ pub async fn worker_retries_panics_and_failures(inbox: Inbox) {
     eventually("the replays are done", async || all_done(&inbox, 2).await).await;
     stop.notify_waiters();
     running.await.expect("worker");
+    let mut done: Vec<String> = (seen.runs().into_iter())
+        .filter(|r| r.0.starts_with("done "))
+        .map(|r| r.0)
+        .collect();
+    done.sort();
+    assert_eq!(done, ["done msg_fails", "done msg_panics"], "on_done after each done");
 }
 
 /// An entry claimed by a worker that then died runs once its lease expires, in another.
