@@ -56,7 +56,11 @@ static ATTEMPTS: AtomicU64 = AtomicU64::new(0);
 
 /// The handler of every provider: one row in the entry's transaction, the JSON line after
 /// the commit.
-async fn handle<E: WebhookEvent>(delivery: Delivery<E>, attempt: Attempt, fail_every: u64) -> Verdict {
+async fn handle<E: WebhookEvent>(
+    delivery: Delivery<E>,
+    attempt: Attempt,
+    fail_every: u64,
+) -> Verdict {
     let meta = delivery.meta;
     let mut tx = match PgTx::from_attempt(&attempt) {
         Ok(tx) => tx,
@@ -78,9 +82,11 @@ async fn handle<E: WebhookEvent>(delivery: Delivery<E>, attempt: Attempt, fail_e
         tokio::time::sleep(delay).await;
     }
     let n = ATTEMPTS.fetch_add(1, Ordering::SeqCst) + 1;
-    if fail_every > 0 && n % fail_every == 0 {
+    if fail_every > 0 && n.is_multiple_of(fail_every) {
         // Rolled back with the insert.
-        return Verdict::retry(format!("HANDLER_FAIL_EVERY: attempt {n} of this process fails"));
+        return Verdict::retry(format!(
+            "HANDLER_FAIL_EVERY: attempt {n} of this process fails"
+        ));
     }
     attempt.on_done(move || println!("{}", common::delivery_line(&meta)));
     Verdict::Done
@@ -190,8 +196,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         "127.0.0.1:0".parse()?
     };
-    let app = axum::Router::new()
-        .route("/healthz", axum::routing::get(|| async { axum::http::StatusCode::OK }));
+    let app = axum::Router::new().route(
+        "/healthz",
+        axum::routing::get(|| async { axum::http::StatusCode::OK }),
+    );
     let listener = tokio::net::TcpListener::bind(bind).await?;
     eprintln!("listening on {}", listener.local_addr()?);
     let serve = async move {

@@ -51,8 +51,12 @@ fn worker(url: &str) -> Running {
 
 /// One delivery: its provider, id and body.
 fn delivery(i: usize) -> (&'static str, String, Vec<u8>) {
-    if i % 2 == 0 {
-        let body = fixtures::of("parallel").next().expect("fixture").body.to_vec();
+    if i.is_multiple_of(2) {
+        let body = fixtures::of("parallel")
+            .next()
+            .expect("fixture")
+            .body
+            .to_vec();
         ("parallel", format!("kill-{i}"), body)
     } else {
         // ParseFlow deduplicates by the body's digest: each delivery's body differs.
@@ -89,7 +93,12 @@ async fn receivers_and_workers_killed_lose_nothing_and_run_each_delivery_once() 
         })
         .collect();
     let mut workers: Vec<Running> = (0..3).map(|_| worker(&url)).collect();
-    let urls: Arc<Vec<String>> = Arc::new(receivers.iter().map(|r| format!("http://{}", r.addr)).collect());
+    let urls: Arc<Vec<String>> = Arc::new(
+        receivers
+            .iter()
+            .map(|r| format!("http://{}", r.addr))
+            .collect(),
+    );
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
@@ -101,7 +110,8 @@ async fn receivers_and_workers_killed_lose_nothing_and_run_each_delivery_once() 
     let mut sends = Vec::new();
     for i in 0..count {
         for copy in 0..2 {
-            let (client, urls, semaphore) = (client.clone(), Arc::clone(&urls), Arc::clone(&semaphore));
+            let (client, urls, semaphore) =
+                (client.clone(), Arc::clone(&urls), Arc::clone(&semaphore));
             sends.push(tokio::spawn(async move {
                 let _slot = semaphore.acquire_owned().await.expect("semaphore");
                 let (provider, id, body) = delivery(i);
@@ -119,9 +129,15 @@ async fn receivers_and_workers_killed_lose_nothing_and_run_each_delivery_once() 
                         if status == 200 || status == 202 {
                             return (provider, id, status);
                         }
-                        assert!(matches!(status, 503 | 409), "{provider} {id}: unexpected {status}");
+                        assert!(
+                            matches!(status, 503 | 409),
+                            "{provider} {id}: unexpected {status}"
+                        );
                     }
-                    assert!(Instant::now() < deadline, "{provider} {id}: no 2xx within 120 s");
+                    assert!(
+                        Instant::now() < deadline,
+                        "{provider} {id}: no 2xx within 120 s"
+                    );
                     pick += 1;
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
@@ -141,14 +157,23 @@ async fn receivers_and_workers_killed_lose_nothing_and_run_each_delivery_once() 
             server.restart();
             restarted = true;
         }
-        assert!(started.elapsed() < Duration::from_secs(600), "sending took over 10 minutes");
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "sending took over 10 minutes"
+        );
     }
     let mut answered: BTreeMap<String, Vec<u16>> = BTreeMap::new();
     for send in sends {
         let (provider, id, status) = send.await.expect("task");
-        answered.entry(format!("{provider}/{id}")).or_default().push(status);
+        answered
+            .entry(format!("{provider}/{id}"))
+            .or_default()
+            .push(status);
     }
-    eprintln!("{count} deliveries answered in {:?}, {kills} worker kills, postgres restarted", started.elapsed());
+    eprintln!(
+        "{count} deliveries answered in {:?}, {kills} worker kills, postgres restarted",
+        started.elapsed()
+    );
     let pool = PgPoolOptions::new()
         .max_connections(2)
         .connect(&url)
@@ -164,7 +189,10 @@ async fn receivers_and_workers_killed_lose_nothing_and_run_each_delivery_once() 
     .into_iter()
     .collect();
     for key in answered.keys() {
-        assert!(stored.contains(key), "{key} was answered 2xx but is not in the inbox");
+        assert!(
+            stored.contains(key),
+            "{key} was answered 2xx but is not in the inbox"
+        );
     }
     assert_eq!(stored.len(), count, "one entry per distinct delivery");
     // Every entry done, within a few leases.
@@ -181,7 +209,10 @@ async fn receivers_and_workers_killed_lose_nothing_and_run_each_delivery_once() 
         if not_done == 0 {
             break;
         }
-        assert!(Instant::now() < deadline, "{not_done} entries not done 60 s after the last answer");
+        assert!(
+            Instant::now() < deadline,
+            "{not_done} entries not done 60 s after the last answer"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let rows: Vec<(String, i64)> = sqlx::query_as(
@@ -191,7 +222,10 @@ async fn receivers_and_workers_killed_lose_nothing_and_run_each_delivery_once() 
     .await
     .expect("rows");
     let doubled: Vec<_> = rows.iter().filter(|(_, n)| *n != 1).collect();
-    assert!(doubled.is_empty(), "deliveries with more than one row: {doubled:?}");
+    assert!(
+        doubled.is_empty(),
+        "deliveries with more than one row: {doubled:?}"
+    );
     assert_eq!(rows.len(), count, "one row per distinct delivery");
     drop(workers);
     drop(receivers);

@@ -22,6 +22,7 @@ mod dedup;
 mod demo;
 mod error;
 mod headers_file;
+mod inbox;
 mod provider;
 mod samples;
 mod send;
@@ -57,6 +58,9 @@ enum Command {
     /// Show or forget a delivery's record in the receivers' shared store (`REDIS_URL` or
     /// `DATABASE_URL`), so a redelivery runs the handler again.
     Dedup(dedup::Args),
+    /// Operate the durable inbox on `DATABASE_URL`: stats, list, show (verifies the stored
+    /// body again), replay, pause, resume, purge.
+    Inbox(inbox::Args),
 }
 
 fn main() -> ExitCode {
@@ -90,6 +94,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify::run(&args),
         Command::Samples(args) => samples::run(&args),
         Command::Dedup(args) => dedup::run(&args),
+        Command::Inbox(args) => inbox::run(&args),
     };
     match outcome {
         Ok(code) => code,

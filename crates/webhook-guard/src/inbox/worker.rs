@@ -442,7 +442,10 @@ async fn run_handler(shared: &Shared, entry: &ClaimedEntry) -> Ran {
     };
     match verdict {
         Verdict::Done => {
-            let then = after_done.lock().unwrap_or_else(PoisonError::into_inner).take();
+            let then = after_done
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
             Ran::Done(transaction, then)
         }
         Verdict::Retry { after, error } => {

@@ -755,7 +755,11 @@ pub async fn worker_retries_panics_and_failures(inbox: Inbox) {
         .map(|r| r.0)
         .collect();
     done.sort();
-    assert_eq!(done, ["done msg_fails", "done msg_panics"], "on_done after each done");
+    assert_eq!(
+        done,
+        ["done msg_fails", "done msg_panics"],
+        "on_done after each done"
+    );
 }
 
 /// An entry claimed by a worker that then died runs once its lease expires, in another.
