@@ -5,18 +5,21 @@ use std::{fmt, sync::Arc, time::Duration};
 use bytes::Bytes;
 use sqlx::{PgPool, Row as _, postgres::PgListener};
 use webhook_guard::{
-    dedup::{StoreError, StoreErrorKind, StoreFuture, Transaction, TransactionHandle},
+    dedup::{StoreFuture, Transaction},
     inbox::{
-        AttemptRecord, ClaimRequest, ClaimedEntry, Enqueued, Entry, EntryId, EntryState, Filter,
-        InboxStore, Lease, NewEntry, PauseScope, ReplayStep, Settlement, Stats, StoredHeaders,
+        ClaimRequest, ClaimedEntry, Enqueued, Entry, EntryId, Filter, InboxStore, Lease, NewEntry,
+        PauseScope, ReplayStep, Settlement, Stats,
     },
 };
 
 use crate::{
+    inbox_inner::Inner,
+    inbox_row::{headers, limit, to_u32},
     inbox_sql::{DEFAULT_INBOX_TABLE, InboxStatements},
+    inbox_tx::{AttemptTx, begin},
     schema::DEFAULT_SCHEMA,
     store::{DEFAULT_TIMEOUT, PgStoreError, failed, millis, within},
-    transaction::{Shared, SqlxTransaction},
+    transaction::Shared,
 };
 
 /// The durable inbox in Postgres: one table (`webhook_guard.inbox` by default) holding each
@@ -63,14 +66,6 @@ use crate::{
 #[derive(Clone)]
 pub struct PgInbox {
     inner: Arc<Inner>,
-}
-
-struct Inner {
-    pool: PgPool,
-    statements: InboxStatements,
-    timeout: Duration,
-    notify: bool,
-    listener: tokio::sync::Mutex<Option<PgListener>>,
 }
 
 impl fmt::Debug for PgInbox {
@@ -190,187 +185,6 @@ impl PgInboxBuilder {
                 listener: tokio::sync::Mutex::new(None),
             }),
         })
-    }
-}
-
-fn to_u32(n: i32) -> u32 {
-    u32::try_from(n).unwrap_or(0)
-}
-
-fn decode_history(text: &str) -> Vec<AttemptRecord> {
-    let Ok(serde_json::Value::Array(items)) = serde_json::from_str(text) else {
-        return Vec::new();
-    };
-    items
-        .iter()
-        .map(|item| {
-            let attempt = item["attempt"].as_u64().and_then(|n| u32::try_from(n).ok());
-            AttemptRecord::new(
-                attempt.unwrap_or(0),
-                item["at"].as_i64().unwrap_or(0),
-                item["outcome"].as_str().unwrap_or(""),
-                item["error"].as_str().map(str::to_owned),
-            )
-        })
-        .collect()
-}
-
-fn summary(row: &sqlx::postgres::PgRow) -> Result<Entry, sqlx::Error> {
-    let state: String = row.try_get(1)?;
-    let state = state
-        .parse::<EntryState>()
-        .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-    let history: String = row.try_get(14)?;
-    let mut entry = Entry::new(EntryId::new(row.try_get(0)?), state);
-    entry.provider = row.try_get(2)?;
-    entry.endpoint = row.try_get(3)?;
-    entry.delivery_id = row.try_get(4)?;
-    entry.dedup_key = row.try_get(5)?;
-    entry.event_type = row.try_get(6)?;
-    entry.ordering_key = row.try_get(7)?;
-    entry.attempts = to_u32(row.try_get(8)?);
-    entry.times_seen = to_u32(row.try_get(9)?);
-    entry.received_at_ms = row.try_get(10)?;
-    entry.last_seen_ms = row.try_get(11)?;
-    entry.run_at_ms = row.try_get(12)?;
-    entry.last_error = row.try_get(13)?;
-    entry.history = decode_history(&history);
-    Ok(entry)
-}
-
-fn headers(names: Vec<String>, values: Vec<Vec<u8>>) -> StoredHeaders {
-    StoredHeaders::from_pairs(names.into_iter().zip(values).collect())
-}
-
-/// Binds a filter's `$1` to `$8`.
-fn bind_filter<'q>(
-    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
-    filter: &Filter,
-    after: Option<EntryId>,
-) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    query
-        .bind(filter.state.map(|s| s.as_str().to_owned()))
-        .bind(filter.provider.clone())
-        .bind(filter.endpoint.clone())
-        .bind(filter.event_type.clone())
-        .bind(filter.since_ms)
-        .bind(filter.until_ms)
-        .bind(after.map(EntryId::get))
-        .bind(filter.up_to.map(EntryId::get))
-}
-
-fn limit(n: usize) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-impl Inner {
-    async fn notify(&self) {
-        if let Err(error) = sqlx::query(self.statements.notify.clone())
-            .execute(&self.pool)
-            .await
-        {
-            tracing::debug!(%error, "inbox NOTIFY failed; workers find the entries at their next poll");
-        }
-    }
-
-    async fn settle_in(
-        &self,
-        executor: &mut sqlx::PgConnection,
-        lease: &Lease,
-        settlement: &Settlement,
-    ) -> Result<bool, sqlx::Error> {
-        let (state, delay, taken_back) = match settlement {
-            Settlement::Done => ("done", 0, 0),
-            // Zero stays zero here (`millis` makes a lease at least 1 ms).
-            Settlement::Retry { after, .. } => (
-                "pending",
-                i64::try_from(after.as_millis()).unwrap_or(i64::MAX),
-                0,
-            ),
-            Settlement::Dead { .. } => ("dead", 0, 0),
-            Settlement::Release => ("pending", 0, 1),
-        };
-        let done = sqlx::query(self.statements.settle.clone())
-            .bind(lease.id.get())
-            .bind(&lease.token)
-            .bind(state)
-            .bind(delay)
-            .bind(taken_back)
-            .bind(settlement.error())
-            .bind(settlement.outcome())
-            .execute(executor)
-            .await?;
-        Ok(done.rows_affected() == 1)
-    }
-}
-
-/// An attempt's transaction: committing marks the entry done, fenced by its lease.
-struct AttemptTx {
-    shared: Arc<Shared>,
-    inbox: Arc<Inner>,
-    lease: Lease,
-}
-
-impl fmt::Debug for AttemptTx {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PgInboxAttempt")
-            .field("entry", &self.lease.id)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Transaction for AttemptTx {
-    fn handle(&self) -> TransactionHandle {
-        TransactionHandle::new(Arc::clone(&self.shared))
-    }
-
-    fn commit(self: Box<Self>) -> StoreFuture<'static, ()> {
-        Box::pin(async move {
-            let Some(mut transaction) = self.shared.settle() else {
-                return Err(StoreError::new(
-                    StoreErrorKind::Unavailable,
-                    "the handler kept its transaction (PgTx) past its answer: not committed",
-                ));
-            };
-            let inbox = &*self.inbox;
-            let marked = inbox.settle_in(&mut transaction, &self.lease, &Settlement::Done);
-            if !within(inbox.timeout, marked).await? {
-                // Dropping it rolls back the handler's writes.
-                drop(transaction);
-                return Err(StoreError::new(
-                    StoreErrorKind::Unavailable,
-                    "the entry's lease was taken over: the attempt's writes were rolled back",
-                ));
-            }
-            within(inbox.timeout, transaction.commit()).await
-        })
-    }
-
-    fn rollback(self: Box<Self>) -> StoreFuture<'static, ()> {
-        Box::pin(async move {
-            let Some(transaction) = self.shared.settle() else {
-                return Ok(());
-            };
-            within(self.inbox.timeout, transaction.rollback()).await
-        })
-    }
-}
-
-/// Opens a transaction within `limit`, in a task the limit does not cut off (sqlx cannot
-/// roll back a `BEGIN` cancelled in flight); past the limit it is dropped, rolled back.
-async fn begin(pool: &PgPool, limit: Duration) -> Result<SqlxTransaction, StoreError> {
-    let pool = pool.clone();
-    let mut opening = tokio::spawn(async move { pool.begin().await });
-    match tokio::time::timeout(limit, &mut opening).await {
-        Ok(Ok(opened)) => opened.map_err(|e| failed(&e)),
-        Ok(Err(task)) => Err(StoreError::new(
-            StoreErrorKind::Unavailable,
-            format!("postgres: the transaction's task failed: {task}"),
-        )),
-        Err(_) => Err(StoreError::new(
-            StoreErrorKind::Timeout,
-            format!("postgres: no answer within {} ms", limit.as_millis()),
-        )),
     }
 }
 
@@ -548,22 +362,7 @@ impl InboxStore for PgInbox {
     }
 
     fn get(&self, id: EntryId) -> StoreFuture<'_, Option<Entry>> {
-        Box::pin(async move {
-            let inner = &*self.inner;
-            let row = sqlx::query(inner.statements.get.clone())
-                .bind(id.get())
-                .fetch_optional(&inner.pool);
-            let Some(row) = within(inner.timeout, row).await? else {
-                return Ok(None);
-            };
-            let decode = || -> Result<Entry, sqlx::Error> {
-                let mut entry = summary(&row)?;
-                entry.headers = headers(row.try_get(15)?, row.try_get(16)?);
-                entry.body = Bytes::from(row.try_get::<Vec<u8>, _>(17)?);
-                Ok(entry)
-            };
-            decode().map(Some).map_err(|e| failed(&e))
-        })
+        Box::pin(self.inner.get(id))
     }
 
     fn list<'a>(
@@ -572,65 +371,19 @@ impl InboxStore for PgInbox {
         after: Option<EntryId>,
         n: usize,
     ) -> StoreFuture<'a, Vec<Entry>> {
-        Box::pin(async move {
-            let inner = &*self.inner;
-            let query = bind_filter(sqlx::query(inner.statements.list.clone()), filter, after);
-            let rows = within(inner.timeout, query.bind(limit(n)).fetch_all(&inner.pool)).await?;
-            rows.iter()
-                .map(summary)
-                .collect::<Result<_, _>>()
-                .map_err(|e| failed(&e))
-        })
+        Box::pin(self.inner.list(filter, after, n))
     }
 
     fn newest(&self) -> StoreFuture<'_, Option<EntryId>> {
-        Box::pin(async move {
-            let inner = &*self.inner;
-            let row = sqlx::query(inner.statements.newest.clone()).fetch_one(&inner.pool);
-            let row = within(inner.timeout, row).await?;
-            let id: Option<i64> = row.try_get(0).map_err(|e| failed(&e))?;
-            Ok(id.map(EntryId::new))
-        })
+        Box::pin(self.inner.newest())
     }
 
     fn stats(&self) -> StoreFuture<'_, Stats> {
-        Box::pin(async move {
-            let inner = &*self.inner;
-            let row = sqlx::query(inner.statements.stats.clone()).fetch_one(&inner.pool);
-            // Counting every done entry of a large table takes longer than one call.
-            let row = within(inner.timeout * 10, row).await?;
-            let decode = || -> Result<Stats, sqlx::Error> {
-                let count = |i: usize| -> Result<u64, sqlx::Error> {
-                    Ok(u64::try_from(row.try_get::<i64, _>(i)?).unwrap_or(0))
-                };
-                let oldest: Option<i64> = row.try_get(4)?;
-                let mut stats = Stats::default();
-                stats.pending = count(0)?;
-                stats.running = count(1)?;
-                stats.done = count(2)?;
-                stats.dead = count(3)?;
-                stats.oldest_pending =
-                    oldest.map(|ms| Duration::from_millis(u64::try_from(ms).unwrap_or(0)));
-                Ok(stats)
-            };
-            decode().map_err(|e| failed(&e))
-        })
+        Box::pin(self.inner.stats())
     }
 
     fn replay<'a>(&'a self, ids: &'a [EntryId]) -> StoreFuture<'a, Vec<EntryId>> {
-        Box::pin(async move {
-            let inner = &*self.inner;
-            let raw: Vec<i64> = ids.iter().map(|id| id.get()).collect();
-            let rows = sqlx::query(inner.statements.replay.clone())
-                .bind(raw)
-                .fetch_all(&inner.pool);
-            let rows = within(inner.timeout, rows).await?;
-            inner.notify().await;
-            rows.iter()
-                .map(|row| row.try_get(0).map(EntryId::new))
-                .collect::<Result<_, _>>()
-                .map_err(|e| failed(&e))
-        })
+        Box::pin(self.inner.replay(ids))
     }
 
     fn replay_step<'a>(
@@ -639,85 +392,26 @@ impl InboxStore for PgInbox {
         after: Option<EntryId>,
         n: usize,
     ) -> StoreFuture<'a, ReplayStep> {
-        Box::pin(async move {
-            let inner = &*self.inner;
-            let query = bind_filter(
-                sqlx::query(inner.statements.replay_step.clone()),
-                filter,
-                after,
-            );
-            let row = within(inner.timeout, query.bind(limit(n)).fetch_one(&inner.pool)).await?;
-            inner.notify().await;
-            let replayed: i64 = row.try_get(0).map_err(|e| failed(&e))?;
-            let last: Option<i64> = row.try_get(1).map_err(|e| failed(&e))?;
-            Ok(ReplayStep::new(
-                u64::try_from(replayed).unwrap_or(0),
-                last.map(EntryId::new),
-            ))
-        })
+        Box::pin(self.inner.replay_step(filter, after, n))
     }
 
     fn pause<'a>(&'a self, scope: &'a PauseScope) -> StoreFuture<'a, ()> {
-        Box::pin(async move {
-            let inner = &*self.inner;
-            let done = sqlx::query(inner.statements.pause.clone())
-                .bind(&scope.provider)
-                .bind(scope.endpoint.as_deref().unwrap_or(""))
-                .execute(&inner.pool);
-            within(inner.timeout, done).await.map(drop)
-        })
+        Box::pin(self.inner.pause(scope))
     }
 
     fn resume<'a>(&'a self, scope: &'a PauseScope) -> StoreFuture<'a, bool> {
-        Box::pin(async move {
-            let inner = &*self.inner;
-            let done = sqlx::query(inner.statements.resume.clone())
-                .bind(&scope.provider)
-                .bind(scope.endpoint.as_deref().unwrap_or(""))
-                .execute(&inner.pool);
-            let resumed = within(inner.timeout, done).await?.rows_affected() > 0;
-            inner.notify().await;
-            Ok(resumed)
-        })
+        Box::pin(self.inner.resume(scope))
     }
 
     fn paused(&self) -> StoreFuture<'_, Vec<PauseScope>> {
-        Box::pin(async move {
-            let inner = &*self.inner;
-            let rows = sqlx::query(inner.statements.paused.clone()).fetch_all(&inner.pool);
-            let rows = within(inner.timeout, rows).await?;
-            rows.iter()
-                .map(|row| {
-                    let endpoint: String = row.try_get(1)?;
-                    Ok(PauseScope {
-                        provider: row.try_get(0)?,
-                        endpoint: (!endpoint.is_empty()).then_some(endpoint),
-                    })
-                })
-                .collect::<Result<_, sqlx::Error>>()
-                .map_err(|e| failed(&e))
-        })
+        Box::pin(self.inner.paused())
     }
 
     fn purge(&self, older_than: Duration, dead: bool, n: usize) -> StoreFuture<'_, u64> {
-        Box::pin(async move {
-            let inner = &*self.inner;
-            let done = sqlx::query(inner.statements.purge.clone())
-                .bind(i64::try_from(older_than.as_millis()).unwrap_or(i64::MAX))
-                .bind(dead)
-                .bind(limit(n))
-                .execute(&inner.pool);
-            Ok(within(inner.timeout * 5, done).await?.rows_affected())
-        })
+        Box::pin(self.inner.purge(older_than, dead, n))
     }
 
     fn forget<'a>(&'a self, dedup_key: &'a str) -> StoreFuture<'a, bool> {
-        Box::pin(async move {
-            let inner = &*self.inner;
-            let done = sqlx::query(inner.statements.forget.clone())
-                .bind(dedup_key)
-                .execute(&inner.pool);
-            Ok(within(inner.timeout, done).await?.rows_affected() > 0)
-        })
+        Box::pin(self.inner.forget(dedup_key))
     }
 }

@@ -9,7 +9,11 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod inbox;
+mod inbox_inner;
+mod inbox_ops;
+mod inbox_row;
 mod inbox_sql;
+mod inbox_tx;
 mod operate;
 mod schema;
 mod store;

@@ -1,18 +1,20 @@
 //! [`MemoryInbox`]: the inbox in this process's memory, for the demo, tests and one-process
 //! apps that accept losing pending entries with the process.
 
+mod state;
+
 use std::{
-    collections::{BTreeMap, BTreeSet, HashMap},
     sync::{Arc, Mutex, MutexGuard, PoisonError},
     time::Duration,
 };
 
 use tokio::sync::Notify;
 
+use self::state::{State, Stored, replay_one, summary};
 use super::{
     entry::{
         AttemptRecord, ClaimRequest, ClaimedEntry, Enqueued, Entry, EntryId, EntryState, Filter,
-        Lease, NewEntry, PauseScope, Stats, StoredHeaders,
+        Lease, NewEntry, PauseScope, Stats,
     },
     store::{InboxStore, ReplayStep, Settlement},
 };
@@ -22,8 +24,8 @@ use crate::{
 };
 
 /// An inbox in memory. Not durable: a 2xx from a receiver on it means "queued in this
-/// process", so use it for the demo and tests, and a [`PgInbox`-like](super) store for
-/// anything real. Cheap to clone (shared).
+/// process", so use it for the demo and tests, and a durable store (`PgInbox`, in
+/// `webhook-guard-postgres`) for anything real. Cheap to clone (shared).
 ///
 /// ```
 /// use webhook_guard::inbox::{Inbox, MemoryInbox};
@@ -51,22 +53,6 @@ impl Default for Shared {
             clock: Arc::new(SystemClock),
         }
     }
-}
-
-#[derive(Debug, Default)]
-struct State {
-    next_id: i64,
-    entries: BTreeMap<EntryId, Stored>,
-    by_key: HashMap<String, EntryId>,
-    paused: BTreeSet<PauseScope>,
-}
-
-#[derive(Debug, Clone)]
-struct Stored {
-    entry: Entry,
-    signed_by: Option<u16>,
-    lease: Option<(String, i64)>,
-    finished_at_ms: Option<i64>,
 }
 
 impl MemoryInbox {
@@ -106,54 +92,6 @@ fn ready<'a, T: Send + 'a>(value: T) -> StoreFuture<'a, T> {
 
 fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
-}
-
-impl State {
-    /// Is an earlier entry of `key` unfinished?
-    fn blocked(&self, id: EntryId, key: &str) -> bool {
-        self.entries.range(..id).any(|(_, s)| {
-            s.entry.ordering_key.as_deref() == Some(key)
-                && matches!(s.entry.state, EntryState::Pending | EntryState::Running)
-        })
-    }
-
-    fn paused(&self, entry: &Entry) -> bool {
-        self.paused
-            .iter()
-            .any(|scope| scope.covers(&entry.provider, &entry.endpoint))
-    }
-
-    fn held<'s>(&'s mut self, lease: &Lease) -> Option<&'s mut Stored> {
-        self.entries.get_mut(&lease.id).filter(|s| {
-            s.entry.state == EntryState::Running
-                && s.lease
-                    .as_ref()
-                    .is_some_and(|(token, _)| *token == lease.token)
-        })
-    }
-}
-
-fn replay_one(stored: &mut Stored, now: i64) -> bool {
-    if stored.entry.state == EntryState::Running {
-        return false;
-    }
-    let entry = &mut stored.entry;
-    entry
-        .history
-        .push(AttemptRecord::new(entry.attempts, now, "replayed", None));
-    entry.state = EntryState::Pending;
-    entry.attempts = 0;
-    entry.run_at_ms = now;
-    stored.finished_at_ms = None;
-    true
-}
-
-fn summary(entry: &Entry) -> Entry {
-    Entry {
-        headers: StoredHeaders::default(),
-        body: bytes::Bytes::new(),
-        ..entry.clone()
-    }
 }
 
 impl InboxStore for MemoryInbox {

@@ -47,6 +47,8 @@
 //! # }
 //! ```
 
+#[cfg(feature = "inbox")]
+mod attempt;
 mod entry;
 #[cfg(feature = "inbox")]
 mod memory;
@@ -66,6 +68,8 @@ use std::{
     time::Duration,
 };
 
+#[cfg(feature = "inbox")]
+pub use attempt::Attempt;
 pub use entry::{
     AttemptRecord, ClaimRequest, ClaimedEntry, Enqueued, Entry, EntryId, EntryState, Filter, Lease,
     NewEntry, PauseScope, Stats, StoredHeaders, UnknownState,
@@ -76,8 +80,8 @@ pub use retry::{DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_BASE, RetryPolicy, Verdict};
 pub use store::{InboxStore, ReplayStep, Settlement};
 #[cfg(feature = "inbox")]
 pub use worker::{
-    Attempt, DEFAULT_CONCURRENCY, DEFAULT_INBOX_LEASE, DEFAULT_POLL_INTERVAL,
-    DEFAULT_SHUTDOWN_DEADLINE, Worker,
+    DEFAULT_CONCURRENCY, DEFAULT_INBOX_LEASE, DEFAULT_POLL_INTERVAL, DEFAULT_SHUTDOWN_DEADLINE,
+    Worker,
 };
 
 use crate::dedup::StoreError;

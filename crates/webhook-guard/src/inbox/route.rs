@@ -3,7 +3,7 @@
 
 use std::{future::Future, pin::Pin, sync::Arc};
 
-use super::{entry::ClaimedEntry, retry::Verdict, worker::Attempt};
+use super::{attempt::Attempt, entry::ClaimedEntry, retry::Verdict};
 use crate::{
     Delivery, DeliveryMeta, ParseError, Provider, Receiver, WebhookEvent,
     provider::Authenticity,

@@ -12,7 +12,8 @@ use super::{
     recent::RecentlyDone,
     settings::{
         DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_ENDPOINT, DEFAULT_LEASE,
-        DEFAULT_REPLAY_HORIZON, DEFAULT_RETENTION, DEFAULT_RETRY_AFTER, FailMode, Settings,
+        DEFAULT_REPLAY_HORIZON, DEFAULT_RETENTION, DEFAULT_RETRY_AFTER, FailMode, OrderingKey,
+        Settings,
     },
     statuses::{self, Statuses},
 };
@@ -22,9 +23,6 @@ use crate::{
     dedup::{DedupStore, MemoryStore, TransactionalStore},
     inbox::Inbox,
 };
-
-/// A receiver's ordering key function, type-erased (see [`ReceiverBuilder::ordering_key`]).
-pub(super) type OrderingKey<E> = Arc<dyn Fn(&E) -> Option<String> + Send + Sync>;
 
 impl<P: Provider> Receiver<P> {
     /// A receiver with a fresh [`MemoryStore`] and the defaults.

@@ -21,12 +21,11 @@ use super::{
     Rejection, RejectionKind,
     body::{self, BodyBuffer, ReadBody},
     breaker::Health,
-    builder::OrderingKey,
     claim::ClaimGuard,
     delivery::{Delivery, DeliveryMeta},
     dispatch::{self, Dispatch},
     runtime::Runtime,
-    settings::Settings,
+    settings::{OrderingKey, Settings},
 };
 use crate::{
     dedup::{DedupKey, StoreError},

@@ -89,3 +89,7 @@ pub(crate) struct Settings {
     /// The claims whose handlers run, renewed by a task of their own.
     pub(crate) renewals: Arc<Renewals>,
 }
+
+/// A receiver's ordering key function (see `ReceiverBuilder::ordering_key`), kept type-erased
+/// by the receiver.
+pub(super) type OrderingKey<E> = std::sync::Arc<dyn Fn(&E) -> Option<String> + Send + Sync>;
