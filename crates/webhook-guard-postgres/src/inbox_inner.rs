@@ -1,6 +1,12 @@
 //! The shared state of a [`PgInbox`](crate::PgInbox) and the statements its parts share.
 
-use std::time::Duration;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use sqlx::{PgPool, postgres::PgListener};
 use webhook_guard::inbox::{Lease, Settlement};
@@ -13,10 +19,29 @@ pub(crate) struct Inner {
     pub(crate) statements: InboxStatements,
     pub(crate) timeout: Duration,
     pub(crate) notify: bool,
+    /// A notification is on its way: entries stored meanwhile share it.
+    pub(crate) announcing: AtomicBool,
     pub(crate) listener: tokio::sync::Mutex<Option<PgListener>>,
 }
 
+/// How long a notification waits for more entries to announce with it.
+const ANNOUNCE_EVERY: Duration = Duration::from_millis(5);
+
 impl Inner {
+    /// Tells the workers that entries were stored: one `NOTIFY` for every entry committed
+    /// within [`ANNOUNCE_EVERY`], sent from a task after it.
+    pub(crate) fn announce(inner: &Arc<Self>) {
+        if inner.announcing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let inner = Arc::clone(inner);
+        tokio::spawn(async move {
+            tokio::time::sleep(ANNOUNCE_EVERY).await;
+            inner.announcing.store(false, Ordering::Release);
+            inner.notify().await;
+        });
+    }
+
     pub(crate) async fn notify(&self) {
         if let Err(error) = sqlx::query(self.statements.notify.clone())
             .execute(&self.pool)

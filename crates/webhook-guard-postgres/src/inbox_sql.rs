@@ -42,8 +42,6 @@ pub(crate) struct InboxStatements {
     pub(crate) channel: String,
     pub(crate) ddl: String,
     pub(crate) enqueue: SqlStr,
-    /// `enqueue` without the notification.
-    pub(crate) enqueue_quiet: SqlStr,
     pub(crate) claim: SqlStr,
     pub(crate) renew: SqlStr,
     pub(crate) settle: SqlStr,
@@ -129,7 +127,7 @@ impl InboxStatements {
         let channel = format!("webhook_guard_inbox_{}", hex_prefix(&digest[..6]));
         // One statement: the entry, or one more sighting of the stored entry with its key
         // (the unique index is the dedup record); `xmax = 0` tells an insert from an update.
-        // New entries are announced to the workers on commit.
+        // New entries are announced to the workers after the commit (`Inner::announce`).
         let enqueue = format!(
             "WITH up AS (
                INSERT INTO {t} AS e (dedup_key, provider, endpoint, delivery_id, event_type,
@@ -139,10 +137,8 @@ impl InboxStatements {
                  SET times_seen = e.times_seen + 1, last_seen = now()
                RETURNING e.id, (e.xmax = 0) AS inserted
              )
-             SELECT id, inserted, CASE WHEN inserted THEN pg_notify('{channel}', '') END::text
-             FROM up"
+             SELECT id, inserted FROM up"
         );
-        let enqueue_quiet = enqueue.replace(&format!("pg_notify('{channel}', '')"), "''");
         // The due entries of the worker's routes, not paused, each the oldest unfinished one
         // of its ordering key; skipped when another worker is claiming them.
         let claim = format!(
@@ -249,7 +245,6 @@ impl InboxStatements {
             channel,
             ddl,
             enqueue: sql(enqueue),
-            enqueue_quiet: sql(enqueue_quiet),
             claim: sql(claim),
             renew: sql(renew),
             settle: sql(settle),

@@ -6,12 +6,12 @@ use std::{
     fmt,
     future::Future,
     panic::AssertUnwindSafe,
-    sync::{Arc, Mutex, PoisonError},
+    sync::{Arc, Mutex, PoisonError, atomic::AtomicBool},
     time::{Duration, Instant},
 };
 
 use futures_util::FutureExt as _;
-use tokio::{sync::Semaphore, task::JoinSet};
+use tokio::{sync::Notify, task::JoinSet};
 
 use super::{
     attempt::{AfterDone, Attempt},
@@ -155,12 +155,15 @@ impl Worker {
     /// the deadline, releases the entries of those that did not (another worker runs them),
     /// then returns. On Tokio; handlers run as tasks of the current runtime.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
-        let mut shutdown = std::pin::pin!(shutdown);
+        let route_keys = self.routes.keys().cloned().collect();
         let shared = Arc::new(Shared {
             store: self.store,
             routes: self.routes,
             settings: self.settings,
             running: Mutex::default(),
+            route_keys,
+            wake: Notify::new(),
+            stopping: AtomicBool::new(false),
         });
         if shared.routes.is_empty() {
             tracing::warn!("inbox worker without routes: it claims nothing");
@@ -168,52 +171,16 @@ impl Worker {
         let mut background = JoinSet::new();
         background.spawn(renew_leases(Arc::clone(&shared)));
         background.spawn(maintain(Arc::clone(&shared)));
-        let slots = Arc::new(Semaphore::new(shared.settings.concurrency));
+        background.spawn(listen(Arc::clone(&shared)));
+        // One loop per handler slot, each claiming its next entry when its handler is done
+        // (claims run side by side, as hand-written `SKIP LOCKED` loops do).
         let mut handlers = JoinSet::new();
-        let routes: Vec<(String, String)> = shared.routes.keys().cloned().collect();
-        loop {
-            while handlers.try_join_next().is_some() {}
-            let first = tokio::select! {
-                permit = Arc::clone(&slots).acquire_owned() => permit,
-                () = &mut shutdown => break,
-            };
-            let Ok(first) = first else { break };
-            let mut permits = vec![first];
-            while let Ok(permit) = Arc::clone(&slots).try_acquire_owned() {
-                permits.push(permit);
-            }
-            let request = ClaimRequest {
-                limit: permits.len(),
-                lease: shared.settings.lease,
-                routes: routes.clone(),
-                token: format!("{:032x}", ClaimToken::random().as_u128()),
-            };
-            let wanted = permits.len();
-            let claimed = match shared.store.claim(&request).await {
-                Ok(claimed) => claimed,
-                Err(error) => {
-                    tracing::warn!(%error, "inbox claim failed; trying again");
-                    Vec::new()
-                }
-            };
-            let got = claimed.len();
-            for entry in claimed {
-                let Some(permit) = permits.pop() else { break };
-                shared.hold(&entry.lease);
-                let shared = Arc::clone(&shared);
-                handlers.spawn(async move {
-                    attempt(&shared, entry).await;
-                    drop(permit);
-                });
-            }
-            drop(permits);
-            if got < wanted {
-                tokio::select! {
-                    _ = shared.store.wait(shared.settings.poll_interval) => {}
-                    () = &mut shutdown => break,
-                }
-            }
+        for _ in 0..shared.settings.concurrency {
+            handlers.spawn(slot(Arc::clone(&shared)));
         }
+        shutdown.await;
+        shared.stopping.store(true, std::sync::atomic::Ordering::Release);
+        shared.wake.notify_waiters();
         let finished = tokio::time::timeout(shared.settings.shutdown_deadline, async {
             while handlers.join_next().await.is_some() {}
         })
@@ -242,6 +209,12 @@ struct Shared {
     settings: Settings,
     /// The leases of the entries whose handlers run, for the renewals.
     running: Mutex<HashMap<EntryId, Lease>>,
+    /// The routes, as claims name them.
+    route_keys: Vec<(String, String)>,
+    /// Wakes idle slots: a notification from the store, or the shutdown.
+    wake: Notify,
+    /// Set when the worker is asked to stop: slots claim nothing more.
+    stopping: AtomicBool,
 }
 
 impl Shared {
@@ -258,6 +231,49 @@ impl Shared {
     fn running_leases(&self) -> Vec<Lease> {
         let running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
         running.values().cloned().collect()
+    }
+}
+
+/// One handler slot: claims an entry, runs it, and again; idle, waits for a wake-up or the
+/// poll interval.
+async fn slot(shared: Arc<Shared>) {
+    let stopping = || shared.stopping.load(std::sync::atomic::Ordering::Acquire);
+    while !stopping() {
+        // Registered before the claim, so a wake-up during it is not missed.
+        let woken = shared.wake.notified();
+        let mut woken = std::pin::pin!(woken);
+        woken.as_mut().enable();
+        let request = ClaimRequest {
+            limit: 1,
+            lease: shared.settings.lease,
+            routes: shared.route_keys.clone(),
+            token: format!("{:032x}", ClaimToken::random().as_u128()),
+        };
+        let claimed = match shared.store.claim(&request).await {
+            Ok(claimed) => claimed,
+            Err(error) => {
+                tracing::warn!(%error, "inbox claim failed; trying again");
+                Vec::new()
+            }
+        };
+        if claimed.is_empty() {
+            let _ = tokio::time::timeout(shared.settings.poll_interval, woken).await;
+            continue;
+        }
+        for entry in claimed {
+            shared.hold(&entry.lease);
+            attempt(&shared, entry).await;
+        }
+    }
+}
+
+/// Relays the store's notifications to the idle slots.
+async fn listen(shared: Arc<Shared>) {
+    loop {
+        if shared.store.wait(shared.settings.poll_interval).await.is_err() {
+            tokio::time::sleep(shared.settings.poll_interval).await;
+        }
+        shared.wake.notify_waiters();
     }
 }
 
