@@ -66,11 +66,23 @@ async fn failing_handler_dead_then_replayed_once_and_503_while_the_database_is_d
     })
     .await;
     let listed = inbox.store().list(&dead, None, 10).await.expect("list");
-    let entry = inbox.store().get(listed[0].id).await.expect("get").expect("exists");
+    let entry = inbox
+        .store()
+        .get(listed[0].id)
+        .await
+        .expect("get")
+        .expect("exists");
     assert_eq!(entry.attempts, 3, "MAX_ATTEMPTS");
     assert_eq!(entry.times_seen, 2, "the copy was counted");
-    let gaps: Vec<i64> = entry.history.windows(2).map(|w| w[1].at_ms - w[0].at_ms).collect();
-    assert!(gaps.iter().all(|gap| *gap >= 50), "backoff between attempts: {gaps:?}");
+    let gaps: Vec<i64> = entry
+        .history
+        .windows(2)
+        .map(|w| w[1].at_ms - w[0].at_ms)
+        .collect();
+    assert!(
+        gaps.iter().all(|gap| *gap >= 50),
+        "backoff between attempts: {gaps:?}"
+    );
     let rows = async || -> i64 {
         sqlx::query_scalar("SELECT count(*) FROM received_events")
             .fetch_one(&pool)
@@ -78,7 +90,10 @@ async fn failing_handler_dead_then_replayed_once_and_503_while_the_database_is_d
             .expect("count")
     };
     assert_eq!(rows().await, 0, "every failed attempt's insert rolled back");
-    assert!(failing.lines.try_recv().is_err(), "nothing printed for failed attempts");
+    assert!(
+        failing.lines.try_recv().is_err(),
+        "nothing printed for failed attempts"
+    );
     drop(failing);
 
     // Fixed: replayed, processed once.
@@ -120,6 +135,12 @@ async fn failing_handler_dead_then_replayed_once_and_503_while_the_database_is_d
     std::thread::sleep(Duration::from_millis(800));
     server.restart();
     let waited = waiting.join().expect("started");
-    let up = post(&client, &format!("http://{}/webhooks/parallel", waited.addr), &headers, body).await;
+    let up = post(
+        &client,
+        &format!("http://{}/webhooks/parallel", waited.addr),
+        &headers,
+        body,
+    )
+    .await;
     assert_eq!(up.status().as_u16(), 202, "stored once the database is up");
 }

@@ -28,9 +28,8 @@ use std::{
 use bytes::Bytes;
 use sqlx::{PgPool, postgres::PgPoolOptions};
 use webhook_guard::{
-    Receiver,
+    Receiver, fixtures,
     inbox::{ClaimRequest, Inbox, InboxStore, NewEntry, Settlement, StoredHeaders, Verdict},
-    fixtures,
     parallel::Parallel,
     receiver::RejectionKind,
     scheme::unix_now,
@@ -47,7 +46,9 @@ const PLAIN: &str = "CREATE TABLE bench_acks (
     received_at timestamptz NOT NULL DEFAULT now())";
 
 async fn ack(pool: &PgPool, inbox: &Inbox, how: &str) {
-    println!("Ack, {how}: a delivery stored by a receiver in inbox mode against a plain INSERT of the same row");
+    println!(
+        "Ack, {how}: a delivery stored by a receiver in inbox mode against a plain INSERT of the same row"
+    );
     println!("| concurrency | acks/s | INSERTs/s | ratio | target |");
     println!("|---|---|---|---|---|");
     let secret = fixtures::demo::secret("parallel").expect("demo secret");
@@ -117,7 +118,8 @@ async fn ack(pool: &PgPool, inbox: &Inbox, how: &str) {
     round.fetch_add(1, Ordering::Relaxed);
     let tasks: Vec<_> = (0..16)
         .map(|_| {
-            let (ours, latencies, next) = (Arc::clone(&ours), Arc::clone(&latencies), Arc::clone(&next));
+            let (ours, latencies, next) =
+                (Arc::clone(&ours), Arc::clone(&latencies), Arc::clone(&next));
             tokio::spawn(async move {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
@@ -147,7 +149,12 @@ async fn ack(pool: &PgPool, inbox: &Inbox, how: &str) {
 
 fn entry(n: usize, body: &Bytes, headers: &StoredHeaders) -> NewEntry {
     let id = format!("work-{n}");
-    let mut new = NewEntry::new("parallel", "default", &id, &format!("parallel:default:{id}"));
+    let mut new = NewEntry::new(
+        "parallel",
+        "default",
+        &id,
+        &format!("parallel:default:{id}"),
+    );
     new.event_type = "task_run.status".to_owned();
     new.signed_by = Some(0);
     new.headers = headers.clone();
@@ -155,8 +162,19 @@ fn entry(n: usize, body: &Bytes, headers: &StoredHeaders) -> NewEntry {
     new
 }
 
-/// Stores `count` entries from `first` on, 64 at a time.
-async fn fill(inbox: &Inbox, first: usize, count: usize) {
+/// Stores `count` entries from `first` on, 64 at a time, then has Postgres gather the
+/// table's statistics (autovacuum does within a minute of such a change; before it, the
+/// planner guesses a near-empty table and sorts every due entry per claim instead of walking
+/// the due index: see BENCHMARKS.md).
+async fn fill(store: &PgInbox, first: usize, count: usize) {
+    fill_only(&Inbox::new(store.clone()), first, count).await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {}", store.table())))
+        .execute(store.pool())
+        .await
+        .expect("analyze");
+}
+
+async fn fill_only(inbox: &Inbox, first: usize, count: usize) {
     let body = Bytes::from_static(fixtures::of("parallel").next().expect("fixture").body);
     let secret = fixtures::demo::secret("parallel").expect("demo secret");
     let signed = fixtures::sign("parallel", secret, "x", unix_now(), &body).expect("signed");
@@ -164,7 +182,9 @@ async fn fill(inbox: &Inbox, first: usize, count: usize) {
     let mut chunk = Vec::new();
     for n in first..first + count {
         let (inbox, new) = (inbox.clone(), entry(n, &body, &headers));
-        chunk.push(tokio::spawn(async move { inbox.store().enqueue(&new).await.expect("stored") }));
+        chunk.push(tokio::spawn(async move {
+            inbox.store().enqueue(&new).await.expect("stored")
+        }));
         if chunk.len() == 64 {
             for task in chunk.drain(..) {
                 task.await.expect("task");
@@ -176,9 +196,12 @@ async fn fill(inbox: &Inbox, first: usize, count: usize) {
     }
 }
 
-async fn workers(pool: &PgPool, inbox: &Inbox) {
+async fn workers(pool: &PgPool, store: &PgInbox) {
+    let inbox = &Inbox::new(store.clone());
     const ENTRIES: usize = 4000;
-    println!("\nWorkers: a no-op transactional handler against a hand-written SKIP LOCKED loop (16 at once, {ENTRIES} entries a run)");
+    println!(
+        "\nWorkers: a no-op transactional handler against a hand-written SKIP LOCKED loop (16 at once, {ENTRIES} entries a run)"
+    );
     println!("| run | worker entries/s | hand-written jobs/s | ratio |");
     println!("|---|---|---|---|");
     let secret = fixtures::demo::secret("parallel").expect("demo secret");
@@ -188,26 +211,29 @@ async fn workers(pool: &PgPool, inbox: &Inbox) {
         .expect("receiver");
     let mut ratios = Vec::new();
     for run in 0..ROUNDS {
-        fill(inbox, run * ENTRIES + 10_000_000, ENTRIES).await;
+        fill(store, run * ENTRIES + 10_000_000, ENTRIES).await;
         let done = Arc::new(AtomicUsize::new(0));
         let all = Arc::new(tokio::sync::Notify::new());
         let worker = {
             let (done, all) = (Arc::clone(&done), Arc::clone(&all));
-            inbox.worker().concurrency(16).route(&receiver, move |_delivery, attempt| {
-                let (done, all) = (Arc::clone(&done), Arc::clone(&all));
-                async move {
-                    let Ok(tx) = PgTx::from_attempt(&attempt) else {
-                        return Verdict::fail("no transaction");
-                    };
-                    drop(tx);
-                    attempt.on_done(move || {
-                        if done.fetch_add(1, Ordering::SeqCst) + 1 == ENTRIES {
-                            all.notify_one();
-                        }
-                    });
-                    Verdict::Done
-                }
-            })
+            inbox
+                .worker()
+                .concurrency(16)
+                .route(&receiver, move |_delivery, attempt| {
+                    let (done, all) = (Arc::clone(&done), Arc::clone(&all));
+                    async move {
+                        let Ok(tx) = PgTx::from_attempt(&attempt) else {
+                            return Verdict::fail("no transaction");
+                        };
+                        drop(tx);
+                        attempt.on_done(move || {
+                            if done.fetch_add(1, Ordering::SeqCst) + 1 == ENTRIES {
+                                all.notify_one();
+                            }
+                        });
+                        Verdict::Done
+                    }
+                })
         };
         let started = Instant::now();
         let stop = Arc::clone(&all);
@@ -223,6 +249,10 @@ async fn workers(pool: &PgPool, inbox: &Inbox) {
         .execute(pool)
         .await
         .expect("jobs");
+        sqlx::query("ANALYZE bench_jobs")
+            .execute(pool)
+            .await
+            .expect("analyze");
         let started = Instant::now();
         let loops: Vec<_> = (0..16)
             .map(|_| {
@@ -252,19 +282,28 @@ async fn workers(pool: &PgPool, inbox: &Inbox) {
         }
         let theirs = ENTRIES as f64 / started.elapsed().as_secs_f64();
         ratios.push(ours / theirs);
-        println!("| {run} | {ours:.0} | {theirs:.0} | {:.2}x |", ours / theirs);
+        println!(
+            "| {run} | {ours:.0} | {theirs:.0} | {:.2}x |",
+            ours / theirs
+        );
     }
     println!("Median ratio: {:.2}x (target ≥ 0.5x)", median(ratios));
 }
 
 /// Claim + settle (done) of every pending entry, 16 at a time, 16 per claim; entries/s.
 async fn drain(store: &PgInbox, count: usize) -> f64 {
+    drain_by(store, count, 16).await
+}
+
+/// [`drain`] with claims of `batch` entries.
+async fn drain_by(store: &PgInbox, count: usize, batch: usize) -> f64 {
     let started = Instant::now();
     let tasks: Vec<_> = (0..16)
         .map(|t| {
             let store = store.clone();
             tokio::spawn(async move {
-                let mut request = ClaimRequest::new(16, Duration::from_secs(30), &format!("drain-{t}"));
+                let mut request =
+                    ClaimRequest::new(batch, Duration::from_secs(30), &format!("drain-{t}"));
                 request.routes = vec![("parallel".to_owned(), "default".to_owned())];
                 loop {
                     let claimed = store.claim(&request).await.expect("claim");
@@ -272,7 +311,12 @@ async fn drain(store: &PgInbox, count: usize) -> f64 {
                         return;
                     }
                     for entry in claimed {
-                        assert!(store.settle(&entry.lease, &Settlement::Done).await.expect("settle"));
+                        assert!(
+                            store
+                                .settle(&entry.lease, &Settlement::Done)
+                                .await
+                                .expect("settle")
+                        );
                     }
                 }
             })
@@ -289,9 +333,17 @@ async fn growth(pool: &PgPool) {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    println!("\nGrowth: claim + settle of 2,000 entries, {done_rows} done entries in the table against none");
-    let empty = PgInbox::builder(pool.clone()).table("growth_empty").build().expect("inbox");
-    let full = PgInbox::builder(pool.clone()).table("growth_full").build().expect("inbox");
+    println!(
+        "\nGrowth: claim + settle of 2,000 entries, {done_rows} done entries in the table against none"
+    );
+    let empty = PgInbox::builder(pool.clone())
+        .table("growth_empty")
+        .build()
+        .expect("inbox");
+    let full = PgInbox::builder(pool.clone())
+        .table("growth_full")
+        .build()
+        .expect("inbox");
     for store in [&empty, &full] {
         store.migrate().await.expect("migrated");
     }
@@ -307,21 +359,35 @@ async fn growth(pool: &PgPool) {
     .execute(pool)
     .await
     .expect("done rows");
-    sqlx::query("VACUUM ANALYZE webhook_guard.growth_full").execute(pool).await.expect("vacuum");
-    println!("({done_rows} done rows written in {:.1} s)", started.elapsed().as_secs_f64());
+    sqlx::query("VACUUM ANALYZE webhook_guard.growth_full")
+        .execute(pool)
+        .await
+        .expect("vacuum");
+    println!(
+        "({done_rows} done rows written in {:.1} s)",
+        started.elapsed().as_secs_f64()
+    );
     println!("| run | empty: entries/s | with the done rows: entries/s | ratio |");
     println!("|---|---|---|---|");
     let mut ratios = Vec::new();
     for run in 0..ROUNDS {
         let mut rates = Vec::new();
         for store in [&empty, &full] {
-            fill(&Inbox::new(store.clone()), 20_000_000 + run * 2000, 2000).await;
+            fill(store, 20_000_000 + run * 2000, 2000).await;
             rates.push(drain(store, 2000).await);
         }
         ratios.push(rates[1] / rates[0]);
-        println!("| {run} | {:.0} | {:.0} | {:.2}x |", rates[0], rates[1], rates[1] / rates[0]);
+        println!(
+            "| {run} | {:.0} | {:.0} | {:.2}x |",
+            rates[0],
+            rates[1],
+            rates[1] / rates[0]
+        );
     }
-    println!("Median ratio: {:.2}x (target ≥ 0.83x, i.e. ≤ 1.2x the time)", median(ratios));
+    println!(
+        "Median ratio: {:.2}x (target ≥ 0.83x, i.e. ≤ 1.2x the time)",
+        median(ratios)
+    );
 }
 
 fn main() {
@@ -359,9 +425,23 @@ fn main() {
             store.migrate().await.expect("migrated");
         }
         println!("Postgres on loopback, fsync on; {ROUNDS} alternating rounds per line, medians\n");
+        if std::env::var_os("INBOX_BENCH_PROBE").is_some() {
+            let probe = build("probe", false);
+            probe.migrate().await.expect("migrated");
+            for batch in [1, 16, 1, 16] {
+                fill(&probe, batch * 100_000 + probe_round(), 4000).await;
+                println!("claims of {batch}: {:.0} entries/s", drain_by(&probe, 4000, batch).await);
+            }
+            return;
+        }
         ack(&pool, &Inbox::new(acks), "with NOTIFY (the default)").await;
         ack(&pool, &Inbox::new(acks_quiet), "without NOTIFY (`PgInboxBuilder::notify(false)`)").await;
-        workers(&pool, &Inbox::new(work)).await;
+        workers(&pool, &work).await;
         growth(&pool).await;
     });
+}
+
+fn probe_round() -> usize {
+    static ROUND: AtomicUsize = AtomicUsize::new(0);
+    ROUND.fetch_add(1, Ordering::Relaxed) * 10_000
 }

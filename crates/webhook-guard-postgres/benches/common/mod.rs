@@ -86,4 +86,3 @@ pub(crate) async fn compare_fresh(
     }
     (median(a), median(b), median(ratios))
 }
-

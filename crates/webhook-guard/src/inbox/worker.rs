@@ -11,7 +11,10 @@ use std::{
 };
 
 use futures_util::FutureExt as _;
-use tokio::{sync::Notify, task::JoinSet};
+use tokio::{
+    sync::{Notify, mpsc},
+    task::JoinSet,
+};
 
 use super::{
     attempt::{AfterDone, Attempt},
@@ -163,6 +166,7 @@ impl Worker {
             running: Mutex::default(),
             route_keys,
             wake: Notify::new(),
+            taken: Notify::new(),
             stopping: AtomicBool::new(false),
         });
         if shared.routes.is_empty() {
@@ -172,15 +176,20 @@ impl Worker {
         background.spawn(renew_leases(Arc::clone(&shared)));
         background.spawn(maintain(Arc::clone(&shared)));
         background.spawn(listen(Arc::clone(&shared)));
-        // One loop per handler slot, each claiming its next entry when its handler is done
-        // (claims run side by side, as hand-written `SKIP LOCKED` loops do).
+        // One claimer, claiming ahead in batches; one loop per handler slot.
+        let (sender, receiver) = mpsc::channel(shared.settings.concurrency);
+        let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
         let mut handlers = JoinSet::new();
+        handlers.spawn(claim_ahead(Arc::clone(&shared), sender));
         for _ in 0..shared.settings.concurrency {
-            handlers.spawn(slot(Arc::clone(&shared)));
+            handlers.spawn(slot(Arc::clone(&shared), Arc::clone(&receiver)));
         }
         shutdown.await;
-        shared.stopping.store(true, std::sync::atomic::Ordering::Release);
+        shared
+            .stopping
+            .store(true, std::sync::atomic::Ordering::Release);
         shared.wake.notify_waiters();
+        shared.taken.notify_waiters();
         let finished = tokio::time::timeout(shared.settings.shutdown_deadline, async {
             while handlers.join_next().await.is_some() {}
         })
@@ -211,8 +220,10 @@ struct Shared {
     running: Mutex<HashMap<EntryId, Lease>>,
     /// The routes, as claims name them.
     route_keys: Vec<(String, String)>,
-    /// Wakes idle slots: a notification from the store, or the shutdown.
+    /// Wakes the claimer: a notification from the store, or the shutdown.
     wake: Notify,
+    /// Tells the claimer that a slot took an entry from the buffer.
+    taken: Notify,
     /// Set when the worker is asked to stop: slots claim nothing more.
     stopping: AtomicBool,
 }
@@ -234,17 +245,30 @@ impl Shared {
     }
 }
 
-/// One handler slot: claims an entry, runs it, and again; idle, waits for a wake-up or the
-/// poll interval.
-async fn slot(shared: Arc<Shared>) {
+/// Claims entries for the slots, in batches: whenever at least half of the buffer of claimed
+/// entries (one per slot) is free, it claims that many at once (a claim is one commit,
+/// shared by the batch). Claimed entries waiting in the buffer are leased like running ones
+/// (renewed, released at shutdown).
+async fn claim_ahead(shared: Arc<Shared>, buffer: mpsc::Sender<ClaimedEntry>) {
+    let size = shared.settings.concurrency;
     let stopping = || shared.stopping.load(std::sync::atomic::Ordering::Acquire);
     while !stopping() {
-        // Registered before the claim, so a wake-up during it is not missed.
+        // Registered before looking, so a wake-up meanwhile is not missed.
+        let taken = shared.taken.notified();
         let woken = shared.wake.notified();
-        let mut woken = std::pin::pin!(woken);
+        let (mut taken, mut woken) = (std::pin::pin!(taken), std::pin::pin!(woken));
+        taken.as_mut().enable();
         woken.as_mut().enable();
+        let free = buffer.capacity();
+        if free * 2 < size {
+            tokio::select! {
+                () = taken => {}
+                () = woken => {}
+            }
+            continue;
+        }
         let request = ClaimRequest {
-            limit: 1,
+            limit: free,
             lease: shared.settings.lease,
             routes: shared.route_keys.clone(),
             token: format!("{:032x}", ClaimToken::random().as_u128()),
@@ -256,21 +280,42 @@ async fn slot(shared: Arc<Shared>) {
                 Vec::new()
             }
         };
-        if claimed.is_empty() {
-            let _ = tokio::time::timeout(shared.settings.poll_interval, woken).await;
-            continue;
-        }
+        let got = claimed.len();
         for entry in claimed {
             shared.hold(&entry.lease);
-            attempt(&shared, entry).await;
+            if buffer.send(entry).await.is_err() {
+                return;
+            }
         }
+        if got < free {
+            let _ = tokio::time::timeout(shared.settings.poll_interval, woken).await;
+        }
+    }
+}
+
+/// One handler slot: runs the claimed entries, one after the other.
+async fn slot(shared: Arc<Shared>, buffer: Arc<tokio::sync::Mutex<mpsc::Receiver<ClaimedEntry>>>) {
+    loop {
+        let next = buffer.lock().await.recv().await;
+        let Some(entry) = next else { return };
+        shared.taken.notify_one();
+        if shared.stopping.load(std::sync::atomic::Ordering::Acquire) {
+            // Not started: released with the others at shutdown.
+            continue;
+        }
+        attempt(&shared, entry).await;
     }
 }
 
 /// Relays the store's notifications to the idle slots.
 async fn listen(shared: Arc<Shared>) {
     loop {
-        if shared.store.wait(shared.settings.poll_interval).await.is_err() {
+        if shared
+            .store
+            .wait(shared.settings.poll_interval)
+            .await
+            .is_err()
+        {
             tokio::time::sleep(shared.settings.poll_interval).await;
         }
         shared.wake.notify_waiters();
