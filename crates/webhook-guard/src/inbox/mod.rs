@@ -56,6 +56,10 @@ pub(crate) mod metrics;
 mod retry;
 #[cfg(feature = "inbox")]
 mod route;
+#[cfg(feature = "inbox")]
+mod run;
+#[cfg(feature = "inbox")]
+mod shared;
 mod store;
 #[cfg(feature = "inbox")]
 mod worker;
