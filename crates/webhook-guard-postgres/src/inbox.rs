@@ -34,6 +34,7 @@ use crate::{
 /// use webhook_guard::{Receiver, inbox::{Inbox, Verdict}, parseflow::ParseFlow};
 /// use webhook_guard_postgres::{PgInbox, PgTx};
 ///
+/// # #[allow(dead_code)]
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let pool = sqlx::PgPool::connect(&std::env::var("DATABASE_URL")?).await?;
 /// let store = PgInbox::new(pool);

@@ -24,7 +24,6 @@
 //! through a deployment: receivers and workers, crashes, retries, replays, operations.
 //!
 //! ```
-//! # #[cfg(feature = "parseflow")] {
 //! use std::time::Duration;
 //! use webhook_guard::{Receiver, inbox::{Inbox, MemoryInbox, Verdict}, parseflow::{Event, ParseFlow}};
 //!
@@ -44,7 +43,6 @@
 //!     });
 //! worker.run_until(tokio::time::sleep(Duration::from_millis(10))).await;
 //! # Ok(()) }
-//! # }
 //! ```
 
 #[cfg(feature = "inbox")]
