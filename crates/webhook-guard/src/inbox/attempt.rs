@@ -41,7 +41,7 @@ impl fmt::Debug for Attempt {
 impl Attempt {
     /// The transaction the handler writes in, with a store that has them
     /// (`webhook_guard_postgres::PgTx::from_attempt` takes it): committed with the entry's
-    /// done mark when the handler answers [`Verdict::Done`], rolled back otherwise.
+    /// done mark when the handler answers [`Verdict::Done`](super::Verdict::Done), rolled back otherwise.
     #[must_use]
     pub fn transaction(&self) -> Option<&TransactionHandle> {
         self.transaction.as_ref()

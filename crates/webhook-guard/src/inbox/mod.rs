@@ -5,7 +5,7 @@
 //! verifies a delivery as always, then writes it and its dedup record in one atomic step and
 //! answers `202 Accepted` (configurable) — never a 2xx before the commit. A copy of a stored
 //! delivery is answered `200` with the `webhook-guard-duplicate` header and counted on its
-//! entry. [`Worker`]s, in the same process or others, claim entries under leases, run the
+//! entry. `Worker`s, in the same process or others, claim entries under leases, run the
 //! handler with the same typed [`Delivery`](crate::Delivery) an inline handler gets, and
 //! settle each attempt: done, retried with backoff, or dead after the last attempt.
 //!
@@ -17,7 +17,7 @@
 //!
 //! | backend | crate | durable | transactions for handlers |
 //! |---|---|---|---|
-//! | [`MemoryInbox`] | this one (feature `inbox`) | no: demo and tests | no |
+//! | `MemoryInbox` | this one (feature `inbox`) | no: demo and tests | no |
 //! | `PgInbox` | `webhook-guard-postgres` | yes | yes: the done mark commits with the handler's writes |
 //!
 //! The guide "Acknowledge fast, process later" (`docs/inbox.md` in the repository) walks

@@ -106,7 +106,7 @@ impl<P: Provider> ReceiverBuilder<P> {
 
     /// The durable inbox mode: each verified delivery is written to `inbox` with its dedup
     /// record in one atomic step and answered `202 Accepted` after the commit; a
-    /// [worker](crate::inbox::Worker) runs the handler later. A copy of a stored delivery is
+    /// worker (`inbox::Worker`, feature `inbox`) runs the handler later. A copy of a stored delivery is
     /// answered 200 with the duplicate header; a failing store 503 (never a 2xx before the
     /// commit). The routes behind the guard are not called. Replaces a
     /// [`store`](Self::store). See [the inbox](crate::inbox).

@@ -1,4 +1,4 @@
-//! The inbox conformance suite: the cases every [`InboxStore`] must pass, through a receiver
+//! The inbox conformance suite: the cases every [`InboxStore`](crate::inbox::InboxStore) must pass, through a receiver
 //! in inbox mode and a [`Worker`](crate::inbox::Worker). Run [`conformance`] with a function
 //! that makes a fresh, empty inbox of your backend; each case panics with what went wrong.
 //!
