@@ -25,28 +25,12 @@ use webhook_guard::WebhookEvent;
 use webhook_guard_postgres::PgTx;
 use webhook_guard_tower::Webhook;
 
-/// The app's own table. No unique constraint on the delivery id: the guard is what makes
-/// each delivery one row (the crash test counts them).
-const EVENTS_TABLE: &str = "CREATE TABLE IF NOT EXISTS received_events (
-    provider    text        NOT NULL,
-    delivery_id text        NOT NULL,
-    event_type  text        NOT NULL,
-    received_at timestamptz NOT NULL DEFAULT now()
-)";
-
 async fn handle<E: WebhookEvent + Clone>(
     Webhook(delivery): Webhook<E>,
     mut tx: PgTx,
 ) -> StatusCode {
     let meta = &delivery.meta;
-    let inserted = sqlx::query(
-        "INSERT INTO received_events (provider, delivery_id, event_type) VALUES ($1, $2, $3)",
-    )
-    .bind(&*meta.provider)
-    .bind(meta.delivery_id.as_str())
-    .bind(&meta.event_type)
-    .execute(&mut *tx)
-    .await;
+    let inserted = common::record_event(&mut tx, meta).await;
     if let Err(error) = inserted {
         // Rolled back with the claim: the provider's retry is processed.
         tracing::error!(%error, "could not record the event");
@@ -65,7 +49,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let Some(store) = common::postgres_from_env().await? else {
         return Err("DATABASE_URL is required (postgres://user:password@host/database)".into());
     };
-    sqlx::query(EVENTS_TABLE).execute(store.pool()).await?;
+    sqlx::query(common::RECEIVED_EVENTS)
+        .execute(store.pool())
+        .await?;
     let receivers = common::receivers(&common::Store::Transactional(Arc::new(store)))?;
     let bind = receivers.bind;
     let parseflow_secret = receivers.parseflow_secret.clone();

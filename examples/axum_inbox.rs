@@ -32,14 +32,6 @@ use webhook_guard::{
 };
 use webhook_guard_postgres::{PgInbox, PgTx};
 
-/// The app's table of handled events, without a unique constraint.
-const EVENTS_TABLE: &str = "CREATE TABLE IF NOT EXISTS received_events (
-    provider    text        NOT NULL,
-    delivery_id text        NOT NULL,
-    event_type  text        NOT NULL,
-    received_at timestamptz NOT NULL DEFAULT now()
-)";
-
 /// `name` from the environment as a number, or `default`.
 fn env_number(name: &str, default: u64) -> Result<u64, String> {
     match std::env::var(name) {
@@ -66,14 +58,7 @@ async fn handle<E: WebhookEvent>(
         Ok(tx) => tx,
         Err(error) => return Verdict::retry(error),
     };
-    let inserted = sqlx::query(
-        "INSERT INTO received_events (provider, delivery_id, event_type) VALUES ($1, $2, $3)",
-    )
-    .bind(&*meta.provider)
-    .bind(meta.delivery_id.as_str())
-    .bind(&meta.event_type)
-    .execute(&mut *tx)
-    .await;
+    let inserted = common::record_event(&mut tx, &meta).await;
     if let Err(error) = inserted {
         return Verdict::retry(error);
     }
@@ -103,7 +88,7 @@ async fn connect(url: &str) -> PgInbox {
                 .connect(url)
                 .await
                 .map_err(|e| e.to_string())?;
-            sqlx::query(EVENTS_TABLE)
+            sqlx::query(common::RECEIVED_EVENTS)
                 .execute(&pool)
                 .await
                 .map_err(|e| e.to_string())?;

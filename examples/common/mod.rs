@@ -151,6 +151,33 @@ pub(crate) fn receivers(store: &Store) -> Result<Receivers, Box<dyn std::error::
     })
 }
 
+/// The app's table of handled events in the Postgres examples, created at start-up if missing.
+/// No unique constraint on the delivery id: once-only must come from the guard (the crash
+/// tests count the rows).
+pub(crate) const RECEIVED_EVENTS: &str = "CREATE TABLE IF NOT EXISTS received_events (
+    provider    text        NOT NULL,
+    delivery_id text        NOT NULL,
+    event_type  text        NOT NULL,
+    received_at timestamptz NOT NULL DEFAULT now()
+)";
+
+/// Inserts the delivery's row into `received_events` on `connection` (the delivery's or the
+/// entry's transaction).
+pub(crate) async fn record_event(
+    connection: &mut sqlx::PgConnection,
+    meta: &DeliveryMeta,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO received_events (provider, delivery_id, event_type) VALUES ($1, $2, $3)",
+    )
+    .bind(&*meta.provider)
+    .bind(meta.delivery_id.as_str())
+    .bind(&meta.event_type)
+    .execute(connection)
+    .await
+    .map(drop)
+}
+
 /// `HANDLER_DELAY_MS` (default 0): how long the handler waits before it processes a delivery,
 /// so that a test can kill the process mid-handler.
 pub(crate) fn handler_delay() -> std::time::Duration {

@@ -172,17 +172,21 @@ async fn store_from_env() -> Result<Arc<dyn DedupStore>> {
                 .map_err(|e| fail(format!("REDIS_URL: {e}")))?;
             Ok(Arc::new(store))
         }
-        (None, Some(url)) => {
-            // The URL is not repeated in errors: it may carry a password.
-            let pool = sqlx::postgres::PgPoolOptions::new()
-                .max_connections(2)
-                .acquire_timeout(Duration::from_secs(5))
-                .connect(&url)
-                .await
-                .map_err(|e| fail(format!("DATABASE_URL: {e}")))?;
-            Ok(Arc::new(webhook_guard_postgres::PgStore::new(pool)))
-        }
+        (None, Some(url)) => Ok(Arc::new(webhook_guard_postgres::PgStore::new(
+            postgres_pool(&url).await?,
+        ))),
     }
+}
+
+/// A small pool on `url` (`DATABASE_URL`), for one command.
+pub(crate) async fn postgres_pool(url: &str) -> Result<sqlx::PgPool> {
+    // The URL is not repeated in errors: it may carry a password.
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(url)
+        .await
+        .map_err(|e| fail(format!("DATABASE_URL: {e}")))
 }
 
 /// `2 h 5 min`, `8 s`.

@@ -216,14 +216,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
 async fn connect(args: &Args) -> Result<Inbox> {
     let url = std::env::var("DATABASE_URL")
         .map_err(|_| fail("set DATABASE_URL to the database of the receivers' inbox"))?;
-    // The URL is not repeated in errors: it may carry a password.
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(2)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect(&url)
-        .await
-        .map_err(|e| fail(format!("DATABASE_URL: {e}")))?;
-    let store = PgInbox::builder(pool)
+    let store = PgInbox::builder(crate::dedup::postgres_pool(&url).await?)
         .schema(args.schema.as_str())
         .table(args.table.as_str())
         .build()

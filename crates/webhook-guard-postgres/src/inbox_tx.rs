@@ -37,12 +37,7 @@ impl Transaction for AttemptTx {
 
     fn commit(self: Box<Self>) -> StoreFuture<'static, ()> {
         Box::pin(async move {
-            let Some(mut transaction) = self.shared.settle() else {
-                return Err(StoreError::new(
-                    StoreErrorKind::Unavailable,
-                    "the handler kept its transaction (PgTx) past its answer: not committed",
-                ));
-            };
+            let mut transaction = self.shared.take_for_commit()?;
             let inbox = &*self.inbox;
             let marked = inbox.settle_in(&mut transaction, &self.lease, &Settlement::Done);
             if !within(inbox.timeout, marked).await? {

@@ -64,6 +64,16 @@ impl Shared {
         self.slot.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Takes the transaction to commit it, or the error of a handler that kept it.
+    pub(crate) fn take_for_commit(&self) -> Result<SqlxTransaction, StoreError> {
+        self.settle().ok_or_else(|| {
+            StoreError::new(
+                StoreErrorKind::Unavailable,
+                "the handler kept its transaction (PgTx) past its answer: not committed",
+            )
+        })
+    }
+
     /// Takes the transaction to settle it; nobody puts it back after this.
     pub(crate) fn settle(&self) -> Option<SqlxTransaction> {
         let mut slot = self.lock();
@@ -95,12 +105,7 @@ impl Transaction for Open {
 
     fn commit(self: Box<Self>) -> StoreFuture<'static, ()> {
         Box::pin(async move {
-            let Some(mut transaction) = self.shared.settle() else {
-                return Err(StoreError::new(
-                    StoreErrorKind::Unavailable,
-                    "the handler kept its transaction (PgTx) past its answer: not committed",
-                ));
-            };
+            let mut transaction = self.shared.take_for_commit()?;
             let store = &*self.store;
             // Check, commit, and an empty transaction for sqlx to roll back: see the
             // statement. On an error or a time-out the transaction is dropped, which rolls
