@@ -2,7 +2,7 @@
 //!
 //! | metric | kind | labels |
 //! |---|---|---|
-//! | `webhook_guard_inbox_ack_seconds` | histogram: receiving to the entry's commit | `provider` |
+//! | `webhook_guard_inbox_ack_seconds` | histogram: the inbox write, until its commit | `provider` |
 //! | `webhook_guard_inbox_attempts_total` | counter | `provider`, `outcome` (`done`, `retry`, `dead`, `released`, `lost`) |
 //! | `webhook_guard_inbox_handler_seconds` | histogram: an attempt, handler and settlement | `provider` |
 //! | `webhook_guard_inbox_dead_letters_total` | counter | |
@@ -14,6 +14,42 @@ use std::time::Duration;
 
 #[cfg(feature = "inbox")]
 use super::store::InboxStore;
+
+/// Describes the inbox's metrics (with the receiver's, when a receiver is built).
+#[cfg(feature = "metrics")]
+pub(crate) fn describe() {
+    metrics::describe_histogram!(
+        "webhook_guard_inbox_ack_seconds",
+        metrics::Unit::Seconds,
+        "Time to write a verified delivery to the inbox, until its commit."
+    );
+    metrics::describe_counter!(
+        "webhook_guard_inbox_attempts_total",
+        "Inbox attempts settled, by provider and outcome (done, retry, dead, released, lost)."
+    );
+    metrics::describe_histogram!(
+        "webhook_guard_inbox_handler_seconds",
+        metrics::Unit::Seconds,
+        "Time of an inbox attempt: the handler and the settlement."
+    );
+    metrics::describe_counter!(
+        "webhook_guard_inbox_dead_letters_total",
+        "Inbox entries dead after their last attempt."
+    );
+    metrics::describe_counter!(
+        "webhook_guard_inbox_leases_lost_total",
+        "Inbox leases found taken over by a renewal."
+    );
+    metrics::describe_gauge!(
+        "webhook_guard_inbox_entries",
+        "Inbox entries by state, counted by each worker every poll interval."
+    );
+    metrics::describe_gauge!(
+        "webhook_guard_inbox_oldest_pending_seconds",
+        metrics::Unit::Seconds,
+        "Age of the oldest pending inbox entry."
+    );
+}
 
 /// The time from receiving a delivery to its entry's commit.
 #[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
@@ -76,3 +112,7 @@ pub(super) async fn gauges(store: &dyn InboxStore) {
             .set(stats.oldest_pending.map_or(0.0, |age| age.as_secs_f64()));
     }
 }
+
+#[cfg(all(test, feature = "metrics", feature = "inbox", feature = "parseflow"))]
+#[path = "metrics_tests.rs"]
+mod tests;

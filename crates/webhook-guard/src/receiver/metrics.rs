@@ -156,6 +156,7 @@ pub(crate) fn describe() {
         LEASES_LOST,
         "Claims lost while their handler ran (found taken or expired by a renewal)."
     );
+    crate::inbox::metrics::describe();
 }
 
 /// Runs `f` with `recorder` as the recorder of this thread, for tests.
