@@ -92,6 +92,8 @@ pub struct Options {
     pub explain_rejections: bool,
     /// Statuses configured for kinds of rejection.
     pub rejection_statuses: Vec<(webhook_guard::receiver::Outcome, http::StatusCode)>,
+    /// Inbox mode, on this inbox: the routes' handler is never called.
+    pub inbox: Option<webhook_guard::inbox::Inbox>,
 }
 
 /// A running server; an actix server stops when this is dropped.
@@ -176,6 +178,9 @@ fn receiver<P: Provider>(provider: P, options: &Options) -> Receiver<P> {
     }
     for (outcome, status) in &options.rejection_statuses {
         builder = builder.rejection_status(*outcome, *status);
+    }
+    if let Some(inbox) = &options.inbox {
+        builder = builder.inbox(inbox);
     }
     builder
         .explain_rejections(options.explain_rejections)

@@ -1,0 +1,185 @@
+//! Inbox mode through both adapters, over real sockets: 202 after the entry is stored, 200
+//! with the duplicate header for a copy, 401 and nothing stored for a forged delivery, 503
+//! while the inbox fails; the handler behind the guard never runs.
+
+use std::time::Duration;
+
+use webhook_guard::{
+    dedup::{StoreError, StoreErrorKind, StoreFuture},
+    inbox::{
+        ClaimRequest, ClaimedEntry, Enqueued, Entry, EntryId, Filter, Inbox, InboxStore,
+        MemoryInbox, NewEntry, PauseScope, ReplayStep, Settlement, Stats,
+    },
+};
+use webhook_guard_conformance::{Adapter, Options, client, now, sample, sign, start};
+
+async fn post(url: &str, provider: &str, id: &str, body: &[u8]) -> reqwest::Response {
+    let headers = sign(provider, id, now(), body);
+    let mut request = client().post(url).body(body.to_vec());
+    for (name, value) in headers.iter() {
+        request = request.header(name, value);
+    }
+    request.send().await.expect("sent")
+}
+
+async fn stored_then_duplicate(adapter: Adapter) {
+    let inbox = Inbox::new(MemoryInbox::new());
+    let server = start(
+        adapter,
+        Options {
+            inbox: Some(inbox.clone()),
+            ..Options::default()
+        },
+    )
+    .await;
+    let body = sample("parallel");
+    let url = server.url("parallel");
+    let first = post(&url, "parallel", "msg_inbox_1", body).await;
+    assert_eq!(first.status().as_u16(), 202, "{adapter}");
+    let copy = post(&url, "parallel", "msg_inbox_1", body).await;
+    assert_eq!(copy.status().as_u16(), 200, "{adapter}");
+    assert!(copy.headers().contains_key("webhook-guard-duplicate"));
+    let forged = client()
+        .post(&url)
+        .header("webhook-id", "msg_forged")
+        .header("webhook-timestamp", now().to_string())
+        .header("webhook-signature", "v1,AAAA")
+        .body(body.to_vec())
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(forged.status().as_u16(), 401);
+    let entries = inbox
+        .store()
+        .list(&Filter::default(), None, 10)
+        .await
+        .expect("list");
+    assert_eq!(entries.len(), 1, "{adapter}: one entry");
+    assert_eq!(entries[0].times_seen, 2);
+    assert_eq!(entries[0].provider, "parallel");
+    assert!(
+        server.calls().is_empty(),
+        "{adapter}: the route's handler never runs"
+    );
+}
+
+#[tokio::test]
+async fn axum_stores_then_answers_duplicates() {
+    stored_then_duplicate(Adapter::Axum).await;
+}
+
+#[tokio::test]
+async fn actix_stores_then_answers_duplicates() {
+    stored_then_duplicate(Adapter::Actix).await;
+}
+
+/// An inbox whose every call fails.
+#[derive(Debug)]
+struct Down;
+
+fn down<'a, T: Send + 'a>() -> StoreFuture<'a, T> {
+    Box::pin(async { Err(StoreError::new(StoreErrorKind::Timeout, "down")) })
+}
+
+impl InboxStore for Down {
+    fn enqueue<'a>(&'a self, _: &'a NewEntry) -> StoreFuture<'a, Enqueued> {
+        down()
+    }
+    fn claim<'a>(&'a self, _: &'a ClaimRequest) -> StoreFuture<'a, Vec<ClaimedEntry>> {
+        down()
+    }
+    fn renew<'a>(
+        &'a self,
+        _: &'a [webhook_guard::inbox::Lease],
+        _: Duration,
+    ) -> StoreFuture<'a, Vec<EntryId>> {
+        down()
+    }
+    fn settle<'a>(
+        &'a self,
+        _: &'a webhook_guard::inbox::Lease,
+        _: &'a Settlement,
+    ) -> StoreFuture<'a, bool> {
+        down()
+    }
+    fn rescue(&self, _: u32) -> StoreFuture<'_, u64> {
+        down()
+    }
+    fn wait(&self, _: Duration) -> StoreFuture<'_, ()> {
+        down()
+    }
+    fn get(&self, _: EntryId) -> StoreFuture<'_, Option<Entry>> {
+        down()
+    }
+    fn list<'a>(
+        &'a self,
+        _: &'a Filter,
+        _: Option<EntryId>,
+        _: usize,
+    ) -> StoreFuture<'a, Vec<Entry>> {
+        down()
+    }
+    fn newest(&self) -> StoreFuture<'_, Option<EntryId>> {
+        down()
+    }
+    fn stats(&self) -> StoreFuture<'_, Stats> {
+        down()
+    }
+    fn replay<'a>(&'a self, _: &'a [EntryId]) -> StoreFuture<'a, Vec<EntryId>> {
+        down()
+    }
+    fn replay_step<'a>(
+        &'a self,
+        _: &'a Filter,
+        _: Option<EntryId>,
+        _: usize,
+    ) -> StoreFuture<'a, ReplayStep> {
+        down()
+    }
+    fn pause<'a>(&'a self, _: &'a PauseScope) -> StoreFuture<'a, ()> {
+        down()
+    }
+    fn resume<'a>(&'a self, _: &'a PauseScope) -> StoreFuture<'a, bool> {
+        down()
+    }
+    fn paused(&self) -> StoreFuture<'_, Vec<PauseScope>> {
+        down()
+    }
+    fn purge(&self, _: Duration, _: bool, _: usize) -> StoreFuture<'_, u64> {
+        down()
+    }
+    fn forget<'a>(&'a self, _: &'a str) -> StoreFuture<'a, bool> {
+        down()
+    }
+}
+
+async fn unavailable(adapter: Adapter) {
+    let server = start(
+        adapter,
+        Options {
+            inbox: Some(Inbox::new(Down)),
+            ..Options::default()
+        },
+    )
+    .await;
+    let answer = post(
+        &server.url("parallel"),
+        "parallel",
+        "msg_down",
+        sample("parallel"),
+    )
+    .await;
+    assert_eq!(answer.status().as_u16(), 503, "{adapter}");
+    assert!(answer.headers().contains_key("retry-after"));
+    assert!(server.calls().is_empty());
+}
+
+#[tokio::test]
+async fn axum_answers_503_while_the_inbox_fails() {
+    unavailable(Adapter::Axum).await;
+}
+
+#[tokio::test]
+async fn actix_answers_503_while_the_inbox_fails() {
+    unavailable(Adapter::Actix).await;
+}
