@@ -285,7 +285,12 @@ async fn renew_leases(shared: Arc<Shared>) {
         }
         match shared.store.renew(&leases, lease).await {
             Ok(renewed) => {
-                for lost in leases.iter().filter(|l| !renewed.contains(&l.id)) {
+                // An entry settled while its renewal was on the way is not lost.
+                let still = shared.running_leases();
+                let lost = leases
+                    .iter()
+                    .filter(|l| !renewed.contains(&l.id) && still.contains(l));
+                for lost in lost {
                     metrics::lease_lost();
                     tracing::warn!(entry = %lost.id, "inbox lease lost: the entry's settlement will be refused");
                 }
