@@ -76,9 +76,17 @@ async fn run_handler(shared: &Shared, entry: &ClaimedEntry) -> Ran {
         transaction: transaction.as_ref().map(|t| t.handle()),
         on_done: Arc::clone(&after_done),
     };
-    let run = match route.start(entry, attempt) {
-        Ok(run) => run,
-        Err(error) => {
+    // A handler may panic before it returns its future (a plain `fn` doing work up front):
+    // caught here too, so the slot lives on and the entry is settled.
+    let started = std::panic::catch_unwind(AssertUnwindSafe(|| route.start(entry, attempt)));
+    let run = match started {
+        Ok(Ok(run)) => run,
+        Err(panic) => {
+            rollback(transaction).await;
+            let error = format!("the handler panicked: {}", panic_message(&*panic));
+            return Ran::Other(retry_or_dead(settings, entry.attempt, None, error));
+        }
+        Ok(Err(error)) => {
             rollback(transaction).await;
             return Ran::Other(Settlement::Dead {
                 error: format!("the stored delivery cannot be parsed: {error}"),

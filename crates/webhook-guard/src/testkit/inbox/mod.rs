@@ -41,6 +41,7 @@ pub use store_cases::{
 pub use worker_cases::{
     worker_keeps_order_and_pauses, worker_rescues_a_crashed_claim,
     worker_retries_panics_and_failures, worker_runs_each_entry_once, worker_shutdown_releases,
+    worker_survives_a_panic_before_the_future,
 };
 
 /// Runs every case, each on a fresh inbox from `make`.
@@ -58,6 +59,7 @@ pub async fn conformance(make: impl AsyncFn() -> Inbox) {
     worker_rescues_a_crashed_claim(make().await).await;
     worker_shutdown_releases(make().await).await;
     worker_keeps_order_and_pauses(make().await).await;
+    worker_survives_a_panic_before_the_future(make().await).await;
 }
 
 pub(super) fn receiver(inbox: &Inbox) -> Receiver<GenericStandard> {

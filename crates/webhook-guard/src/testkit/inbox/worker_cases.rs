@@ -389,3 +389,44 @@ pub async fn worker_keeps_order_and_pauses(inbox: Inbox) {
         }
     }
 }
+
+/// A handler that panics before it returns its future (a plain `fn` doing work up front) is
+/// retried like any failure, and its slot lives on: with one slot, the retry runs.
+pub async fn worker_survives_a_panic_before_the_future(inbox: Inbox) {
+    let receiver = receiver(&inbox);
+    assert_eq!(
+        send(&receiver, "msg_early_panic", "user.created")
+            .await
+            .kind(),
+        &RejectionKind::Queued
+    );
+    let worker = inbox
+        .worker()
+        .concurrency(1)
+        .poll_interval(Duration::from_millis(20))
+        .retry(RetryPolicy::new(Duration::from_millis(10), 3))
+        .route(&receiver, |_delivery, attempt| {
+            assert!(
+                attempt.number > 1,
+                "the first attempt panics before its future"
+            );
+            std::future::ready(Verdict::Done)
+        });
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let running = {
+        let stop = Arc::clone(&stop);
+        tokio::spawn(async move { worker.run_until(stop.notified()).await })
+    };
+    eventually("the entry is done on its second attempt", async || {
+        all_done(&inbox, 1).await
+    })
+    .await;
+    stop.notify_waiters();
+    running.await.expect("worker");
+    let listed = inbox
+        .store()
+        .list(&Filter::default(), None, 10)
+        .await
+        .expect("list");
+    assert_eq!(listed[0].attempts, 2);
+}
