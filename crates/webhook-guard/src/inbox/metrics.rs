@@ -7,7 +7,7 @@
 //! | `webhook_guard_inbox_handler_seconds` | histogram: an attempt, handler and settlement | `provider` |
 //! | `webhook_guard_inbox_dead_letters_total` | counter | |
 //! | `webhook_guard_inbox_leases_lost_total` | counter | |
-//! | `webhook_guard_inbox_entries` | gauge, from each worker every poll interval | `state` |
+//! | `webhook_guard_inbox_entries` | gauge, from each worker every 15 s | `state` |
 //! | `webhook_guard_inbox_oldest_pending_seconds` | gauge | |
 
 use std::time::Duration;
@@ -42,7 +42,7 @@ pub(crate) fn describe() {
     );
     metrics::describe_gauge!(
         "webhook_guard_inbox_entries",
-        "Inbox entries by state, counted by each worker every poll interval."
+        "Inbox entries by state, counted by each worker every 15 s."
     );
     metrics::describe_gauge!(
         "webhook_guard_inbox_oldest_pending_seconds",

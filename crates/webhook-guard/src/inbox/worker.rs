@@ -35,6 +35,8 @@ pub const DEFAULT_INBOX_LEASE: Duration = Duration::from_secs(30);
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// How long a stopping worker lets running handlers finish before it releases their entries.
 pub const DEFAULT_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(30);
+/// How often a worker sets the gauges of entries by state.
+const GAUGES_EVERY: Duration = Duration::from_secs(15);
 /// Entries purged per statement by the worker's retention.
 const PURGE_BATCH: usize = 1_000;
 
@@ -305,6 +307,7 @@ async fn renew_leases(shared: Arc<Shared>) {
 async fn maintain(shared: Arc<Shared>) {
     let settings = shared.settings;
     let mut last_purge: Option<Instant> = None;
+    let mut last_gauges: Option<Instant> = None;
     loop {
         match shared.store.rescue(settings.retry.max_attempts()).await {
             Ok(0) => {}
@@ -329,7 +332,11 @@ async fn maintain(shared: Arc<Shared>) {
                 }
             }
         }
-        metrics::gauges(&*shared.store).await;
+        // Counting by state reads the whole table in Postgres: not more than every 15 s.
+        if last_gauges.is_none_or(|at| at.elapsed() >= GAUGES_EVERY) {
+            last_gauges = Some(Instant::now());
+            metrics::gauges(&*shared.store).await;
+        }
         tokio::time::sleep(settings.poll_interval).await;
     }
 }
