@@ -13,23 +13,9 @@ use std::{
 };
 
 use sqlx::postgres::PgPoolOptions;
-use support::{post, sign, start_with};
+use support::{Lcg, post, sign, start_with};
 use webhook_guard::fixtures;
 use webhook_guard_postgres::test_server::PostgresServer;
-
-/// A small generator for the kill points (no dependency for it), seeded from the clock; the
-/// seed is printed, so a failing run can be replayed.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, bound: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % bound
-    }
-}
 
 const DELIVERIES: usize = 40;
 const KILLS: usize = 12;
@@ -39,11 +25,7 @@ async fn killed_at_random_points_every_delivery_is_one_row() {
     let Some(server) = PostgresServer::start() else {
         return;
     };
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(1, |d| d.as_nanos() as u64);
-    eprintln!("kill points seeded with {seed}");
-    let mut random = Lcg(seed);
+    let mut random = Lcg::from_clock();
     let pool = PgPoolOptions::new()
         .max_connections(4)
         .connect(&server.url())

@@ -16,22 +16,9 @@ use std::{
 };
 
 use sqlx::postgres::PgPoolOptions;
-use support::{Running, sign, start_with};
+use support::{Lcg, Running, sign, start_with};
 use webhook_guard::fixtures;
 use webhook_guard_postgres::test_server::PostgresServer;
-
-/// A small generator for the kill points, seeded from the clock; the seed is printed.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, bound: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % bound
-    }
-}
 
 fn worker(url: &str) -> Running {
     start_with(
@@ -76,11 +63,7 @@ async fn receivers_and_workers_killed_lose_nothing_and_run_each_delivery_once() 
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(600);
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(1, |d| d.as_nanos() as u64);
-    eprintln!("kill points seeded with {seed}");
-    let mut random = Lcg(seed);
+    let mut random = Lcg::from_clock();
     let url = server.url();
     let receivers: Vec<Running> = (0..3)
         .map(|_| {

@@ -158,3 +158,27 @@ pub async fn post(
     }
     request.send().await.expect("sent")
 }
+
+/// A small generator for the kill points (no dependency for it), seeded from the clock; the
+/// seed is printed, so a failing run can be replayed.
+pub struct Lcg(u64);
+
+impl Lcg {
+    /// Seeded from the clock; prints the seed.
+    pub fn from_clock() -> Self {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64);
+        eprintln!("kill points seeded with {seed}");
+        Self(seed)
+    }
+
+    /// A number in `0..bound`.
+    pub fn below(&mut self, bound: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % bound
+    }
+}

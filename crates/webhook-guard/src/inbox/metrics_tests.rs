@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+use metrics_util::debugging::DebuggingRecorder;
 
 use crate::{
     Receiver, adapter,
@@ -60,37 +60,15 @@ fn acks_attempts_and_dead_letters_are_counted() {
                 .await;
         });
     });
-    let lines: Vec<String> = snapshotter
-        .snapshot()
-        .into_vec()
-        .into_iter()
-        .map(|(key, _, description, value)| {
-            let labels: Vec<String> = key
-                .key()
-                .labels()
-                .map(|l| format!("{}={}", l.key(), l.value()))
-                .collect();
-            let value = match value {
-                DebugValue::Counter(count) => count.to_string(),
-                DebugValue::Histogram(values) => format!("{} samples", values.len()),
-                DebugValue::Gauge(_) => "gauge".to_owned(),
-            };
-            format!(
-                "{} {} {value} described={}",
-                key.key().name(),
-                labels.join(","),
-                description.is_some()
-            )
-        })
-        .collect();
+    let lines = crate::receiver::metrics::snapshot_lines(&snapshotter);
     for expected in [
-        "webhook_guard_inbox_ack_seconds provider=parseflow 2 samples described=true",
-        "webhook_guard_inbox_attempts_total provider=parseflow,outcome=done 1 described=true",
-        "webhook_guard_inbox_attempts_total provider=parseflow,outcome=retry 1 described=true",
-        "webhook_guard_inbox_attempts_total provider=parseflow,outcome=dead 1 described=true",
-        "webhook_guard_inbox_handler_seconds provider=parseflow 3 samples described=true",
-        "webhook_guard_inbox_dead_letters_total  1 described=true",
-        "webhook_guard_deliveries_total provider=parseflow,endpoint=default,outcome=queued 2 described=true",
+        "webhook_guard_inbox_ack_seconds provider=parseflow 2 samples unit=Some(Seconds) described=true",
+        "webhook_guard_inbox_attempts_total provider=parseflow,outcome=done 1 unit=None described=true",
+        "webhook_guard_inbox_attempts_total provider=parseflow,outcome=retry 1 unit=None described=true",
+        "webhook_guard_inbox_attempts_total provider=parseflow,outcome=dead 1 unit=None described=true",
+        "webhook_guard_inbox_handler_seconds provider=parseflow 3 samples unit=Some(Seconds) described=true",
+        "webhook_guard_inbox_dead_letters_total  1 unit=None described=true",
+        "webhook_guard_deliveries_total provider=parseflow,endpoint=default,outcome=queued 2 unit=None described=true",
     ] {
         assert!(
             lines.iter().any(|l| l == expected),

@@ -159,6 +159,36 @@ pub(crate) fn describe() {
     crate::inbox::metrics::describe();
 }
 
+/// What a debugging recorder saw, one line per metric, for tests:
+/// `name labels value unit=… described=…`.
+#[cfg(all(test, feature = "metrics"))]
+pub(crate) fn snapshot_lines(snapshotter: &metrics_util::debugging::Snapshotter) -> Vec<String> {
+    use metrics_util::debugging::DebugValue;
+    snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .map(|(key, unit, description, value)| {
+            let labels: Vec<String> = key
+                .key()
+                .labels()
+                .map(|l| format!("{}={}", l.key(), l.value()))
+                .collect();
+            let value = match value {
+                DebugValue::Counter(count) => count.to_string(),
+                DebugValue::Histogram(values) => format!("{} samples", values.len()),
+                DebugValue::Gauge(_) => "gauge".to_owned(),
+            };
+            format!(
+                "{} {} {value} unit={unit:?} described={}",
+                key.key().name(),
+                labels.join(","),
+                description.is_some()
+            )
+        })
+        .collect()
+}
+
 /// Runs `f` with `recorder` as the recorder of this thread, for tests.
 #[cfg(all(test, feature = "metrics"))]
 pub(crate) fn describe_test_scope(recorder: &dyn metrics::Recorder, f: impl FnOnce()) {

@@ -2,7 +2,7 @@
 
 use std::{sync::Arc, task::Context, time::Duration};
 
-use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+use metrics_util::debugging::DebuggingRecorder;
 
 use super::{Receiver, metrics};
 use crate::{
@@ -105,31 +105,7 @@ fn deliveries_handler_time_and_store_errors_are_measured_with_descriptions() {
             Err(503)
         );
     });
-    let snapshot = snapshotter.snapshot().into_vec();
-    let line = |(key, unit, description, value): &(
-        metrics_util::CompositeKey,
-        Option<::metrics::Unit>,
-        Option<::metrics::SharedString>,
-        DebugValue,
-    )| {
-        let labels: Vec<String> = key
-            .key()
-            .labels()
-            .map(|l| format!("{}={}", l.key(), l.value()))
-            .collect();
-        let value = match value {
-            DebugValue::Counter(count) => count.to_string(),
-            DebugValue::Histogram(values) => format!("{} samples", values.len()),
-            DebugValue::Gauge(_) => "gauge".to_owned(),
-        };
-        format!(
-            "{} {} {value} unit={unit:?} described={}",
-            key.key().name(),
-            labels.join(","),
-            description.is_some()
-        )
-    };
-    let lines: Vec<String> = snapshot.iter().map(line).collect();
+    let lines = metrics::snapshot_lines(&snapshotter);
     for expected in [
         "webhook_guard_deliveries_total provider=parseflow,endpoint=billing,outcome=processed 1 unit=None described=true",
         "webhook_guard_deliveries_total provider=parseflow,endpoint=billing,outcome=duplicate 1 unit=None described=true",
