@@ -10,8 +10,8 @@ use webhook_guard::dedup::StoreError;
 
 use crate::{
     DEFAULT_PREFIX, DEFAULT_TIMEOUT, RedisStore,
-    policy::{DEFAULT_POLICY_CHECK_INTERVAL, Policy, evicting_policy, refusal},
-    store::{timed_out, unavailable},
+    call::{info_memory, timed_out, unavailable},
+    policy::{DEFAULT_POLICY_CHECK_INTERVAL, Policy, PolicyCheck, evicting_policy, refusal},
 };
 
 /// Why a [`RedisStore`] could not be built.
@@ -63,9 +63,9 @@ impl std::error::Error for ConnectError {
 #[must_use]
 pub struct RedisStoreBuilder {
     url: String,
-    prefix: String,
-    timeout: Duration,
-    allow_eviction: bool,
+    pub(crate) prefix: String,
+    pub(crate) timeout: Duration,
+    pub(crate) allow_eviction: bool,
 }
 
 impl fmt::Debug for RedisStoreBuilder {
@@ -144,29 +144,30 @@ impl RedisStoreBuilder {
     /// An invalid URL, prefix or timeout, a server that cannot be reached in time, or one
     /// whose `maxmemory-policy` evicts ([`ConnectError::EvictingPolicy`]).
     pub async fn connect(self) -> Result<RedisStore, ConnectError> {
+        let (connection, _) = self.connected().await?;
+        let timeout = self.timeout;
+        let store = self.store(connection);
+        check_policy(&store.policy, &store.connection, timeout).await?;
+        Ok(store)
+    }
+
+    /// A connection manager, connected, and its client.
+    pub(crate) async fn connected(&self) -> Result<(ConnectionManager, Client), ConnectError> {
         let (client, config) = self.parts()?;
-        let connecting = ConnectionManager::new_with_config(client, config);
+        let connecting = ConnectionManager::new_with_config(client.clone(), config);
         let connection = tokio::time::timeout(self.timeout, connecting)
             .await
             .map_err(|_| ConnectError::Unreachable(timed_out(self.timeout)))?
             .map_err(|e| ConnectError::Unreachable(unavailable(e)))?;
-        let store = self.store(connection);
-        if store.policy.take_due() {
-            let info = store
-                .info_memory()
-                .await
-                .map_err(ConnectError::Unreachable)?;
-            if let Policy::Evicting(policy) = evicting_policy(&info) {
-                return Err(ConnectError::EvictingPolicy {
-                    policy: policy.to_owned(),
-                });
-            }
-            store
-                .policy
-                .record(&info)
-                .map_err(ConnectError::Unreachable)?;
-        }
-        Ok(store)
+        Ok((connection, client))
+    }
+
+    /// A connection manager that connects at its first call, and its client.
+    pub(crate) fn lazy(&self) -> Result<(ConnectionManager, Client), ConnectError> {
+        let (client, config) = self.parts()?;
+        let connection = ConnectionManager::new_lazy_with_config(client.clone(), config)
+            .map_err(|e| ConnectError::Unreachable(unavailable(e)))?;
+        Ok((connection, client))
     }
 
     /// Accepts a server whose `maxmemory-policy` may evict keys (default `false`: refused).
@@ -185,9 +186,31 @@ impl RedisStoreBuilder {
     /// # Errors
     /// An invalid URL, prefix or timeout.
     pub fn build(self) -> Result<RedisStore, ConnectError> {
-        let (client, config) = self.parts()?;
-        let connection = ConnectionManager::new_lazy_with_config(client, config)
-            .map_err(|e| ConnectError::Unreachable(unavailable(e)))?;
+        let (connection, _) = self.lazy()?;
         Ok(self.store(connection))
     }
+}
+
+/// Reads the server's policy now (unless evicting ones are allowed) and refuses an evicting
+/// one.
+pub(crate) async fn check_policy<C>(
+    policy: &PolicyCheck,
+    connection: &C,
+    timeout: Duration,
+) -> Result<(), ConnectError>
+where
+    C: redis::aio::ConnectionLike + Clone + Send + Sync + 'static,
+{
+    if policy.take_due() {
+        let info = info_memory(connection, timeout)
+            .await
+            .map_err(ConnectError::Unreachable)?;
+        if let Policy::Evicting(policy) = evicting_policy(&info) {
+            return Err(ConnectError::EvictingPolicy {
+                policy: policy.to_owned(),
+            });
+        }
+        policy.record(&info).map_err(ConnectError::Unreachable)?;
+    }
+    Ok(())
 }

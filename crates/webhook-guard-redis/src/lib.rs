@@ -9,6 +9,12 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod builder;
+mod call;
+mod inbox;
+mod inbox_builder;
+mod inbox_codec;
+mod inbox_lua;
+mod inbox_wait;
 mod policy;
 mod scripts;
 mod store;
@@ -16,5 +22,7 @@ mod store;
 pub mod test_server;
 
 pub use builder::{ConnectError, RedisStoreBuilder};
+pub use inbox::{DEFAULT_INBOX_NAME, RedisInbox};
+pub use inbox_builder::RedisInboxBuilder;
 pub use policy::DEFAULT_POLICY_CHECK_INTERVAL;
 pub use store::{DEFAULT_PREFIX, DEFAULT_TIMEOUT, RedisStore};

@@ -9,7 +9,9 @@ use std::{
     time::Duration,
 };
 
+pub(crate) use crate::call::{timed_out, unavailable};
 use crate::{
+    call::{policy_allows, within},
     policy::{DEFAULT_POLICY_CHECK_INTERVAL, PolicyCheck},
     scripts::{CLAIM, COMPLETE, DONE, FENCE_MILLIS, FENCE_PREFIX, RELEASE, RENEW},
 };
@@ -18,7 +20,7 @@ use redis::{
     aio::{ConnectionLike, ConnectionManager},
 };
 use webhook_guard::dedup::{
-    Claim, ClaimToken, DedupKey, DedupStore, Record, StoreError, StoreErrorKind, StoreFuture,
+    Claim, ClaimToken, DedupKey, DedupStore, Record, StoreError, StoreFuture,
 };
 
 /// The default key prefix: keys are `webhook-guard:{<provider>:<endpoint>:<delivery id>}`.
@@ -61,7 +63,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
 /// ```
 #[derive(Clone)]
 pub struct RedisStore<C = ConnectionManager> {
-    connection: C,
+    pub(crate) connection: C,
     prefix: Arc<str>,
     timeout: Duration,
     /// Set once the server refused `SET ... NX GET` (before Redis 7.0): claims use a script.
@@ -119,43 +121,9 @@ where
         format!("{}:{{{key}}}", self.prefix)
     }
 
-    /// The server's `INFO memory` answer.
-    pub(crate) async fn info_memory(&self) -> Result<String, StoreError> {
-        let mut connection = self.connection.clone();
-        let mut command = redis::cmd("INFO");
-        command.arg("memory");
-        // One node's text, or (on a cluster) one per node: every node's policy counts.
-        let call = command.query_async::<redis::Value>(&mut connection);
-        match tokio::time::timeout(self.timeout, call).await {
-            Ok(Ok(info)) => Ok(text_of(&info)),
-            // A server that refuses INFO (an ACL, a proxy) is not a down one: its policy is
-            // unreported, which is warned about and allowed, instead of failing every claim.
-            Ok(Err(error))
-                if error.kind()
-                    == redis::ErrorKind::Server(redis::ServerErrorKind::ResponseError)
-                    || error.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoPerm) =>
-            {
-                tracing::warn!(%error, "the Redis server refuses INFO; its maxmemory-policy cannot be checked");
-                Ok(String::new())
-            }
-            Ok(Err(error)) => Err(unavailable(error)),
-            Err(_) => Err(timed_out(self.timeout)),
-        }
-    }
-
     /// Refuses the call while the server's policy evicts; reads the policy when it is due.
     async fn policy_allows(&self) -> Result<(), StoreError> {
-        if self.policy.take_due() {
-            match self.info_memory().await {
-                Ok(info) => return self.policy.record(&info),
-                Err(error) => {
-                    // Read again at the next call; this one fails as any call would.
-                    self.policy.retry_soon();
-                    return Err(error);
-                }
-            }
-        }
-        self.policy.last()
+        policy_allows(&self.policy, &self.connection, self.timeout).await
     }
 
     async fn run(&self, script: &Script, key: &str, args: &[&[u8]]) -> Result<i64, StoreError> {
@@ -165,11 +133,7 @@ where
             invocation.arg(*arg);
         }
         let call = invocation.invoke_async::<i64>(&mut connection);
-        match tokio::time::timeout(self.timeout, call).await {
-            Ok(Ok(answer)) => Ok(answer),
-            Ok(Err(error)) => Err(unavailable(error)),
-            Err(_) => Err(timed_out(self.timeout)),
-        }
+        within(self.timeout, call).await
     }
 
     /// The claim as one plain command (Redis 7.0 and later): `SET key owner NX GET PX lease`
@@ -225,25 +189,6 @@ enum Found {
     Fence,
 }
 
-/// All the text of an answer, nested answers joined by lines.
-fn text_of(value: &redis::Value) -> String {
-    match value {
-        redis::Value::BulkString(bytes) => String::from_utf8_lossy(bytes).into_owned(),
-        redis::Value::SimpleString(text) | redis::Value::VerbatimString { text, .. } => {
-            text.clone()
-        }
-        redis::Value::Array(items) | redis::Value::Set(items) => {
-            items.iter().map(text_of).collect::<Vec<_>>().join("\n")
-        }
-        redis::Value::Map(pairs) => pairs
-            .iter()
-            .map(|(_, value)| text_of(value))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        _ => String::new(),
-    }
-}
-
 fn owner(token: &ClaimToken) -> String {
     format!("inflight:{:032x}", token.as_u128())
 }
@@ -260,23 +205,6 @@ fn millis(duration: Duration) -> Vec<u8> {
         .clamp(1, i64::MAX as u128)
         .to_string()
         .into_bytes()
-}
-
-pub(crate) fn unavailable(error: redis::RedisError) -> StoreError {
-    let kind = if error.is_timeout() {
-        StoreErrorKind::Timeout
-    } else {
-        StoreErrorKind::Unavailable
-    };
-    // The error's text names the failure, never the URL or its password.
-    StoreError::new(kind, format!("redis: {error}"))
-}
-
-pub(crate) fn timed_out(limit: Duration) -> StoreError {
-    StoreError::new(
-        StoreErrorKind::Timeout,
-        format!("redis: no answer within {} ms", limit.as_millis()),
-    )
 }
 
 impl<C> DedupStore for RedisStore<C>
@@ -405,11 +333,7 @@ where
         let mut pipe = redis::pipe();
         pipe.cmd("GET").arg(&redis_key).cmd("PTTL").arg(&redis_key);
         let call = pipe.query_async::<(Option<Vec<u8>>, i64)>(&mut connection);
-        match tokio::time::timeout(self.timeout, call).await {
-            Ok(Ok(answer)) => Ok(answer),
-            Ok(Err(error)) => Err(unavailable(error)),
-            Err(_) => Err(timed_out(self.timeout)),
-        }
+        within(self.timeout, call).await
     }
 
     /// `DEL key`: whether there was one.
@@ -418,11 +342,7 @@ where
         let mut command = redis::cmd("DEL");
         command.arg(self.redis_key(key));
         let call = command.query_async::<i64>(&mut connection);
-        match tokio::time::timeout(self.timeout, call).await {
-            Ok(Ok(deleted)) => Ok(deleted > 0),
-            Ok(Err(error)) => Err(unavailable(error)),
-            Err(_) => Err(timed_out(self.timeout)),
-        }
+        Ok(within(self.timeout, call).await? > 0)
     }
 }
 
