@@ -203,6 +203,20 @@ fn receivers(options: &Options) -> Receivers {
         .collect()
 }
 
+/// The receiver of `provider` as the servers build it with `options` (its demo secret),
+/// for a worker's route beside a server in inbox mode.
+///
+/// # Panics
+/// For a provider not in the catalogue.
+#[must_use]
+pub fn receiver_for(provider: &str, options: &Options) -> Receiver<Arc<dyn AnyProvider>> {
+    receivers(options)
+        .into_iter()
+        .find(|(name, _)| *name == provider)
+        .map(|(_, receiver)| receiver)
+        .expect("a provider of the catalogue")
+}
+
 /// What the test handler was asked to do.
 pub(crate) enum Behaviour {
     Answer(u16),

@@ -1,17 +1,28 @@
-//! Inbox mode through both adapters, over real sockets: 202 after the entry is stored, 200
-//! with the duplicate header for a copy, 401 and nothing stored for a forged delivery, 503
-//! while the inbox fails; the handler behind the guard never runs.
+//! Inbox mode through both adapters, over real sockets, on the memory, Postgres and Redis
+//! inboxes: 202 after the entry is stored, 200 with the duplicate header for a copy, 401 and
+//! nothing stored for a forged delivery, the entry run once by a worker, 503 while the inbox
+//! fails; the handler behind the guard never runs.
 
-use std::time::Duration;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU32, Ordering},
+    },
+    time::Duration,
+};
 
 use webhook_guard::{
     dedup::{StoreError, StoreErrorKind, StoreFuture},
     inbox::{
         ClaimRequest, ClaimedEntry, Enqueued, Entry, EntryId, Filter, Inbox, InboxStore,
-        MemoryInbox, NewEntry, PauseScope, ReplayStep, Settlement, Stats,
+        MemoryInbox, NewEntry, PauseScope, ReplayStep, Settlement, Stats, Verdict,
     },
 };
-use webhook_guard_conformance::{Adapter, Options, client, now, sample, sign, start};
+use webhook_guard_conformance::{
+    Adapter, Options, client, now, receiver_for, sample, sign, start,
+};
+use webhook_guard_postgres::{PgInbox, test_server::PostgresServer};
+use webhook_guard_redis::{RedisInbox, test_server::RedisServer};
 
 async fn post(url: &str, provider: &str, id: &str, body: &[u8]) -> reqwest::Response {
     let headers = sign(provider, id, now(), body);
@@ -22,55 +33,109 @@ async fn post(url: &str, provider: &str, id: &str, body: &[u8]) -> reqwest::Resp
     request.send().await.expect("sent")
 }
 
-async fn stored_then_duplicate(adapter: Adapter) {
-    let inbox = Inbox::new(MemoryInbox::new());
-    let server = start(
-        adapter,
-        Options {
+/// The inboxes to run on: memory always, Postgres and Redis when their servers start (the
+/// guard keeps them running).
+async fn backends() -> Vec<(&'static str, Inbox, Box<dyn std::any::Any + Send>)> {
+    let mut backends: Vec<(&'static str, Inbox, Box<dyn std::any::Any + Send>)> =
+        vec![("memory", Inbox::new(MemoryInbox::new()), Box::new(()))];
+    if let Some(server) = PostgresServer::start() {
+        let pool = sqlx::PgPool::connect(&server.url()).await.expect("pool");
+        let store = PgInbox::new(pool);
+        store.migrate().await.expect("migrated");
+        backends.push(("postgres", Inbox::new(store), Box::new(server)));
+    }
+    if let Some(server) = RedisServer::start() {
+        let store = RedisInbox::connect(server.url()).await.expect("redis");
+        backends.push(("redis", Inbox::new(store), Box::new(server)));
+    }
+    backends
+}
+
+/// On every backend: 202 once stored, a copy's 200 with the duplicate header, a forged 401
+/// with nothing stored; a worker then runs the entry once, and a copy after it is still a
+/// duplicate.
+async fn stored_then_run_once(adapter: Adapter) {
+    for (backend, inbox, _server) in backends().await {
+        eprintln!("{adapter} on {backend}");
+        let options = Options {
             inbox: Some(inbox.clone()),
             ..Options::default()
-        },
-    )
-    .await;
-    let body = sample("parallel");
-    let url = server.url("parallel");
-    let first = post(&url, "parallel", "msg_inbox_1", body).await;
-    assert_eq!(first.status().as_u16(), 202, "{adapter}");
-    let copy = post(&url, "parallel", "msg_inbox_1", body).await;
-    assert_eq!(copy.status().as_u16(), 200, "{adapter}");
-    assert!(copy.headers().contains_key("webhook-guard-duplicate"));
-    let forged = client()
-        .post(&url)
-        .header("webhook-id", "msg_forged")
-        .header("webhook-timestamp", now().to_string())
-        .header("webhook-signature", "v1,AAAA")
-        .body(body.to_vec())
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(forged.status().as_u16(), 401);
-    let entries = inbox
-        .store()
-        .list(&Filter::default(), None, 10)
-        .await
-        .expect("list");
-    assert_eq!(entries.len(), 1, "{adapter}: one entry");
-    assert_eq!(entries[0].times_seen, 2);
-    assert_eq!(entries[0].provider, "parallel");
-    assert!(
-        server.calls().is_empty(),
-        "{adapter}: the route's handler never runs"
-    );
+        };
+        let receiver = receiver_for("parallel", &options);
+        let server = start(adapter, options).await;
+        let body = sample("parallel");
+        let url = server.url("parallel");
+        let first = post(&url, "parallel", "msg_inbox_1", body).await;
+        assert_eq!(first.status().as_u16(), 202, "{adapter} on {backend}");
+        let copy = post(&url, "parallel", "msg_inbox_1", body).await;
+        assert_eq!(copy.status().as_u16(), 200, "{adapter} on {backend}");
+        assert!(copy.headers().contains_key("webhook-guard-duplicate"));
+        let forged = client()
+            .post(&url)
+            .header("webhook-id", "msg_forged")
+            .header("webhook-timestamp", now().to_string())
+            .header("webhook-signature", "v1,AAAA")
+            .body(body.to_vec())
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(forged.status().as_u16(), 401);
+        let entries = inbox
+            .store()
+            .list(&Filter::default(), None, 10)
+            .await
+            .expect("list");
+        assert_eq!(entries.len(), 1, "{adapter} on {backend}: one entry");
+        assert_eq!(entries[0].times_seen, 2);
+        assert_eq!(entries[0].provider, "parallel");
+        assert!(
+            server.calls().is_empty(),
+            "{adapter} on {backend}: the route's handler never runs"
+        );
+
+        let runs = Arc::new(AtomicU32::new(0));
+        let counted = Arc::clone(&runs);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let worker = tokio::spawn(
+            inbox
+                .worker()
+                .poll_interval(Duration::from_millis(50))
+                .route(&receiver, move |delivery, _attempt| {
+                    let counted = Arc::clone(&counted);
+                    async move {
+                        assert_eq!(delivery.meta.delivery_id.as_str(), "msg_inbox_1");
+                        counted.fetch_add(1, Ordering::SeqCst);
+                        Verdict::Done
+                    }
+                })
+                .run_until(async move {
+                    let _ = stopped.await;
+                }),
+        );
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while inbox.store().stats().await.expect("stats").done < 1 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{adapter} on {backend}: not run"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let after = post(&url, "parallel", "msg_inbox_1", body).await;
+        assert_eq!(after.status().as_u16(), 200, "{adapter} on {backend}");
+        let _ = stop.send(());
+        worker.await.expect("worker");
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "{adapter} on {backend}");
+    }
 }
 
-#[tokio::test]
-async fn axum_stores_then_answers_duplicates() {
-    stored_then_duplicate(Adapter::Axum).await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn axum_stores_then_runs_once_on_every_backend() {
+    stored_then_run_once(Adapter::Axum).await;
 }
 
-#[tokio::test]
-async fn actix_stores_then_answers_duplicates() {
-    stored_then_duplicate(Adapter::Actix).await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn actix_stores_then_runs_once_on_every_backend() {
+    stored_then_run_once(Adapter::Actix).await;
 }
 
 /// An inbox whose every call fails.
