@@ -1,12 +1,14 @@
 //! Acknowledge fast, process later: an axum receiver that stores each verified delivery in a
-//! durable inbox in Postgres and answers `202` after the commit, and workers that run the
-//! handler from the inbox, each entry's effects committed together with its done mark.
+//! durable inbox (Postgres or Redis) and answers `202` once it is stored, and workers that run
+//! the handler from the inbox.
 //!
-//! Run (with a Postgres you can create tables in):
+//! Run (with a Postgres you can create tables in, or a Redis):
 //! `DATABASE_URL=postgres://user:password@127.0.0.1/app cargo run -p webhook-guard-examples --example axum_inbox`
+//! `REDIS_URL=redis://127.0.0.1:6379/ cargo run -p webhook-guard-examples --example axum_inbox`
 //!
 //! Environment, beyond the receivers' (`BIND`, the secrets, `SIXTYFOUR_ALLOW_UNSIGNED`,
-//! `RUST_LOG`): `DATABASE_URL` (required; at start-up the process waits for the database),
+//! `RUST_LOG`): `REDIS_URL` or `DATABASE_URL` (one is required, `REDIS_URL` is used when both
+//! are set; at start-up the process waits for the server),
 //! `ROLE` = `receiver`, `worker` or `both` (default), `WORKERS` (default 4 handlers per
 //! worker process), `HANDLER_DELAY_MS` (a wait after the insert), `HANDLER_FAIL_EVERY=N`
 //! (every N-th attempt of this process fails after its insert, rolled back), `MAX_ATTEMPTS`,
@@ -15,9 +17,11 @@
 //! a killed worker's entries wait). A worker process serves only `GET /healthz`, on `BIND` if set, else on a
 //! free port.
 //!
-//! Each handled entry is one row of `received_events (provider, delivery_id, event_type,
-//! received_at)`, inserted in the entry's transaction (no unique constraint: once-only comes
-//! from the inbox), and one JSON line on stdout printed after the commit.
+//! On Postgres each handled entry is one row of `received_events (provider, delivery_id,
+//! event_type, received_at)`, inserted in the entry's transaction (no unique constraint:
+//! once-only comes from the inbox), and one JSON line on stdout printed after the commit. On
+//! Redis there is no table: the handler prints the JSON line each time it processes an entry
+//! (a worker killed between the line and the done mark leaves the entry to run again).
 
 mod common;
 
@@ -31,6 +35,7 @@ use webhook_guard::{
     inbox::{Attempt, Inbox, RetryPolicy, Verdict},
 };
 use webhook_guard_postgres::{PgInbox, PgTx};
+use webhook_guard_redis::RedisInbox;
 
 /// `name` from the environment as a number, or `default`.
 fn env_number(name: &str, default: u64) -> Result<u64, String> {
@@ -46,21 +51,33 @@ fn env_number(name: &str, default: u64) -> Result<u64, String> {
 /// Attempts this process has made, for `HANDLER_FAIL_EVERY`.
 static ATTEMPTS: AtomicU64 = AtomicU64::new(0);
 
-/// The handler of every provider: one row in the entry's transaction, the JSON line after
-/// the commit.
+/// Where the entries are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Postgres,
+    Redis,
+}
+
+/// The handler of every provider. On Postgres: one row in the entry's transaction, the JSON
+/// line after the commit. On Redis: the JSON line, then done.
 async fn handle<E: WebhookEvent>(
     delivery: Delivery<E>,
     attempt: Attempt,
     fail_every: u64,
+    backend: Backend,
 ) -> Verdict {
     let meta = delivery.meta;
-    let mut tx = match PgTx::from_attempt(&attempt) {
-        Ok(tx) => tx,
-        Err(error) => return Verdict::retry(error),
-    };
-    let inserted = common::record_event(&mut tx, &meta).await;
-    if let Err(error) = inserted {
-        return Verdict::retry(error);
+    let mut tx = None;
+    if backend == Backend::Postgres {
+        let mut opened = match PgTx::from_attempt(&attempt) {
+            Ok(tx) => tx,
+            Err(error) => return Verdict::retry(error),
+        };
+        let inserted = common::record_event(&mut opened, &meta).await;
+        if let Err(error) = inserted {
+            return Verdict::retry(error);
+        }
+        tx = Some(opened);
     }
     let delay = common::handler_delay();
     if !delay.is_zero() {
@@ -73,8 +90,26 @@ async fn handle<E: WebhookEvent>(
             "HANDLER_FAIL_EVERY: attempt {n} of this process fails"
         ));
     }
-    attempt.on_done(move || println!("{}", common::delivery_line(&meta)));
+    match tx {
+        // Printed once the done mark is committed with the row.
+        Some(_) => attempt.on_done(move || println!("{}", common::delivery_line(&meta))),
+        None => println!("{}", common::delivery_line(&meta)),
+    }
     Verdict::Done
+}
+
+/// Connects to `REDIS_URL`, retrying until Redis answers.
+async fn connect_redis(url: &str) -> RedisInbox {
+    let mut pause = Duration::from_millis(200);
+    loop {
+        match RedisInbox::connect(url).await {
+            Ok(inbox) => return inbox,
+            // The URL is not repeated: it may carry a password.
+            Err(error) => eprintln!("waiting for Redis (REDIS_URL): {error}"),
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(2));
+    }
 }
 
 /// Connects to `DATABASE_URL`, retrying until the database answers, and creates the tables.
@@ -109,8 +144,8 @@ async fn connect(url: &str) -> PgInbox {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     common::init_tracing();
-    let url = std::env::var("DATABASE_URL")
-        .map_err(|_| "DATABASE_URL is required (postgres://user:password@host/database)")?;
+    let redis_url = std::env::var("REDIS_URL").ok();
+    let database_url = std::env::var("DATABASE_URL").ok();
     let role = std::env::var("ROLE").unwrap_or_else(|_| "both".to_owned());
     let (receive, work) = match role.as_str() {
         "receiver" => (true, false),
@@ -130,13 +165,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         0 => None,
         ms => Some(Duration::from_millis(ms)),
     };
-    let inbox = Inbox::new(connect(&url).await);
+    let (inbox, backend) = match (redis_url, database_url) {
+        (Some(url), _) => (Inbox::new(connect_redis(&url).await), Backend::Redis),
+        (None, Some(url)) => (Inbox::new(connect(&url).await), Backend::Postgres),
+        (None, None) => {
+            return Err("REDIS_URL (redis://host:port/) or DATABASE_URL \
+                 (postgres://user:password@host/database) is required"
+                .into());
+        }
+    };
     let receivers = common::receivers(&common::Store::Inbox(inbox.clone()))?;
     let worker = work.then(|| {
         macro_rules! routes {
             ($worker:expr; $($provider:ident),+) => {
                 $worker$(.route(&receivers.$provider, move |delivery, attempt| {
-                    handle::<webhook_guard::$provider::Event>(delivery, attempt, fail_every)
+                    handle::<webhook_guard::$provider::Event>(delivery, attempt, fail_every, backend)
                 }))+
             };
         }
