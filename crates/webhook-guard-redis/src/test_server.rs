@@ -20,6 +20,8 @@ pub struct RedisServer {
     port: u16,
     dir: PathBuf,
     persistent: bool,
+    /// `appendfsync`: `always`, or `everysec`.
+    fsync: &'static str,
 }
 
 /// Whether the environment demands Redis tests (`REQUIRE_REDIS=1`).
@@ -36,6 +38,17 @@ impl RedisServer {
     #[must_use]
     pub fn start() -> Option<Self> {
         Self::start_with(true)
+    }
+
+    /// As [`start`](Self::start), with the append-only file synced to disk once a second
+    /// (`appendfsync everysec`, the usual production setting): writes reach the kernel before
+    /// the answer, so a killed server loses nothing, only a machine crash could.
+    #[must_use]
+    pub fn start_everysec() -> Option<Self> {
+        let mut server = Self::start_with(true)?;
+        server.fsync = "everysec";
+        server.restart();
+        Some(server)
     }
 
     /// As [`start`](Self::start), without the append-only file: nothing survives a restart,
@@ -66,6 +79,7 @@ impl RedisServer {
             port,
             dir,
             persistent,
+            fsync: "always",
         };
         if let Err(error) = std::fs::create_dir_all(&server.dir) {
             assert!(
@@ -91,7 +105,7 @@ impl RedisServer {
                 "--appendonly",
                 appendonly,
                 "--appendfsync",
-                "always",
+                self.fsync,
             ])
             .arg("--dir")
             .arg(&self.dir)
@@ -284,6 +298,7 @@ impl RedisCluster {
             port,
             dir: PathBuf::new(),
             persistent: false,
+            fsync: "always",
         }
     }
 

@@ -66,6 +66,19 @@ impl Running {
     }
 }
 
+impl Running {
+    /// Kills the process (`SIGKILL`) and answers every line it had printed.
+    pub fn stop(mut self) -> Vec<String> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let mut lines = Vec::new();
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(2)) {
+            lines.push(line);
+        }
+        lines
+    }
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.child.kill();
