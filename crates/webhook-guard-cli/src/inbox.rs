@@ -1,7 +1,7 @@
-//! `webhook-guard inbox`: the durable inbox on `DATABASE_URL` (a `PgInbox` in
-//! `webhook_guard.inbox`): counts, entries, one entry verified again, replays, pauses, purges.
-//! Exit 0 on success, 1 on an error (the database, an entry that is not there), 2 on bad
-//! usage.
+//! `webhook-guard inbox`: the durable inbox on `REDIS_URL` (a `RedisInbox`) or `DATABASE_URL`
+//! (a `PgInbox` in `webhook_guard.inbox`): counts, entries, one entry verified again, replays,
+//! pauses, purges. Exit 0 on success, 1 on an error (the server, an entry that is not there),
+//! 2 on bad usage.
 
 use std::{process::ExitCode, time::Duration};
 
@@ -11,23 +11,30 @@ use webhook_guard::{
     inbox::{Cancel, Entry, EntryId, EntryState, Filter, Inbox, PauseScope, Throttle},
 };
 use webhook_guard_postgres::PgInbox;
+use webhook_guard_redis::RedisInbox;
 
 use crate::{
     error::{Result, fail},
     provider::ProviderName,
 };
 
-/// Operates the durable inbox the receivers write to (`DATABASE_URL`).
+/// Operates the durable inbox the receivers write to (`REDIS_URL` or `DATABASE_URL`).
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     #[command(subcommand)]
     action: Action,
-    /// The inbox's schema.
+    /// The inbox's schema (Postgres).
     #[arg(long, global = true, default_value = "webhook_guard")]
     schema: String,
-    /// The inbox's table.
+    /// The inbox's table (Postgres).
     #[arg(long, global = true, default_value = "inbox")]
     table: String,
+    /// The key prefix (Redis).
+    #[arg(long, global = true, default_value = webhook_guard_redis::DEFAULT_PREFIX)]
+    prefix: String,
+    /// The inbox's name (Redis).
+    #[arg(long, global = true, default_value = webhook_guard_redis::DEFAULT_INBOX_NAME)]
+    name: String,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -214,14 +221,31 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
 }
 
 async fn connect(args: &Args) -> Result<Inbox> {
-    let url = std::env::var("DATABASE_URL")
-        .map_err(|_| fail("set DATABASE_URL to the database of the receivers' inbox"))?;
-    let store = PgInbox::builder(crate::dedup::postgres_pool(&url).await?)
-        .schema(args.schema.as_str())
-        .table(args.table.as_str())
-        .build()
-        .map_err(fail)?;
-    Ok(Inbox::new(store))
+    let redis = std::env::var("REDIS_URL").ok();
+    let postgres = std::env::var("DATABASE_URL").ok();
+    match (redis, postgres) {
+        (Some(_), Some(_)) => Err(fail("set REDIS_URL or DATABASE_URL, not both")),
+        (None, None) => Err(fail(
+            "set REDIS_URL or DATABASE_URL to the server of the receivers' inbox",
+        )),
+        (Some(url), None) => {
+            let store = RedisInbox::builder(url)
+                .prefix(args.prefix.as_str())
+                .name(args.name.as_str())
+                .connect()
+                .await
+                .map_err(|e| fail(format!("REDIS_URL: {e}")))?;
+            Ok(Inbox::new(store))
+        }
+        (None, Some(url)) => {
+            let store = PgInbox::builder(crate::dedup::postgres_pool(&url).await?)
+                .schema(args.schema.as_str())
+                .table(args.table.as_str())
+                .build()
+                .map_err(fail)?;
+            Ok(Inbox::new(store))
+        }
+    }
 }
 
 fn store_error(error: impl std::fmt::Display) -> crate::error::CliError {

@@ -58,8 +58,8 @@ enum Command {
     /// Show or forget a delivery's record in the receivers' shared store (`REDIS_URL` or
     /// `DATABASE_URL`), so a redelivery runs the handler again.
     Dedup(dedup::Args),
-    /// Operate the durable inbox on `DATABASE_URL`: stats, list, show (verifies the stored
-    /// body again), replay, pause, resume, purge.
+    /// Operate the durable inbox on `REDIS_URL` or `DATABASE_URL`: stats, list, show
+    /// (verifies the stored body again), replay, pause, resume, purge.
     Inbox(inbox::Args),
 }
 

@@ -1,5 +1,5 @@
-//! `webhook-guard inbox` against a real Postgres (skipped with a printed reason without one,
-//! unless `REQUIRE_POSTGRES=1`): list (tab-separated and JSON), show with the body verified
+//! `webhook-guard inbox` against a real Postgres and a real Redis (each skipped with a printed
+//! reason without its server, unless `REQUIRE_POSTGRES=1` / `REQUIRE_REDIS=1`): list (tab-separated and JSON), show with the body verified
 //! again, replay by id and by filter, pause and resume, purge, stats, and the exit codes.
 
 use std::{process::Command, time::Duration};
@@ -10,11 +10,21 @@ use webhook_guard::{
     inbox::{ClaimRequest, EntryState, Inbox, NewEntry, Settlement, StoredHeaders},
 };
 use webhook_guard_postgres::{PgInbox, test_server::PostgresServer};
+use webhook_guard_redis::{RedisInbox, test_server::RedisServer};
 
-fn cli(url: &str, args: &[&str]) -> (i32, String, String) {
+/// Where the inbox is: the variable naming it, and its URL.
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    variable: &'static str,
+    url: &'a str,
+}
+
+fn cli(target: Target<'_>, args: &[&str]) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_webhook-guard"))
         .args(args)
-        .env("DATABASE_URL", url)
+        .env_remove("DATABASE_URL")
+        .env_remove("REDIS_URL")
+        .env(target.variable, target.url)
         .env_remove("PARSEFLOW_WEBHOOK_SECRET")
         .output()
         .expect("ran");
@@ -55,7 +65,30 @@ async fn inbox_commands_on_a_real_postgres() {
     let pool = sqlx::PgPool::connect(&url).await.expect("connected");
     let store = PgInbox::new(pool);
     store.migrate().await.expect("migrated");
-    let inbox = Inbox::new(store);
+    let target = Target {
+        variable: "DATABASE_URL",
+        url: &url,
+    };
+    inbox_commands(target, Inbox::new(store), "postgres://nobody@127.0.0.1:1/none").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbox_commands_on_a_real_redis() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let url = server.url();
+    let store = RedisInbox::connect(url.clone()).await.expect("connected");
+    let target = Target {
+        variable: "REDIS_URL",
+        url: &url,
+    };
+    inbox_commands(target, Inbox::new(store), "redis://127.0.0.1:1/").await;
+}
+
+/// Every command on `inbox`, which the CLI reaches through `target`; `unreachable` is a URL
+/// of the same kind with no server.
+async fn inbox_commands(target: Target<'_>, inbox: Inbox, unreachable: &str) {
     for n in 0..5 {
         inbox.store().enqueue(&entry(n)).await.expect("stored");
     }
@@ -75,7 +108,7 @@ async fn inbox_commands_on_a_real_postgres() {
         );
     }
 
-    let (code, out, err) = cli(&url, &["inbox", "list"]);
+    let (code, out, err) = cli(target, &["inbox", "list"]);
     assert_eq!(code, 0, "{err}");
     let lines: Vec<Vec<&str>> = out.lines().map(|l| l.split('\t').collect()).collect();
     assert_eq!(lines.len(), 5, "{out}");
@@ -90,7 +123,7 @@ async fn inbox_commands_on_a_real_postgres() {
     );
     let first_id = lines[0][0].to_owned();
 
-    let (code, out, _) = cli(&url, &["inbox", "list", "--state", "dead", "--json"]);
+    let (code, out, _) = cli(target, &["inbox", "list", "--state", "dead", "--json"]);
     assert_eq!(code, 0);
     let json: Vec<serde_json::Value> = out
         .lines()
@@ -100,7 +133,7 @@ async fn inbox_commands_on_a_real_postgres() {
     assert_eq!(json[0]["state"], "dead");
     assert_eq!(json[0]["last_error"], "down");
     let (_, pending, _) = cli(
-        &url,
+        target,
         &[
             "inbox",
             "list",
@@ -114,7 +147,7 @@ async fn inbox_commands_on_a_real_postgres() {
 
     // Show: the body verifies again with the secret, and fails with another.
     let secret = fixtures::demo::secret("parseflow").expect("demo secret");
-    let (code, out, _) = cli(&url, &["inbox", "show", &first_id, "--secret", secret]);
+    let (code, out, _) = cli(target, &["inbox", "show", &first_id, "--secret", secret]);
     assert_eq!(code, 0);
     assert!(out.contains("verify\tPASS"), "{out}");
     assert!(
@@ -123,7 +156,7 @@ async fn inbox_commands_on_a_real_postgres() {
     );
     assert!(out.contains("history\t"), "{out}");
     let (_, out, _) = cli(
-        &url,
+        target,
         &[
             "inbox",
             "show",
@@ -133,14 +166,14 @@ async fn inbox_commands_on_a_real_postgres() {
         ],
     );
     assert!(out.contains("verify\tFAIL"), "{out}");
-    let (code, _, err) = cli(&url, &["inbox", "show", "999999"]);
+    let (code, _, err) = cli(target, &["inbox", "show", "999999"]);
     assert_eq!(code, 1, "a missing entry is an error: {err}");
 
     // Replay one by id, then the rest of the dead ones by filter.
-    let (code, out, _) = cli(&url, &["inbox", "replay", &first_id]);
+    let (code, out, _) = cli(target, &["inbox", "replay", &first_id]);
     assert_eq!((code, out.trim()), (0, "replayed 1"));
     let (code, out, _) = cli(
-        &url,
+        target,
         &[
             "inbox",
             "replay",
@@ -154,15 +187,15 @@ async fn inbox_commands_on_a_real_postgres() {
 
     // Bad usage: exit 2.
     assert_eq!(
-        cli(&url, &["inbox", "replay", "--filter", "colour=red"]).0,
+        cli(target, &["inbox", "replay", "--filter", "colour=red"]).0,
         2
     );
-    assert_eq!(cli(&url, &["inbox", "list", "--state", "sleeping"]).0, 2);
-    assert_eq!(cli(&url, &["inbox", "replay"]).0, 2);
+    assert_eq!(cli(target, &["inbox", "list", "--state", "sleeping"]).0, 2);
+    assert_eq!(cli(target, &["inbox", "replay"]).0, 2);
 
     // Pause and resume.
-    assert_eq!(cli(&url, &["inbox", "pause", "parseflow"]).0, 0);
-    let (_, out, _) = cli(&url, &["inbox", "stats"]);
+    assert_eq!(cli(target, &["inbox", "pause", "parseflow"]).0, 0);
+    let (_, out, _) = cli(target, &["inbox", "stats"]);
     assert!(
         out.contains("pending\t5") && out.contains("paused\tparseflow"),
         "{out}"
@@ -177,7 +210,7 @@ async fn inbox_commands_on_a_real_postgres() {
             .expect("claim")
             .is_empty()
     );
-    assert_eq!(cli(&url, &["inbox", "resume", "parseflow"]).0, 0);
+    assert_eq!(cli(target, &["inbox", "resume", "parseflow"]).0, 0);
     let claimed = inbox.store().claim(&request).await.expect("claim");
     assert_eq!(claimed.len(), 5);
     for entry in &claimed {
@@ -190,10 +223,10 @@ async fn inbox_commands_on_a_real_postgres() {
         );
     }
     // Purge: nothing is that old; then everything done.
-    let (_, out, _) = cli(&url, &["inbox", "purge", "--older-than", "1h"]);
+    let (_, out, _) = cli(target, &["inbox", "purge", "--older-than", "1h"]);
     assert_eq!(out.trim(), "purged 0");
     tokio::time::sleep(Duration::from_millis(20)).await;
-    let (code, out, _) = cli(&url, &["inbox", "purge", "--older-than", "1ms"]);
+    let (code, out, _) = cli(target, &["inbox", "purge", "--older-than", "1ms"]);
     assert_eq!((code, out.trim()), (0, "purged 5"));
     let listed = inbox
         .store()
@@ -201,7 +234,11 @@ async fn inbox_commands_on_a_real_postgres() {
         .await
         .expect("list");
     assert!(listed.iter().all(|e| e.state != EntryState::Done));
-    // No database: exit 1.
-    let (code, _, err) = cli("postgres://nobody@127.0.0.1:1/none", &["inbox", "stats"]);
+    // No server: exit 1.
+    let nowhere = Target {
+        url: unreachable,
+        ..target
+    };
+    let (code, _, err) = cli(nowhere, &["inbox", "stats"]);
     assert_eq!(code, 1, "{err}");
 }
