@@ -1,6 +1,11 @@
 //! [`RedisInbox`]: the durable inbox on Redis Streams.
 
-use std::{collections::HashMap, fmt, sync::Arc, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    fmt,
+    sync::{Arc, Mutex, PoisonError},
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
 
 use bytes::Bytes;
 use redis::{
@@ -86,6 +91,8 @@ pub struct RedisInbox<C = ConnectionManager> {
     pub(crate) policy: Arc<PolicyCheck>,
     /// Connections of their own for the blocking reads of [`InboxStore::wait`].
     waiter: Option<Arc<Waiter>>,
+    /// The routes whose stream this process made sure has its consumer group.
+    known_routes: Arc<Mutex<HashSet<(String, String)>>>,
 }
 
 impl<C> fmt::Debug for RedisInbox<C> {
@@ -113,6 +120,7 @@ where
             consumer: Arc::from(format!("worker-{:016x}", ClaimToken::random().as_u128() as u64)),
             policy: Arc::new(PolicyCheck::new(false, DEFAULT_POLICY_CHECK_INTERVAL)),
             waiter: None,
+            known_routes: Arc::default(),
         }
     }
 
@@ -291,7 +299,16 @@ where
             policy_allows(&self.policy, &self.connection, self.timeout).await?;
             let signed_by = new.signed_by.map(|i| i.to_string()).unwrap_or_default();
             let headers = encode_headers(&new.headers);
-            let args: [&[u8]; 9] = [
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis())
+                .to_string();
+            let route = (new.provider.clone(), new.endpoint.clone());
+            let known = (self.known_routes.lock())
+                .unwrap_or_else(PoisonError::into_inner)
+                .contains(&route);
+            let first: &[u8] = if known { b"0" } else { b"1" };
+            let args: [&[u8]; 11] = [
                 new.dedup_key.as_bytes(),
                 new.provider.as_bytes(),
                 new.endpoint.as_bytes(),
@@ -301,8 +318,15 @@ where
                 signed_by.as_bytes(),
                 &headers,
                 &new.body,
+                now.as_bytes(),
+                first,
             ];
             let (stored, id): (i64, i64) = self.script(&ENQUEUE, &args).await?;
+            if !known {
+                (self.known_routes.lock())
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(route);
+            }
             let id = EntryId::new(id);
             Ok(if stored == 1 {
                 Enqueued::Stored(id)

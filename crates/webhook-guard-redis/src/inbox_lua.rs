@@ -7,14 +7,19 @@
 //! touch any of them.
 //!
 //! - `:seq` the id counter; `:e:<id>` an entry's hash; `:d:<dedup key>` its dedup record (the
-//!   id); `:all` every id (a sorted set by id); `:open` pending and running ids.
+//!   id); `:all` every id (a sorted set by id).
 //! - `:q:<provider>\n<endpoint>` one stream per route, consumer group `workers`: one message
-//!   per attempt waiting or running (the message's id is in the entry's `msg` field); `:routes`
-//!   names them.
+//!   per attempt (the entry's `q` is 1 while its message waits; a claim keeps the message's id
+//!   in `msg` until the attempt is settled and the message acknowledged). Acknowledged
+//!   messages are trimmed (`XTRIM MINID`) below the oldest one still pending or unread.
+//!   `:routes` names the streams a worker has read.
 //! - `:delayed` retries by due time; `:done` and `:dead` finished ids by finishing time (for
-//!   the retention); `:dlq` the dead letters' stream; `:o:<key>` the unfinished ids of an
-//!   ordering key (only the oldest is ever queued); `:paused`; `:counts` by state; `:bell` a
-//!   stream written when a resume makes entries claimable.
+//!   the retention and the counts); `:dlq` the dead letters' stream; `:o:<key>` the unfinished
+//!   ids of an ordering key (only the oldest is ever queued); `:paused`; `:bell` a stream
+//!   written when a resume makes entries claimable.
+//!
+//! Every script makes as few calls as it can: a call from Lua costs about as much as a whole
+//! `XADD` from a client.
 //!
 //! Hand-written, because no crate provides an inbox on Redis Streams with these semantics.
 
@@ -26,41 +31,24 @@ use redis::Script;
 const PRELUDE: &str = r"
 local base = KEYS[1]
 -- The server's clock, so that leases do not depend on the workers' clocks agreeing.
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local function clock()
+  local time = redis.call('TIME')
+  return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
 local function ekey(id) return base .. ':e:' .. id end
-local function count(state, by) redis.call('HINCRBY', base .. ':counts', state, by) end
 local function stream_of(p, ep) return base .. ':q:' .. p .. '\n' .. ep end
 
 -- Adds an attempt's message to the entry's route stream.
 local function queue(id)
   local e = ekey(id)
   local p, ep = unpack(redis.call('HMGET', e, 'p', 'ep'))
-  local stream = stream_of(p, ep)
-  if redis.call('EXISTS', stream) == 0 then
-    redis.call('XGROUP', 'CREATE', stream, 'workers', '0', 'MKSTREAM')
-    redis.call('SADD', base .. ':routes', p .. '\n' .. ep)
-  end
-  redis.call('HSET', e, 'msg', redis.call('XADD', stream, '*', 'id', id))
-end
-
--- Acknowledges and deletes the entry's message, if it has one.
-local function unqueue(e)
-  local p, ep, msg = unpack(redis.call('HMGET', e, 'p', 'ep', 'msg'))
-  if msg then
-    local stream = stream_of(p, ep)
-    redis.call('XACK', stream, 'workers', msg)
-    redis.call('XDEL', stream, msg)
-    redis.call('HDEL', e, 'msg')
-  end
+  redis.call('XADD', stream_of(p, ep), '*', 'id', id)
+  redis.call('HSET', e, 'q', 1)
 end
 
 -- Puts a pending entry where it waits: behind the oldest unfinished entry of its ordering
 -- key, in the delayed set until `at`, or in its stream.
-local function schedule(id, at, now)
-  local e = ekey(id)
-  redis.call('HSET', e, 'run', at)
-  local ok = redis.call('HGET', e, 'ok')
+local function schedule(id, ok, at, now)
   if ok and redis.call('ZRANGE', base .. ':o:' .. ok, 0, 0)[1] ~= id then
     return
   end
@@ -71,39 +59,38 @@ local function schedule(id, at, now)
   end
 end
 
--- Queues the oldest unfinished entry of ordering key `ok` if it is pending and not queued.
+-- Queues the oldest unfinished entry of ordering key `ok` if it waits for nothing.
 local function activate(ok, now)
   local head = redis.call('ZRANGE', base .. ':o:' .. ok, 0, 0)[1]
   if not head then return end
-  local st, msg, run = unpack(redis.call('HMGET', ekey(head), 'st', 'msg', 'run'))
-  if st == 'pending' and not msg and not redis.call('ZSCORE', base .. ':delayed', head) then
-    schedule(head, tonumber(run) or now, now)
+  local st, q, run = unpack(redis.call('HMGET', ekey(head), 'st', 'q', 'run'))
+  if st == 'pending' and q ~= '1' and not redis.call('ZSCORE', base .. ':delayed', head) then
+    schedule(head, ok, tonumber(run) or now, now)
   end
 end
 
-local function history(e, attempt, now, outcome, err)
-  local h = redis.call('HGET', e, 'hist') or ''
-  redis.call('HSET', e, 'hist',
-    h .. attempt .. '\31' .. now .. '\31' .. outcome .. '\31' .. (err or '') .. '\30')
+-- The history with one more record.
+local function record(hist, attempt, now, outcome, err)
+  return (hist or '') .. attempt .. '\31' .. now .. '\31' .. outcome .. '\31' .. (err or '') .. '\30'
 end
 
--- Ends an entry `done` or `dead`; a dead one is written to the dead letters' stream.
-local function finish(id, e, state, now)
-  redis.call('HSET', e, 'st', state, 'fin', now)
-  count(state, 1)
-  redis.call('ZREM', base .. ':open', id)
-  redis.call('ZADD', base .. ':' .. state, now, id)
-  if state == 'dead' then
-    local n, err, hist = unpack(redis.call('HMGET', e, 'n', 'err', 'hist'))
-    local letter = redis.call('XADD', base .. ':dlq', '*', 'id', id, 'attempts', n,
-      'error', err or '', 'history', hist or '')
-    redis.call('HSET', e, 'dlq', letter)
-  end
-  local ok = redis.call('HGET', e, 'ok')
+-- After an entry of ordering key `ok` finished: the next one may run.
+local function unblock(id, ok, now)
   if ok then
     redis.call('ZREM', base .. ':o:' .. ok, id)
     activate(ok, now)
   end
+end
+
+-- Ends a running entry `dead` (its message already acknowledged): written to the dead
+-- letters' stream with its error and history.
+local function bury(id, e, n, err, hist, ok, now)
+  local letter = redis.call('XADD', base .. ':dlq', '*', 'id', id, 'attempts', n,
+    'error', err, 'history', hist)
+  redis.call('HSET', e, 'st', 'dead', 'fin', now, 'err', err, 'hist', hist, 'tok', '',
+    'dlq', letter)
+  redis.call('ZADD', base .. ':dead', now, id)
+  unblock(id, ok, now)
 end
 
 -- Deletes a finished entry and its dedup record.
@@ -115,7 +102,6 @@ local function remove(id, state)
   redis.call('DEL', e)
   redis.call('ZREM', base .. ':all', id)
   redis.call('ZREM', base .. ':' .. state, id)
-  count(state, -1)
 end
 ";
 
@@ -125,33 +111,49 @@ fn script(body: &str) -> Script {
 
 /// Stores an entry unless its dedup record exists (then counts the copy): `{1, id}` stored,
 /// `{0, id}` a duplicate. `ARGV`: dedup key, provider, endpoint, delivery id, event type,
-/// ordering key (`''`: none), signed by (`''`: unsigned), headers, body.
+/// ordering key (`''`: none), signed by (`''`: unsigned), headers, body, now (the receiver's
+/// clock: only shown, never compared with a lease), `1` to make sure the route's stream has
+/// its consumer group (the first entry of a route a process stores).
 pub(crate) static ENQUEUE: LazyLock<Script> = LazyLock::new(|| {
     script(
         r"
 local dk = base .. ':d:' .. ARGV[1]
-local found = redis.call('GET', dk)
-if found then
+local now = ARGV[10]
+local id = tostring(redis.call('INCR', base .. ':seq'))
+if not redis.call('SET', dk, id, 'NX') then
+  local found = redis.call('GET', dk)
   local e = ekey(found)
   redis.call('HINCRBY', e, 'seen', 1)
   redis.call('HSET', e, 'last', now)
   return {0, tonumber(found)}
 end
-local id = tostring(redis.call('INCR', base .. ':seq'))
-local e = ekey(id)
-redis.call('HSET', e, 'p', ARGV[2], 'ep', ARGV[3], 'did', ARGV[4], 'dk', ARGV[1],
-  't', ARGV[5], 'h', ARGV[8], 'b', ARGV[9], 'st', 'pending', 'n', 0, 'seen', 1,
-  'rcv', now, 'last', now, 'run', now)
-if ARGV[6] ~= '' then
-  redis.call('HSET', e, 'ok', ARGV[6])
-  redis.call('ZADD', base .. ':o:' .. ARGV[6], id, id)
+local p, ep, ok = ARGV[2], ARGV[3], ARGV[6]
+local fields = {'p', p, 'ep', ep, 'did', ARGV[4], 'dk', ARGV[1], 't', ARGV[5], 'h', ARGV[8],
+  'b', ARGV[9], 'st', 'pending', 'n', 0, 'seen', 1, 'rcv', now, 'last', now, 'run', now}
+if ARGV[7] ~= '' then
+  fields[#fields + 1] = 'sb'
+  fields[#fields + 1] = ARGV[7]
 end
-if ARGV[7] ~= '' then redis.call('HSET', e, 'sb', ARGV[7]) end
-redis.call('SET', dk, id)
+local queued = true
+if ok ~= '' then
+  fields[#fields + 1] = 'ok'
+  fields[#fields + 1] = ok
+  local key = base .. ':o:' .. ok
+  redis.call('ZADD', key, id, id)
+  queued = redis.call('ZRANGE', key, 0, 0)[1] == id
+end
+if ARGV[11] == '1' then
+  -- An error here is the group existing already.
+  redis.pcall('XGROUP', 'CREATE', stream_of(p, ep), 'workers', '0', 'MKSTREAM')
+  redis.call('SADD', base .. ':routes', p .. '\n' .. ep)
+end
+if queued then
+  fields[#fields + 1] = 'q'
+  fields[#fields + 1] = 1
+  redis.call('XADD', stream_of(p, ep), '*', 'id', id)
+end
+redis.call('HSET', ekey(id), unpack(fields))
 redis.call('ZADD', base .. ':all', id, id)
-redis.call('ZADD', base .. ':open', id, id)
-count('pending', 1)
-schedule(id, now, now)
 return {1, tonumber(id)}
 ",
     )
@@ -165,6 +167,7 @@ return {1, tonumber(id)}
 pub(crate) static CLAIM: LazyLock<Script> = LazyLock::new(|| {
     script(
         r"
+local now = clock()
 local lease_until = now + tonumber(ARGV[1])
 local token, consumer, limit = ARGV[2], ARGV[3], tonumber(ARGV[4])
 local delayed = base .. ':delayed'
@@ -180,27 +183,33 @@ while i < #ARGV and #out < limit do
   i = i + 2
   local stream = stream_of(p, ep)
   if redis.call('SISMEMBER', paused, 'a\n' .. p) == 0
-    and redis.call('SISMEMBER', paused, 'e\n' .. p .. '\n' .. ep) == 0
-    and redis.call('EXISTS', stream) == 1 then
-    local read = redis.call('XREADGROUP', 'GROUP', 'workers', consumer,
+    and redis.call('SISMEMBER', paused, 'e\n' .. p .. '\n' .. ep) == 0 then
+    local read = redis.pcall('XREADGROUP', 'GROUP', 'workers', consumer,
       'COUNT', limit - #out, 'STREAMS', stream, '>')
+    if type(read) == 'table' and read.err then
+      -- The first read of this route: its group is created (from the first message).
+      read = false
+      if redis.call('EXISTS', stream) == 1 then
+        redis.call('XGROUP', 'CREATE', stream, 'workers', '0')
+        redis.call('SADD', base .. ':routes', p .. '\n' .. ep)
+        read = redis.call('XREADGROUP', 'GROUP', 'workers', consumer,
+          'COUNT', limit - #out, 'STREAMS', stream, '>')
+      end
+    end
     if read then
       for _, m in ipairs(read[1][2]) do
         local msg, id = m[1], m[2][2]
         local e = ekey(id)
-        local st, cur = unpack(redis.call('HMGET', e, 'st', 'msg'))
-        if st == 'pending' and cur == msg then
-          local n = redis.call('HINCRBY', e, 'n', 1)
-          redis.call('HSET', e, 'st', 'running', 'tok', token, 'until', lease_until)
-          count('pending', -1)
-          count('running', 1)
-          local f = redis.call('HMGET', e, 't', 'sb', 'h', 'b', 'rcv')
-          out[#out + 1] = {tonumber(id), n, p, ep, f[1] or '', f[2] or '', f[3] or '',
-            f[4] or '', tonumber(f[5]) or 0}
+        local f = redis.call('HMGET', e, 'st', 'q', 'n', 't', 'sb', 'h', 'b', 'rcv')
+        if f[1] == 'pending' and f[2] == '1' then
+          local n = (tonumber(f[3]) or 0) + 1
+          redis.call('HSET', e, 'st', 'running', 'q', 0, 'n', n, 'tok', token,
+            'until', lease_until, 'msg', msg)
+          out[#out + 1] = {tonumber(id), n, p, ep, f[4] or '', f[5] or '', f[6] or '',
+            f[7] or '', tonumber(f[8]) or 0}
         else
-          -- A message outlived by its entry (replayed, purged): dropped.
+          -- A message outlived by its entry's wait (replayed, purged): dropped.
           redis.call('XACK', stream, 'workers', msg)
-          redis.call('XDEL', stream, msg)
         end
       end
     end
@@ -217,7 +226,7 @@ pub(crate) static RENEW: LazyLock<Script> = LazyLock::new(|| {
     script(
         r"
 local out = {}
-local lease_until = now + tonumber(ARGV[1])
+local lease_until = clock() + tonumber(ARGV[1])
 for i = 2, #ARGV, 2 do
   local e = ekey(ARGV[i])
   local st, tok = unpack(redis.call('HMGET', e, 'st', 'tok'))
@@ -231,33 +240,36 @@ return out
     )
 });
 
-/// Settles an attempt under its lease: acknowledges and deletes its message (`XACK`, `XDEL`)
-/// in the same step as the entry's new state. 0 when the lease is no longer held. `ARGV`: id,
-/// token, kind (`done`, `retry`, `dead`, `release`), delay (ms), error, outcome.
+/// Settles an attempt under its lease: acknowledges its message (`XACK`) in the same step as
+/// the entry's new state. 0 when the lease is no longer held. `ARGV`: id, token, kind (`done`,
+/// `retry`, `dead`, `release`), delay (ms), error, outcome.
 pub(crate) static SETTLE: LazyLock<Script> = LazyLock::new(|| {
     script(
         r"
 local id, kind, err = ARGV[1], ARGV[3], ARGV[5]
 local e = ekey(id)
-local st, tok, n = unpack(redis.call('HMGET', e, 'st', 'tok', 'n'))
+local st, tok, n, p, ep, msg, hist, ok =
+  unpack(redis.call('HMGET', e, 'st', 'tok', 'n', 'p', 'ep', 'msg', 'hist', 'ok'))
 if st ~= 'running' or tok ~= ARGV[2] then return 0 end
-unqueue(e)
-redis.call('HDEL', e, 'tok', 'until')
-history(e, n, now, ARGV[6], err)
-count('running', -1)
+local now = clock()
+redis.call('XACK', stream_of(p, ep), 'workers', msg)
+hist = record(hist, n, now, ARGV[6], err)
 if kind == 'done' then
-  finish(id, e, 'done', now)
+  redis.call('HSET', e, 'st', 'done', 'fin', now, 'hist', hist, 'tok', '')
+  redis.call('ZADD', base .. ':done', now, id)
+  unblock(id, ok, now)
 elseif kind == 'dead' then
-  redis.call('HSET', e, 'err', err)
-  finish(id, e, 'dead', now)
-elseif kind == 'retry' then
-  redis.call('HSET', e, 'st', 'pending', 'err', err)
-  count('pending', 1)
-  schedule(id, now + tonumber(ARGV[4]), now)
+  bury(id, e, n, err, hist, ok, now)
 else
-  redis.call('HSET', e, 'st', 'pending', 'n', math.max(tonumber(n) - 1, 0))
-  count('pending', 1)
-  schedule(id, now, now)
+  local at = now
+  if kind == 'retry' then
+    at = now + tonumber(ARGV[4])
+    redis.call('HSET', e, 'st', 'pending', 'err', err, 'hist', hist, 'tok', '', 'run', at)
+  else
+    redis.call('HSET', e, 'st', 'pending', 'n', math.max(tonumber(n) - 1, 0), 'hist', hist,
+      'tok', '', 'run', at)
+  end
+  schedule(id, ok or nil, at, now)
 end
 return 1
 ",
@@ -265,12 +277,14 @@ return 1
 });
 
 /// The rescuer: takes every route stream's pending messages over with `XAUTOCLAIM`, and puts
-/// back the entries whose lease expired (`dead` after the last attempt). Also drops consumers
-/// idle for an hour with nothing pending. `ARGV`: max attempts, the rescuer's consumer name.
-/// Answers how many entries it put back.
+/// back the entries whose lease expired (`dead` after the last attempt); trims each stream's
+/// acknowledged messages (`XTRIM MINID` below the oldest message still pending or unread);
+/// drops consumers idle for an hour with nothing pending. `ARGV`: max attempts, the rescuer's
+/// consumer name. Answers how many entries it put back.
 pub(crate) static RESCUE: LazyLock<Script> = LazyLock::new(|| {
     script(
         r"
+local now = clock()
 local max, rescuer = tonumber(ARGV[1]), ARGV[2]
 local rescued = 0
 local err = 'the lease expired: the worker stopped or stalled'
@@ -284,29 +298,37 @@ for _, route in ipairs(redis.call('SMEMBERS', base .. ':routes')) do
       -- Redis 6.2 answers a deleted message without fields.
       local msg, id = m[1], m[2] and m[2][2] or '0'
       local e = ekey(id)
-      local st, cur, lease_until, n = unpack(redis.call('HMGET', e, 'st', 'msg', 'until', 'n'))
+      local st, cur, lease_until, n, hist, ok =
+        unpack(redis.call('HMGET', e, 'st', 'msg', 'until', 'n', 'hist', 'ok'))
       if st == 'running' and cur == msg then
         if (tonumber(lease_until) or 0) <= now then
-          unqueue(e)
-          redis.call('HDEL', e, 'tok', 'until')
-          count('running', -1)
-          history(e, n, now, 'lease expired', err)
-          redis.call('HSET', e, 'err', err)
+          redis.call('XACK', stream, 'workers', msg)
+          hist = record(hist, n, now, 'lease expired', err)
           if tonumber(n) >= max then
-            finish(id, e, 'dead', now)
+            bury(id, e, n, err, hist, ok, now)
           else
-            redis.call('HSET', e, 'st', 'pending')
-            count('pending', 1)
-            schedule(id, now, now)
+            redis.call('HSET', e, 'st', 'pending', 'err', err, 'hist', hist, 'tok', '',
+              'run', now)
+            schedule(id, ok or nil, now, now)
           end
           rescued = rescued + 1
         end
-      elseif cur ~= msg then
+      else
         redis.call('XACK', stream, 'workers', msg)
-        redis.call('XDEL', stream, msg)
       end
     end
   until cursor == '0-0'
+  -- Trim what every worker is done with.
+  local summary = redis.call('XPENDING', stream, 'workers')
+  local keep = summary[2]
+  if not keep then
+    for _, g in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
+      for k = 1, #g, 2 do
+        if g[k] == 'last-delivered-id' then keep = g[k + 1] end
+      end
+    end
+  end
+  if keep then redis.call('XTRIM', stream, 'MINID', keep) end
   for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', stream, 'workers')) do
     local fields = {}
     for k = 1, #c, 2 do fields[c[k]] = c[k + 1] end
@@ -325,29 +347,26 @@ return rescued
 pub(crate) static REPLAY: LazyLock<Script> = LazyLock::new(|| {
     script(
         r"
+local now = clock()
 local out = {}
 for i = 1, #ARGV do
   local id = ARGV[i]
   local e = ekey(id)
-  local st, n, ok, letter = unpack(redis.call('HMGET', e, 'st', 'n', 'ok', 'dlq'))
+  local st, n, ok, letter, hist = unpack(redis.call('HMGET', e, 'st', 'n', 'ok', 'dlq', 'hist'))
   if st and st ~= 'running' then
-    history(e, n, now, 'replayed', nil)
-    redis.call('HSET', e, 'n', 0, 'run', now)
+    redis.call('HSET', e, 'n', 0, 'run', now, 'hist', record(hist, n, now, 'replayed', nil))
     if st == 'pending' then
       if redis.call('ZREM', base .. ':delayed', id) == 1 then queue(id) end
     else
       redis.call('HSET', e, 'st', 'pending')
       redis.call('HDEL', e, 'fin')
-      count(st, -1)
-      count('pending', 1)
       redis.call('ZREM', base .. ':' .. st, id)
-      redis.call('ZADD', base .. ':open', id, id)
       if letter then
         redis.call('XDEL', base .. ':dlq', letter)
         redis.call('HDEL', e, 'dlq')
       end
       if ok then redis.call('ZADD', base .. ':o:' .. ok, id, id) end
-      schedule(id, now, now)
+      schedule(id, ok or nil, now, now)
     end
     out[#out + 1] = tonumber(id)
   end
@@ -362,6 +381,7 @@ return out
 pub(crate) static PURGE: LazyLock<Script> = LazyLock::new(|| {
     script(
         r"
+local now = clock()
 local limit = tonumber(ARGV[3])
 local states = {'done'}
 if ARGV[2] == '1' then states = {'done', 'dead'} end
@@ -369,8 +389,7 @@ local n = 0
 for _, state in ipairs(states) do
   if n >= limit then break end
   local ids = redis.call('ZRANGEBYSCORE', base .. ':' .. state, '-inf',
-    '(' .. (now - tonumber(ARGV[1])),
-    'LIMIT', 0, limit - n)
+    '(' .. (now - tonumber(ARGV[1])), 'LIMIT', 0, limit - n)
   for _, id in ipairs(ids) do
     remove(id, state)
     n = n + 1
@@ -397,29 +416,38 @@ return 0
     )
 });
 
-/// Counts by state and the age (ms) of the oldest pending entry (-1: none).
+/// Counts by state (running: the streams' pending messages; pending: the rest of the entries
+/// not finished) and the age (ms) of the oldest entry waiting in a stream or for its retry
+/// (-1: none).
 pub(crate) static STATS: LazyLock<Script> = LazyLock::new(|| {
     script(
         r"
-local c = redis.call('HMGET', base .. ':counts', 'pending', 'running', 'done', 'dead')
+local now = clock()
+local all = redis.call('ZCARD', base .. ':all')
+local done = redis.call('ZCARD', base .. ':done')
+local dead = redis.call('ZCARD', base .. ':dead')
+local running = 0
 local oldest = -1
-local offset = 0
-while oldest < 0 do
-  local ids = redis.call('ZRANGE', base .. ':open', offset, offset + 99)
-  if #ids == 0 then break end
-  for _, id in ipairs(ids) do
-    local st, rcv = unpack(redis.call('HMGET', ekey(id), 'st', 'rcv'))
-    if st == 'pending' then
-      oldest = tonumber(rcv)
-      break
+local function seen(id)
+  local rcv = tonumber(redis.call('HGET', ekey(id), 'rcv'))
+  if rcv and (oldest < 0 or rcv < oldest) then oldest = rcv end
+end
+for _, route in ipairs(redis.call('SMEMBERS', base .. ':routes')) do
+  local stream = base .. ':q:' .. route
+  running = running + redis.call('XPENDING', stream, 'workers')[1]
+  for _, g in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
+    for k = 1, #g, 2 do
+      if g[k] == 'last-delivered-id' then
+        local first = redis.call('XRANGE', stream, '(' .. g[k + 1], '+', 'COUNT', 1)[1]
+        if first then seen(first[2][2]) end
+      end
     end
   end
-  offset = offset + 100
 end
+for _, id in ipairs(redis.call('ZRANGE', base .. ':delayed', 0, 99)) do seen(id) end
 local age = -1
 if oldest >= 0 then age = math.max(now - oldest, 0) end
-return {tonumber(c[1]) or 0, tonumber(c[2]) or 0, tonumber(c[3]) or 0, tonumber(c[4]) or 0,
-  age}
+return {math.max(all - done - dead - running, 0), running, done, dead, age}
 ",
     )
 });

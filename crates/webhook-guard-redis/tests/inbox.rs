@@ -1,6 +1,7 @@
 //! `RedisInbox` against a real Redis (skipped with a printed reason without `redis-server`,
 //! unless `REQUIRE_REDIS=1`): the inbox conformance suite on one server and on a three-node
-//! cluster, the refusal of an evicting server, and the dead letters' stream.
+//! cluster, the refusal of an evicting server, the dead letters' stream and the trimming of
+//! acknowledged messages.
 
 use std::{
     sync::atomic::{AtomicU32, Ordering},
@@ -120,12 +121,21 @@ async fn dead_letters_have_a_stream_of_their_own() {
         .expect("xrange");
     let text = format!("{letters:?}");
     assert!(text.contains("no such customer"), "{text}");
-    let pending: u64 = redis::cmd("XLEN")
-        .arg(format!("{}:q:p\ndefault", inbox.key_base()))
+    let stream = format!("{}:q:p\ndefault", inbox.key_base());
+    let (pending, ..): (u64, Option<String>, Option<String>, redis::Value) = redis::cmd("XPENDING")
+        .arg(&stream)
+        .arg("workers")
+        .query_async(&mut connection)
+        .await
+        .expect("xpending");
+    assert_eq!(pending, 0, "the settled message was acknowledged");
+    inbox.rescue(3).await.expect("rescue");
+    let kept: u64 = redis::cmd("XLEN")
+        .arg(&stream)
         .query_async(&mut connection)
         .await
         .expect("xlen");
-    assert_eq!(pending, 0, "the settled message was acknowledged and deleted");
+    assert!(kept <= 1, "acknowledged messages trimmed: {kept} left");
     inbox.replay(&[claimed[0].lease.id]).await.expect("replayed");
     let left: u64 = redis::cmd("XLEN")
         .arg(&dlq)
