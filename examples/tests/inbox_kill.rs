@@ -112,11 +112,7 @@ impl Run {
 
 /// Sends `count` deliveries twice each through 3 receivers while killing a worker every
 /// 150-450 ms, at least 4 times (`restart` runs once, at the second kill).
-async fn run_under_chaos(
-    backend: Backend<'_>,
-    count: usize,
-    mut restart: impl FnMut(),
-) -> Run {
+async fn run_under_chaos(backend: Backend<'_>, count: usize, mut restart: impl FnMut()) -> Run {
     let mut random = Lcg::from_clock();
     let receivers: Vec<Running> = (0..3)
         .map(|_| start(backend, &[("ROLE", "receiver")]))

@@ -103,7 +103,10 @@ async fn on_redis_failing_handler_dead_then_replayed_once_and_503_while_redis_is
     assert_eq!(line["provider"], "parallel");
     assert_eq!(line["delivery_id"], "inbox-1");
     assert!(
-        fixed.lines.recv_timeout(Duration::from_millis(300)).is_err(),
+        fixed
+            .lines
+            .recv_timeout(Duration::from_millis(300))
+            .is_err(),
         "processed once"
     );
 
@@ -118,9 +121,8 @@ async fn on_redis_failing_handler_dead_then_replayed_once_and_503_while_redis_is
 
     // A process started before its Redis waits for it.
     let url_again = server.url();
-    let waiting = std::thread::spawn(move || {
-        start_with("axum_inbox", false, Some(&url_again), &[])
-    });
+    let waiting =
+        std::thread::spawn(move || start_with("axum_inbox", false, Some(&url_again), &[]));
     std::thread::sleep(Duration::from_millis(800));
     server.restart();
     let waited = waiting.join().expect("started");

@@ -18,9 +18,7 @@ use webhook_guard::{
         MemoryInbox, NewEntry, PauseScope, ReplayStep, Settlement, Stats, Verdict,
     },
 };
-use webhook_guard_conformance::{
-    Adapter, Options, client, now, receiver_for, sample, sign, start,
-};
+use webhook_guard_conformance::{Adapter, Options, client, now, receiver_for, sample, sign, start};
 use webhook_guard_postgres::{PgInbox, test_server::PostgresServer};
 use webhook_guard_redis::{RedisInbox, test_server::RedisServer};
 

@@ -157,36 +157,20 @@ fn dedup_id(target: &Target) -> Result<String> {
     }
 }
 
-/// The store of `REDIS_URL` or `DATABASE_URL` (the example contract's).
+/// The store of `REDIS_URL` or `DATABASE_URL`.
 async fn store_from_env() -> Result<Arc<dyn DedupStore>> {
-    let redis = std::env::var("REDIS_URL").ok();
-    let postgres = std::env::var("DATABASE_URL").ok();
-    match (redis, postgres) {
-        (Some(_), Some(_)) => Err(fail("set REDIS_URL or DATABASE_URL, not both")),
-        (None, None) => Err(fail(
-            "set REDIS_URL or DATABASE_URL to the store the receivers share (an in-memory store lives in its process only)",
-        )),
-        (Some(url), None) => {
+    let what = "the store the receivers share (an in-memory store lives in its process only)";
+    match crate::server::server_from_env(what)? {
+        crate::server::Server::Redis(url) => {
             let store = webhook_guard_redis::RedisStore::connect(url)
                 .await
                 .map_err(|e| fail(format!("REDIS_URL: {e}")))?;
             Ok(Arc::new(store))
         }
-        (None, Some(url)) => Ok(Arc::new(webhook_guard_postgres::PgStore::new(
-            postgres_pool(&url).await?,
+        crate::server::Server::Postgres(url) => Ok(Arc::new(webhook_guard_postgres::PgStore::new(
+            crate::server::postgres_pool(&url).await?,
         ))),
     }
-}
-
-/// A small pool on `url` (`DATABASE_URL`), for one command.
-pub(crate) async fn postgres_pool(url: &str) -> Result<sqlx::PgPool> {
-    // The URL is not repeated in errors: it may carry a password.
-    sqlx::postgres::PgPoolOptions::new()
-        .max_connections(2)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect(url)
-        .await
-        .map_err(|e| fail(format!("DATABASE_URL: {e}")))
 }
 
 /// `2 h 5 min`, `8 s`.

@@ -10,12 +10,11 @@ use webhook_guard::{
     catalog::Config,
     inbox::{Cancel, Entry, EntryId, EntryState, Filter, Inbox, PauseScope, Throttle},
 };
-use webhook_guard_postgres::PgInbox;
-use webhook_guard_redis::RedisInbox;
 
 use crate::{
     error::{Result, fail},
     provider::ProviderName,
+    server::inbox_from_env,
 };
 
 /// Operates the durable inbox the receivers write to (`REDIS_URL` or `DATABASE_URL`).
@@ -221,31 +220,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
 }
 
 async fn connect(args: &Args) -> Result<Inbox> {
-    let redis = std::env::var("REDIS_URL").ok();
-    let postgres = std::env::var("DATABASE_URL").ok();
-    match (redis, postgres) {
-        (Some(_), Some(_)) => Err(fail("set REDIS_URL or DATABASE_URL, not both")),
-        (None, None) => Err(fail(
-            "set REDIS_URL or DATABASE_URL to the server of the receivers' inbox",
-        )),
-        (Some(url), None) => {
-            let store = RedisInbox::builder(url)
-                .prefix(args.prefix.as_str())
-                .name(args.name.as_str())
-                .connect()
-                .await
-                .map_err(|e| fail(format!("REDIS_URL: {e}")))?;
-            Ok(Inbox::new(store))
-        }
-        (None, Some(url)) => {
-            let store = PgInbox::builder(crate::dedup::postgres_pool(&url).await?)
-                .schema(args.schema.as_str())
-                .table(args.table.as_str())
-                .build()
-                .map_err(fail)?;
-            Ok(Inbox::new(store))
-        }
-    }
+    inbox_from_env(&args.schema, &args.table, &args.prefix, &args.name).await
 }
 
 fn store_error(error: impl std::fmt::Display) -> crate::error::CliError {

@@ -26,6 +26,7 @@ mod inbox;
 mod provider;
 mod samples;
 mod send;
+mod server;
 mod sign;
 mod verify;
 

@@ -69,7 +69,12 @@ async fn inbox_commands_on_a_real_postgres() {
         variable: "DATABASE_URL",
         url: &url,
     };
-    inbox_commands(target, Inbox::new(store), "postgres://nobody@127.0.0.1:1/none").await;
+    inbox_commands(
+        target,
+        Inbox::new(store),
+        "postgres://nobody@127.0.0.1:1/none",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -92,8 +92,12 @@ fn encoded(headers: &StoredHeaders) -> Vec<u8> {
 }
 
 async fn ack(connection: &ConnectionManager, inbox: &Inbox) {
-    println!("Ack: a delivery stored by a receiver in inbox mode against a plain XADD of the same bytes");
-    println!("| concurrency | acks/s | XADDs/s | ratio | target | hand-written SET NX + XADD script/s | ratio |");
+    println!(
+        "Ack: a delivery stored by a receiver in inbox mode against a plain XADD of the same bytes"
+    );
+    println!(
+        "| concurrency | acks/s | XADDs/s | ratio | target | hand-written SET NX + XADD script/s | ratio |"
+    );
     println!("|---|---|---|---|---|---|---|");
     let secret = fixtures::demo::secret("parallel").expect("demo secret");
     let receiver = Receiver::builder(Parallel::new(secret).expect("parallel"))
@@ -123,7 +127,8 @@ async fn ack(connection: &ConnectionManager, inbox: &Inbox) {
         let (connection, body) = (connection.clone(), body.clone());
         let headers = Bytes::from(encoded(&signed_headers(&body)));
         Arc::new(move |i| {
-            let (mut connection, body, headers) = (connection.clone(), body.clone(), headers.clone());
+            let (mut connection, body, headers) =
+                (connection.clone(), body.clone(), headers.clone());
             Box::pin(async move {
                 let _: String = redis::cmd("XADD")
                     .arg("bench:plain")
@@ -151,8 +156,12 @@ async fn ack(connection: &ConnectionManager, inbox: &Inbox) {
                  'headers', ARGV[2], 'body', ARGV[3]) end return false",
         );
         Arc::new(move |i| {
-            let (mut connection, body, headers, script) =
-                (connection.clone(), body.clone(), headers.clone(), script.clone());
+            let (mut connection, body, headers, script) = (
+                connection.clone(),
+                body.clone(),
+                headers.clone(),
+                script.clone(),
+            );
             let key = format!("bench:{{hand}}:d:{}-{i}", round.load(Ordering::Relaxed));
             Box::pin(async move {
                 let _: Option<String> = script
@@ -201,7 +210,9 @@ async fn ack(connection: &ConnectionManager, inbox: &Inbox) {
         .lines()
         .filter(|l| l.starts_with("cmdstat_xadd:") || l.starts_with("cmdstat_evalsha:"))
     {
-        let per_call = line.split(',').find_map(|f| f.strip_prefix("usec_per_call="));
+        let per_call = line
+            .split(',')
+            .find_map(|f| f.strip_prefix("usec_per_call="));
         println!(
             "Server time per call, {}: {} µs",
             line.split(':').next().unwrap_or(""),
@@ -239,7 +250,12 @@ async fn ack(connection: &ConnectionManager, inbox: &Inbox) {
 
 fn entry(n: usize, body: &Bytes, headers: &StoredHeaders) -> NewEntry {
     let id = format!("work-{n}");
-    let mut new = NewEntry::new("parallel", "default", &id, &format!("parallel:default:{id}"));
+    let mut new = NewEntry::new(
+        "parallel",
+        "default",
+        &id,
+        &format!("parallel:default:{id}"),
+    );
     new.event_type = "task_run.status".to_owned();
     new.signed_by = Some(0);
     new.headers = headers.clone();
@@ -403,7 +419,10 @@ async fn workers(connection: &ConnectionManager, store: &RedisInbox) {
         let ours = run_worker(store, ENTRIES).await;
         let theirs = hand_written(connection, run, ENTRIES).await;
         ratios.push(ours / theirs);
-        println!("| {run} | {ours:.0} | {theirs:.0} | {:.2}x |", ours / theirs);
+        println!(
+            "| {run} | {ours:.0} | {theirs:.0} | {:.2}x |",
+            ours / theirs
+        );
     }
     println!("Median ratio: {:.2}x (target ≥ 0.5x)\n", median(ratios));
 }

@@ -7,7 +7,6 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use bytes::Bytes;
 use redis::{
     Script,
     aio::{ConnectionLike, ConnectionManager},
@@ -15,7 +14,7 @@ use redis::{
 use webhook_guard::{
     dedup::{ClaimToken, StoreError, StoreFuture},
     inbox::{
-        ClaimRequest, ClaimedEntry, Enqueued, Entry, EntryId, EntryState, Filter, InboxStore, Lease, NewEntry,
+        ClaimRequest, ClaimedEntry, Enqueued, Entry, EntryId, Filter, InboxStore, Lease, NewEntry,
         PauseScope, ReplayStep, Settlement, Stats,
     },
 };
@@ -23,9 +22,7 @@ use webhook_guard::{
 use crate::{
     DEFAULT_PREFIX, DEFAULT_TIMEOUT,
     call::{policy_allows, within},
-    inbox_codec::{
-        SUMMARY_FIELDS, clean_error, decode_headers, encode_headers, entry, summary_fields,
-    },
+    inbox_codec::{ClaimedRow, claimed, clean_error, encode_headers, entry, pause_member, scopes},
     inbox_lua::{CLAIM, ENQUEUE, FORGET, PURGE, RENEW, REPLAY, RESCUE, SETTLE, STATS},
     inbox_wait::Waiter,
     policy::{DEFAULT_POLICY_CHECK_INTERVAL, PolicyCheck},
@@ -33,9 +30,6 @@ use crate::{
 
 /// The default inbox name: keys are `webhook-guard:{inbox}:…`.
 pub const DEFAULT_INBOX_NAME: &str = "inbox";
-
-/// How many ids a listing reads per round trip.
-const SCAN_BATCH: usize = 256;
 
 /// The durable inbox on Redis Streams, for apps whose dedup already runs on Redis.
 ///
@@ -82,10 +76,10 @@ const SCAN_BATCH: usize = 256;
 /// ```
 #[derive(Clone)]
 pub struct RedisInbox<C = ConnectionManager> {
-    connection: C,
+    pub(crate) connection: C,
     /// `<prefix>:{<name>}`: the start of every key of the inbox.
     base: Arc<str>,
-    timeout: Duration,
+    pub(crate) timeout: Duration,
     /// This process's consumer in the streams' group.
     consumer: Arc<str>,
     pub(crate) policy: Arc<PolicyCheck>,
@@ -117,7 +111,10 @@ where
             connection,
             base: base(DEFAULT_PREFIX, DEFAULT_INBOX_NAME),
             timeout: DEFAULT_TIMEOUT,
-            consumer: Arc::from(format!("worker-{:016x}", ClaimToken::random().as_u128() as u64)),
+            consumer: Arc::from(format!(
+                "worker-{:016x}",
+                ClaimToken::random().as_u128() as u64
+            )),
             policy: Arc::new(PolicyCheck::new(false, DEFAULT_POLICY_CHECK_INTERVAL)),
             waiter: None,
             known_routes: Arc::default(),
@@ -166,7 +163,7 @@ where
         &self.base
     }
 
-    async fn script<T: redis::FromRedisValue>(
+    pub(crate) async fn script<T: redis::FromRedisValue>(
         &self,
         script: &Script,
         args: &[&[u8]],
@@ -179,64 +176,16 @@ where
         within(self.timeout, invocation.invoke_async::<T>(&mut connection)).await
     }
 
-    async fn query<T: redis::FromRedisValue>(&self, command: redis::Cmd) -> Result<T, StoreError> {
+    pub(crate) async fn query<T: redis::FromRedisValue>(
+        &self,
+        command: redis::Cmd,
+    ) -> Result<T, StoreError> {
         let mut connection = self.connection.clone();
         within(self.timeout, command.query_async::<T>(&mut connection)).await
     }
 
-    fn key(&self, suffix: &str) -> String {
+    pub(crate) fn key(&self, suffix: &str) -> String {
         format!("{}:{suffix}", self.base)
-    }
-
-    /// Summaries of the entries after `after` matching `filter` (and not running, with
-    /// `skip_running`), scanning ids in order, until `limit` are found or the ids run out.
-    async fn scan(
-        &self,
-        filter: &Filter,
-        after: Option<EntryId>,
-        limit: usize,
-        skip_running: bool,
-    ) -> Result<Vec<Entry>, StoreError> {
-        let mut found = Vec::new();
-        let mut from = after.map_or(i64::MIN, EntryId::get);
-        let up_to = filter.up_to.map_or(i64::MAX, EntryId::get);
-        while found.len() < limit {
-            let mut ids_command = redis::cmd("ZRANGEBYSCORE");
-            ids_command
-                .arg(self.key("all"))
-                .arg(format!("({from}"))
-                .arg(up_to)
-                .arg("LIMIT")
-                .arg(0)
-                .arg(SCAN_BATCH);
-            let ids: Vec<i64> = self.query(ids_command).await?;
-            let Some(&last) = ids.last() else {
-                break;
-            };
-            let mut pipe = redis::pipe();
-            for id in &ids {
-                pipe.cmd("HMGET")
-                    .arg(self.key(&format!("e:{id}")))
-                    .arg(&SUMMARY_FIELDS[..]);
-            }
-            let mut connection = self.connection.clone();
-            let rows: Vec<Vec<Option<Vec<u8>>>> =
-                within(self.timeout, pipe.query_async(&mut connection)).await?;
-            for (id, row) in ids.iter().zip(rows) {
-                let Some(entry) = entry(*id, &summary_fields(row)) else {
-                    continue;
-                };
-                let running = entry.state == EntryState::Running;
-                if filter.matches(&entry) && !(skip_running && running) && found.len() < limit {
-                    found.push(entry);
-                }
-            }
-            from = last;
-            if ids.len() < SCAN_BATCH {
-                break;
-            }
-        }
-        Ok(found)
     }
 }
 
@@ -251,43 +200,6 @@ fn millis(duration: Duration) -> Vec<u8> {
         .min(i64::MAX as u128)
         .to_string()
         .into_bytes()
-}
-
-/// A pause scope as a member of the `:paused` set.
-fn pause_member(scope: &PauseScope) -> String {
-    match &scope.endpoint {
-        None => format!("a\n{}", scope.provider),
-        Some(endpoint) => format!("e\n{}\n{endpoint}", scope.provider),
-    }
-}
-
-/// One claimed entry as the claim script answers it.
-type ClaimedRow = (
-    i64,
-    u32,
-    String,
-    String,
-    String,
-    String,
-    Vec<u8>,
-    Vec<u8>,
-    i64,
-);
-
-fn claimed(row: ClaimedRow, token: &str) -> ClaimedEntry {
-    let (id, attempt, provider, endpoint, event_type, signed_by, headers, body, received) = row;
-    let lease = Lease {
-        id: EntryId::new(id),
-        token: token.to_owned(),
-    };
-    let mut entry = ClaimedEntry::new(lease, provider, endpoint);
-    entry.event_type = event_type;
-    entry.signed_by = signed_by.parse().ok();
-    entry.headers = decode_headers(&headers);
-    entry.body = Bytes::from(body);
-    entry.attempt = attempt;
-    entry.received_at_ms = received;
-    entry
 }
 
 impl<C> InboxStore for RedisInbox<C>
@@ -410,9 +322,7 @@ where
     fn rescue(&self, max_attempts: u32) -> StoreFuture<'_, u64> {
         Box::pin(async move {
             let max = max_attempts.to_string();
-            let rescued: u64 = self
-                .script(&RESCUE, &[max.as_bytes(), b"rescuer"])
-                .await?;
+            let rescued: u64 = self.script(&RESCUE, &[max.as_bytes(), b"rescuer"]).await?;
             Ok(rescued)
         })
     }
@@ -540,20 +450,7 @@ where
             let mut command = redis::cmd("SMEMBERS");
             command.arg(self.key("paused"));
             let members: Vec<String> = self.query(command).await?;
-            let mut scopes: Vec<PauseScope> = members
-                .iter()
-                .filter_map(|member| {
-                    let mut parts = member.splitn(3, '\n');
-                    let (kind, provider) = (parts.next()?, parts.next()?.to_owned());
-                    let endpoint = match kind {
-                        "a" => None,
-                        _ => Some(parts.next()?.to_owned()),
-                    };
-                    Some(PauseScope { provider, endpoint })
-                })
-                .collect();
-            scopes.sort();
-            Ok(scopes)
+            Ok(scopes(&members))
         })
     }
 
@@ -562,9 +459,7 @@ where
             let age = millis(older_than);
             let limit = limit.to_string();
             let dead: &[u8] = if dead { b"1" } else { b"0" };
-            let purged: u64 = self
-                .script(&PURGE, &[&age, dead, limit.as_bytes()])
-                .await?;
+            let purged: u64 = self.script(&PURGE, &[&age, dead, limit.as_bytes()]).await?;
             Ok(purged)
         })
     }

@@ -66,14 +66,21 @@ impl RedisInboxBuilder {
         self
     }
 
-    fn inbox(&self, connection: ConnectionManager, client: Client) -> Result<RedisInbox, ConnectError> {
+    fn inbox(
+        &self,
+        connection: ConnectionManager,
+        client: Client,
+    ) -> Result<RedisInbox, ConnectError> {
         if self.name.is_empty() || self.name.contains(['{', '}']) {
             return Err(ConnectError::InvalidPrefix);
         }
         Ok(RedisInbox::with_connection(connection)
             .with_name(&self.connection.prefix, &self.name)
             .with_timeout(self.connection.timeout)
-            .with_eviction_check(self.connection.allow_eviction, DEFAULT_POLICY_CHECK_INTERVAL)
+            .with_eviction_check(
+                self.connection.allow_eviction,
+                DEFAULT_POLICY_CHECK_INTERVAL,
+            )
             .with_wake_ups(client))
     }
 

@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use bytes::Bytes;
-use webhook_guard::inbox::{AttemptRecord, Entry, EntryId, EntryState, StoredHeaders};
+use webhook_guard::inbox::{
+    AttemptRecord, ClaimedEntry, Entry, EntryId, EntryState, Lease, PauseScope, StoredHeaders,
+};
 
 /// Separates the history's records (ASCII record separator).
 const RECORD: char = '\u{1e}';
@@ -112,6 +114,61 @@ pub(crate) fn summary_fields(values: Vec<Option<Vec<u8>>>) -> HashMap<String, Ve
         .collect()
 }
 
+/// One claimed entry as the claim script answers it.
+pub(crate) type ClaimedRow = (
+    i64,
+    u32,
+    String,
+    String,
+    String,
+    String,
+    Vec<u8>,
+    Vec<u8>,
+    i64,
+);
+
+pub(crate) fn claimed(row: ClaimedRow, token: &str) -> ClaimedEntry {
+    let (id, attempt, provider, endpoint, event_type, signed_by, headers, body, received) = row;
+    let lease = Lease {
+        id: EntryId::new(id),
+        token: token.to_owned(),
+    };
+    let mut entry = ClaimedEntry::new(lease, provider, endpoint);
+    entry.event_type = event_type;
+    entry.signed_by = signed_by.parse().ok();
+    entry.headers = decode_headers(&headers);
+    entry.body = Bytes::from(body);
+    entry.attempt = attempt;
+    entry.received_at_ms = received;
+    entry
+}
+
+/// A pause scope as a member of the `:paused` set.
+pub(crate) fn pause_member(scope: &PauseScope) -> String {
+    match &scope.endpoint {
+        None => format!("a\n{}", scope.provider),
+        Some(endpoint) => format!("e\n{}\n{endpoint}", scope.provider),
+    }
+}
+
+/// The scopes of the pause set's members, sorted.
+pub(crate) fn scopes(members: &[String]) -> Vec<PauseScope> {
+    let mut scopes: Vec<PauseScope> = members
+        .iter()
+        .filter_map(|member| {
+            let mut parts = member.splitn(3, '\n');
+            let (kind, provider) = (parts.next()?, parts.next()?.to_owned());
+            let endpoint = match kind {
+                "a" => None,
+                _ => Some(parts.next()?.to_owned()),
+            };
+            Some(PauseScope { provider, endpoint })
+        })
+        .collect();
+    scopes.sort();
+    scopes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,7 +190,8 @@ mod tests {
     #[test]
     fn history_keeps_errors_with_separators_whole() {
         let error = clean_error("bad\u{1f}thing\u{1e}here");
-        let text = format!("1\u{1f}10\u{1f}retry\u{1f}{error}\u{1e}2\u{1f}20\u{1f}done\u{1f}\u{1e}");
+        let text =
+            format!("1\u{1f}10\u{1f}retry\u{1f}{error}\u{1e}2\u{1f}20\u{1f}done\u{1f}\u{1e}");
         let history = decode_history(&text);
         assert_eq!(history.len(), 2);
         assert_eq!(history[0].error.as_deref(), Some("bad thing here"));

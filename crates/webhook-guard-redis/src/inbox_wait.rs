@@ -30,9 +30,17 @@ impl Waiter {
     }
 
     /// Waits until a message is added to one of `streams`, or `timeout`.
-    pub(crate) async fn wait(&self, streams: &[String], timeout: Duration) -> Result<(), StoreError> {
+    pub(crate) async fn wait(
+        &self,
+        streams: &[String],
+        timeout: Duration,
+    ) -> Result<(), StoreError> {
         let limit = timeout + Duration::from_secs(1);
-        let taken = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let taken = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
         let mut connection = match taken {
             Some(connection) => connection,
             None => {

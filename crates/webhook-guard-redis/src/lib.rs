@@ -14,6 +14,7 @@ mod inbox;
 mod inbox_builder;
 mod inbox_codec;
 mod inbox_lua;
+mod inbox_scan;
 mod inbox_wait;
 mod policy;
 mod scripts;

@@ -105,7 +105,12 @@ async fn dead_letters_have_a_stream_of_their_own() {
     let dead = Settlement::Dead {
         error: "no such customer".to_owned(),
     };
-    assert!(inbox.settle(&claimed[0].lease, &dead).await.expect("settled"));
+    assert!(
+        inbox
+            .settle(&claimed[0].lease, &dead)
+            .await
+            .expect("settled")
+    );
     let client = redis::Client::open(server.url()).expect("client");
     let mut connection = client
         .get_multiplexed_async_connection()
@@ -136,7 +141,10 @@ async fn dead_letters_have_a_stream_of_their_own() {
         .await
         .expect("xlen");
     assert!(kept <= 1, "acknowledged messages trimmed: {kept} left");
-    inbox.replay(&[claimed[0].lease.id]).await.expect("replayed");
+    inbox
+        .replay(&[claimed[0].lease.id])
+        .await
+        .expect("replayed");
     let left: u64 = redis::cmd("XLEN")
         .arg(&dlq)
         .query_async(&mut connection)
