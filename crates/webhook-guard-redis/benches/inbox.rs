@@ -30,7 +30,7 @@ use bytes::Bytes;
 use redis::aio::ConnectionManager;
 use webhook_guard::{
     Receiver, adapter, fixtures,
-    inbox::{Inbox, InboxStore, NewEntry, StoredHeaders, Verdict},
+    inbox::{Inbox, MemoryInbox, NewEntry, StoredHeaders, Verdict},
     parallel::Parallel,
     receiver::RejectionKind,
     scheme::unix_now,
@@ -264,14 +264,14 @@ fn entry(n: usize, body: &Bytes, headers: &StoredHeaders) -> NewEntry {
 }
 
 /// Stores `count` entries from `first` on, 64 at a time.
-async fn fill(store: &RedisInbox, first: usize, count: usize) {
+async fn fill(inbox: &Inbox, first: usize, count: usize) {
     let body = Bytes::from_static(fixtures::of("parallel").next().expect("fixture").body);
     let headers = signed_headers(&body);
     let mut chunk = Vec::new();
     for n in first..first + count {
-        let (store, new) = (store.clone(), entry(n, &body, &headers));
+        let (inbox, new) = (inbox.clone(), entry(n, &body, &headers));
         chunk.push(tokio::spawn(async move {
-            store.enqueue(&new).await.expect("stored")
+            inbox.store().enqueue(&new).await.expect("stored")
         }));
         if chunk.len() == 64 {
             for task in chunk.drain(..) {
@@ -285,11 +285,10 @@ async fn fill(store: &RedisInbox, first: usize, count: usize) {
 }
 
 /// Runs a worker of 16 no-op handlers until `count` entries are done; entries/s.
-async fn run_worker(store: &RedisInbox, count: usize) -> f64 {
-    let inbox = Inbox::new(store.clone());
+async fn run_worker(inbox: &Inbox, count: usize) -> f64 {
     let secret = fixtures::demo::secret("parallel").expect("demo secret");
     let receiver = Receiver::builder(Parallel::new(secret).expect("parallel"))
-        .inbox(&inbox)
+        .inbox(inbox)
         .build()
         .expect("receiver");
     let done = Arc::new(AtomicUsize::new(0));
@@ -407,7 +406,7 @@ fn first_id(read: &redis::Value) -> Option<String> {
     }
 }
 
-async fn workers(connection: &ConnectionManager, store: &RedisInbox) {
+async fn workers(connection: &ConnectionManager, store: &Inbox) {
     println!(
         "Workers: a no-op handler against 16 hand-written XREADGROUP COUNT 1 + XACK loops (16 at once, {ENTRIES} entries a run)"
     );
@@ -416,7 +415,23 @@ async fn workers(connection: &ConnectionManager, store: &RedisInbox) {
     let mut ratios = Vec::new();
     for run in 0..ROUNDS {
         fill(store, run * ENTRIES + 10_000_000, ENTRIES).await;
+        let mut c = connection.clone();
+        let _: () = redis::cmd("CONFIG")
+            .arg("RESETSTAT")
+            .query_async(&mut c)
+            .await
+            .expect("reset");
         let ours = run_worker(store, ENTRIES).await;
+        if std::env::var_os("INBOX_BENCH_PROBE").is_some() {
+            let stats: String = redis::cmd("INFO")
+                .arg("commandstats")
+                .query_async(&mut c)
+                .await
+                .expect("info");
+            for line in stats.lines().filter(|l| l.starts_with("cmdstat_")) {
+                println!("  {line}");
+            }
+        }
         let theirs = hand_written(connection, run, ENTRIES).await;
         ratios.push(ours / theirs);
         println!(
@@ -440,7 +455,7 @@ async fn used_memory(connection: &ConnectionManager) -> i64 {
         .expect("used_memory")
 }
 
-async fn memory(connection: &ConnectionManager, store: &RedisInbox) {
+async fn memory(connection: &ConnectionManager, store: &Inbox) {
     const COUNT: usize = 20_000;
     let body = fixtures::of("parallel").next().expect("fixture").body;
     let headers = signed_headers(body);
@@ -458,6 +473,35 @@ async fn memory(connection: &ConnectionManager, store: &RedisInbox) {
         "| pending: {} B | done (kept for the retention): {} B | (worker drained them at {done:.0}/s) |\n",
         (pending - before) / COUNT as i64,
         (after - before) / COUNT as i64
+    );
+}
+
+/// What the receiver and the worker reach on this machine with a store that costs nothing
+/// (`MemoryInbox`): the ceiling of the pipeline itself (verify, parse, the worker's slots).
+async fn ceilings() {
+    let inbox = Inbox::new(MemoryInbox::new());
+    let secret = fixtures::demo::secret("parallel").expect("demo secret");
+    let receiver = Receiver::builder(Parallel::new(secret).expect("parallel"))
+        .inbox(&inbox)
+        .build()
+        .expect("receiver");
+    let body = Bytes::from_static(fixtures::of("parallel").next().expect("fixture").body);
+    let ours: Op = Arc::new(move |i| {
+        let (receiver, body) = (receiver.clone(), body.clone());
+        Box::pin(async move {
+            let headers = fixtures::sign("parallel", secret, &format!("c-{i}"), unix_now(), &body)
+                .expect("signed")
+                .to_header_map();
+            let answer = adapter::accept(&receiver, &headers, body, TOKIO).await;
+            assert!(matches!(answer, Err(a) if a.kind() == &RejectionKind::Queued));
+        })
+    });
+    let acks = rate(&ours, 16, 12_000).await;
+    let fresh = Inbox::new(MemoryInbox::new());
+    fill(&fresh, 0, ENTRIES).await;
+    let worked = run_worker(&fresh, ENTRIES).await;
+    println!(
+        "Ceilings with a store that costs nothing (MemoryInbox): receiver {acks:.0} acks/s at c=16 (signing included), worker {worked:.0} entries/s"
     );
 }
 
@@ -480,7 +524,8 @@ fn main() {
         };
         println!("Redis on loopback, AOF appendfsync everysec; {ROUNDS} alternating rounds per line, medians\n");
         ack(&connection, &Inbox::new(store("acks"))).await;
-        workers(&connection, &store("work")).await;
-        memory(&connection, &store("memory")).await;
+        workers(&connection, &Inbox::new(store("work"))).await;
+        memory(&connection, &Inbox::new(store("memory"))).await;
+        ceilings().await;
     });
 }
