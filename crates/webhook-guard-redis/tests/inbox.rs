@@ -1,7 +1,7 @@
 //! `RedisInbox` against a real Redis (skipped with a printed reason without `redis-server`,
 //! unless `REQUIRE_REDIS=1`): the inbox conformance suite on one server and on a three-node
-//! cluster, the refusal of an evicting server, the dead letters' stream and the trimming of
-//! acknowledged messages.
+//! cluster, the refusal of an evicting server, the dead letters' stream, and the trimming of
+//! acknowledged messages (never of waiting or running ones).
 
 use std::{
     sync::atomic::{AtomicU32, Ordering},
@@ -151,4 +151,51 @@ async fn dead_letters_have_a_stream_of_their_own() {
         .await
         .expect("xlen");
     assert_eq!(left, 0, "a replayed dead letter leaves the stream");
+}
+
+/// Trimming never removes a message still waiting or running: after a rescue pass, the
+/// unread entries are still claimed, and the running one still settles.
+#[tokio::test]
+async fn trimming_keeps_waiting_and_running_messages() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let inbox = RedisInbox::builder(server.url())
+        .name("trim")
+        .connect()
+        .await
+        .expect("connected");
+    for n in 0..3 {
+        let key = format!("p:default:msg_{n}");
+        let entry = NewEntry::new("p", "default", &format!("msg_{n}"), &key);
+        inbox.enqueue(&entry).await.expect("stored");
+    }
+    let mut request = ClaimRequest::new(1, Duration::from_secs(30), "first");
+    request.routes = vec![("p".to_owned(), "default".to_owned())];
+    let running = inbox.claim(&request).await.expect("claimed");
+    assert_eq!(running.len(), 1);
+    assert_eq!(inbox.rescue(5).await.expect("rescue"), 0, "the lease holds");
+    let client = redis::Client::open(server.url()).expect("client");
+    let mut connection = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connected");
+    let left: u64 = redis::cmd("XLEN")
+        .arg(format!("{}:q:p\ndefault", inbox.key_base()))
+        .query_async(&mut connection)
+        .await
+        .expect("xlen");
+    assert_eq!(
+        left, 3,
+        "the running message and the two unread ones are kept"
+    );
+    let mut rest = ClaimRequest::new(5, Duration::from_secs(30), "second");
+    rest.routes = request.routes.clone();
+    assert_eq!(inbox.claim(&rest).await.expect("claimed").len(), 2);
+    assert!(
+        inbox
+            .settle(&running[0].lease, &Settlement::Done)
+            .await
+            .expect("settled")
+    );
 }
