@@ -550,7 +550,10 @@ pub(super) async fn rejections_explain_themselves_in_development_mode_only(adapt
             adapter,
             Options {
                 explain_rejections: explain,
-                body_limit: Some(64 * 1024),
+                // Small, with a small body over it: a body much larger than the socket
+                // buffers can have the connection reset under the client while it still
+                // sends, after the 413 was answered (seen once in CI with 128 KiB over 64 KiB).
+                body_limit: Some(4 * 1024),
                 ..Options::default()
             },
         )
@@ -577,7 +580,7 @@ pub(super) async fn rejections_explain_themselves_in_development_mode_only(adapt
             "malformed",
             post_signed(&client, &url, &signed, not_json, &[]).await,
         ));
-        let large = vec![b' '; 128 * 1024];
+        let large = vec![b' '; 8 * 1024];
         let signed = sign("parallel", "x-4", server.now(), &large);
         answers.push((
             "too large",
