@@ -122,10 +122,18 @@ async fn effects_commit_with_the_done_mark_and_only_then() {
                 }
             })
     };
-    let stop = Arc::new(tokio::sync::Notify::new());
+    // A watch, not a `Notify`: a worker whose task is first polled after the stop still
+    // sees it (`notify_waiters` reaches only the futures created before it).
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let running = {
-        let stop = Arc::clone(&stop);
-        tokio::spawn(async move { worker.run_until(stop.notified()).await })
+        let mut stopping = stopping.clone();
+        tokio::spawn(async move {
+            worker
+                .run_until(async move {
+                    let _ = stopping.wait_for(|stopped| *stopped).await;
+                })
+                .await
+        })
     };
     for _ in 0..500 {
         if inbox.store().stats().await.expect("stats").done == 20 {
@@ -133,7 +141,7 @@ async fn effects_commit_with_the_done_mark_and_only_then() {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    stop.notify_waiters();
+    stop.send_replace(true);
     running.await.expect("worker");
     assert_eq!(inbox.store().stats().await.expect("stats").done, 20);
     assert!(attempts.load(Ordering::SeqCst) > 20, "some attempts failed");

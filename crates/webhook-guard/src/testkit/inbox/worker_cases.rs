@@ -68,7 +68,9 @@ pub async fn worker_runs_each_entry_once(inbox: Inbox) {
         );
     }
     let seen = Arc::new(Seen::default());
-    let stop = Arc::new(tokio::sync::Notify::new());
+    // A watch, not a `Notify`: a worker whose task is first polled after the stop still
+    // sees it (`notify_waiters` reaches only the futures created before it).
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let mut workers = Vec::new();
     for _ in 0..2 {
         let seen = Arc::clone(&seen);
@@ -85,13 +87,17 @@ pub async fn worker_runs_each_entry_once(inbox: Inbox) {
                     Verdict::Done
                 }
             });
-        let stop = Arc::clone(&stop);
+        let mut stopping = stopping.clone();
         workers.push(tokio::spawn(async move {
-            worker.run_until(stop.notified()).await;
+            worker
+                .run_until(async move {
+                    let _ = stopping.wait_for(|stopped| *stopped).await;
+                })
+                .await;
         }));
     }
     eventually("50 entries are done", async || all_done(&inbox, 50).await).await;
-    stop.notify_waiters();
+    stop.send_replace(true);
     for worker in workers {
         worker.await.expect("worker");
     }
@@ -139,10 +145,16 @@ pub async fn worker_retries_panics_and_failures(inbox: Inbox) {
                 }
             })
     };
-    let stop = Arc::new(tokio::sync::Notify::new());
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let running = {
-        let stop = Arc::clone(&stop);
-        tokio::spawn(async move { worker.run_until(stop.notified()).await })
+        let mut stopping = stopping.clone();
+        tokio::spawn(async move {
+            worker
+                .run_until(async move {
+                    let _ = stopping.wait_for(|stopped| *stopped).await;
+                })
+                .await
+        })
     };
     let dead = async || inbox.store().stats().await.expect("stats").dead == 2;
     eventually("both entries are dead", dead).await;
@@ -196,7 +208,7 @@ pub async fn worker_retries_panics_and_failures(inbox: Inbox) {
         .expect("replay");
     assert_eq!(report.replayed, 2);
     eventually("the replays are done", async || all_done(&inbox, 2).await).await;
-    stop.notify_waiters();
+    stop.send_replace(true);
     running.await.expect("worker");
     let mut done: Vec<String> = (seen.runs().into_iter())
         .filter(|r| r.0.starts_with("done "))
@@ -237,16 +249,22 @@ pub async fn worker_rescues_a_crashed_claim(inbox: Inbox) {
                 }
             })
     };
-    let stop = Arc::new(tokio::sync::Notify::new());
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let running = {
-        let stop = Arc::clone(&stop);
-        tokio::spawn(async move { worker.run_until(stop.notified()).await })
+        let mut stopping = stopping.clone();
+        tokio::spawn(async move {
+            worker
+                .run_until(async move {
+                    let _ = stopping.wait_for(|stopped| *stopped).await;
+                })
+                .await
+        })
     };
     eventually("the rescued entry is done", async || {
         all_done(&inbox, 1).await
     })
     .await;
-    stop.notify_waiters();
+    stop.send_replace(true);
     running.await.expect("worker");
     assert_eq!(seen.runs(), [("msg_crash".to_owned(), 2)]);
 }
@@ -274,13 +292,19 @@ pub async fn worker_shutdown_releases(inbox: Inbox) {
                 }
             })
     };
-    let stop = Arc::new(tokio::sync::Notify::new());
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let running = {
-        let stop = Arc::clone(&stop);
-        tokio::spawn(async move { worker.run_until(stop.notified()).await })
+        let mut stopping = stopping.clone();
+        tokio::spawn(async move {
+            worker
+                .run_until(async move {
+                    let _ = stopping.wait_for(|stopped| *stopped).await;
+                })
+                .await
+        })
     };
     started.notified().await;
-    stop.notify_waiters();
+    stop.send_replace(true);
     tokio::time::timeout(Duration::from_secs(5), running)
         .await
         .expect("stopped within the deadline")
@@ -353,10 +377,16 @@ pub async fn worker_keeps_order_and_pauses(inbox: Inbox) {
                 }
             })
     };
-    let stop = Arc::new(tokio::sync::Notify::new());
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let running = {
-        let stop = Arc::clone(&stop);
-        tokio::spawn(async move { worker.run_until(stop.notified()).await })
+        let mut stopping = stopping.clone();
+        tokio::spawn(async move {
+            worker
+                .run_until(async move {
+                    let _ = stopping.wait_for(|stopped| *stopped).await;
+                })
+                .await
+        })
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(
@@ -370,7 +400,7 @@ pub async fn worker_keeps_order_and_pauses(inbox: Inbox) {
         all_done(&inbox, 12).await
     })
     .await;
-    stop.notify_waiters();
+    stop.send_replace(true);
     running.await.expect("worker");
     let runs = runs.lock().unwrap_or_else(PoisonError::into_inner).clone();
     for key in ["a", "b"] {
@@ -412,16 +442,22 @@ pub async fn worker_survives_a_panic_before_the_future(inbox: Inbox) {
             );
             std::future::ready(Verdict::Done)
         });
-    let stop = Arc::new(tokio::sync::Notify::new());
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let running = {
-        let stop = Arc::clone(&stop);
-        tokio::spawn(async move { worker.run_until(stop.notified()).await })
+        let mut stopping = stopping.clone();
+        tokio::spawn(async move {
+            worker
+                .run_until(async move {
+                    let _ = stopping.wait_for(|stopped| *stopped).await;
+                })
+                .await
+        })
     };
     eventually("the entry is done on its second attempt", async || {
         all_done(&inbox, 1).await
     })
     .await;
-    stop.notify_waiters();
+    stop.send_replace(true);
     running.await.expect("worker");
     let listed = inbox
         .store()
