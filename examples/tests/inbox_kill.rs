@@ -100,6 +100,17 @@ struct Run {
 }
 
 impl Run {
+    /// Every delivery answered 2xx is among `stored` (`provider/id`), one entry each.
+    fn all_stored(&self, stored: &BTreeSet<String>, count: usize) {
+        for key in self.answered.keys() {
+            assert!(
+                stored.contains(key),
+                "{key} was answered 2xx but is not in the inbox"
+            );
+        }
+        assert_eq!(stored.len(), count, "one entry per distinct delivery");
+    }
+
     /// Stops the workers left; every worker's stdout lines.
     fn stop(self) -> Vec<String> {
         let mut lines = self.lines;
@@ -245,13 +256,7 @@ async fn receivers_and_workers_killed_lose_nothing_and_run_each_delivery_once() 
     .expect("entries")
     .into_iter()
     .collect();
-    for key in run.answered.keys() {
-        assert!(
-            stored.contains(key),
-            "{key} was answered 2xx but is not in the inbox"
-        );
-    }
-    assert_eq!(stored.len(), count, "one entry per distinct delivery");
+    run.all_stored(&stored, count);
     wait_all_done(async || {
         let (not_done, dead): (i64, i64) = sqlx::query_as(
             "SELECT count(*) FILTER (WHERE state <> 'done'), count(*) FILTER (WHERE state = 'dead')
@@ -304,13 +309,7 @@ async fn on_redis_workers_killed_lose_nothing_and_double_runs_stay_in_the_window
                 .map(|e| format!("{}/{}", e.provider, e.delivery_id)),
         );
     }
-    for key in run.answered.keys() {
-        assert!(
-            stored.contains(key),
-            "{key} was answered 2xx but is not in the inbox"
-        );
-    }
-    assert_eq!(stored.len(), count, "one entry per distinct delivery");
+    run.all_stored(&stored, count);
     wait_all_done(async || {
         let stats = inbox.stats().await.expect("stats");
         (stats.pending + stats.running, stats.dead)

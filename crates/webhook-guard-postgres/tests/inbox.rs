@@ -12,6 +12,7 @@ use std::{
 
 use bytes::Bytes;
 use sqlx::{PgPool, postgres::PgPoolOptions};
+use webhook_guard::testkit::inbox::RunningWorker;
 use webhook_guard::{
     Receiver, StandardWebhooks,
     generic::GenericStandard,
@@ -122,27 +123,14 @@ async fn effects_commit_with_the_done_mark_and_only_then() {
                 }
             })
     };
-    // A watch, not a `Notify`: a worker whose task is first polled after the stop still
-    // sees it (`notify_waiters` reaches only the futures created before it).
-    let (stop, stopping) = tokio::sync::watch::channel(false);
-    let running = {
-        let mut stopping = stopping.clone();
-        tokio::spawn(async move {
-            worker
-                .run_until(async move {
-                    let _ = stopping.wait_for(|stopped| *stopped).await;
-                })
-                .await
-        })
-    };
+    let running = RunningWorker::start(worker);
     for _ in 0..500 {
         if inbox.store().stats().await.expect("stats").done == 20 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    stop.send_replace(true);
-    running.await.expect("worker");
+    running.stop().await.expect("worker");
     assert_eq!(inbox.store().stats().await.expect("stats").done, 20);
     assert!(attempts.load(Ordering::SeqCst) > 20, "some attempts failed");
     let rows: Vec<(String, i64)> =

@@ -25,7 +25,9 @@ pub const ROUTES: [&str; 6] = [
     "stripe",
 ];
 
-/// The example binary, built by `cargo test` beside this test's binary.
+/// The example binary, built by `cargo test` beside this test's binary. A run filtered with
+/// `--test` does not rebuild it (cargo has no dependency from a test on an example): run
+/// `cargo build -p webhook-guard-examples --examples` first, or it tests a stale binary.
 pub fn example(name: &str) -> PathBuf {
     let mut path = std::env::current_exe().expect("test binary path");
     path.pop();
@@ -34,6 +36,8 @@ pub fn example(name: &str) -> PathBuf {
     }
     path.join("examples").join(name)
 }
+
+pub mod inbox;
 
 pub struct Running {
     child: Child,

@@ -44,6 +44,34 @@ pub use worker_cases::{
     worker_survives_a_panic_before_the_future,
 };
 
+/// A [`Worker`](crate::inbox::Worker) running in a task of its own until
+/// [`stop`](Self::stop)ped, for tests. The stop is a `watch`, not a `Notify`: a worker whose
+/// task is first polled after the stop still sees it.
+#[derive(Debug)]
+pub struct RunningWorker {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningWorker {
+    /// Spawns `worker` on the current Tokio runtime.
+    #[must_use]
+    pub fn start(worker: crate::inbox::Worker) -> Self {
+        let (stop, mut stopping) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(worker.run_until(async move {
+            let _ = stopping.wait_for(|stopped| *stopped).await;
+        }));
+        Self { stop, task }
+    }
+
+    /// Asks the worker to stop; await the handle for its shutdown to end.
+    #[must_use]
+    pub fn stop(self) -> tokio::task::JoinHandle<()> {
+        self.stop.send_replace(true);
+        self.task
+    }
+}
+
 /// Runs every case, each on a fresh inbox from `make`.
 pub async fn conformance(make: impl AsyncFn() -> Inbox) {
     accept_and_duplicate(make().await).await;

@@ -8,7 +8,7 @@ use std::{
     time::Duration,
 };
 
-use super::{PROVIDER, SECRET, receiver, request, send, send_body};
+use super::{PROVIDER, RunningWorker, SECRET, receiver, request, send, send_body};
 use crate::{
     Receiver, StandardWebhooks,
     generic::{GenericEvent, GenericStandard},
@@ -68,9 +68,6 @@ pub async fn worker_runs_each_entry_once(inbox: Inbox) {
         );
     }
     let seen = Arc::new(Seen::default());
-    // A watch, not a `Notify`: a worker whose task is first polled after the stop still
-    // sees it (`notify_waiters` reaches only the futures created before it).
-    let (stop, stopping) = tokio::sync::watch::channel(false);
     let mut workers = Vec::new();
     for _ in 0..2 {
         let seen = Arc::clone(&seen);
@@ -87,18 +84,11 @@ pub async fn worker_runs_each_entry_once(inbox: Inbox) {
                     Verdict::Done
                 }
             });
-        let mut stopping = stopping.clone();
-        workers.push(tokio::spawn(async move {
-            worker
-                .run_until(async move {
-                    let _ = stopping.wait_for(|stopped| *stopped).await;
-                })
-                .await;
-        }));
+        workers.push(RunningWorker::start(worker));
     }
     eventually("50 entries are done", async || all_done(&inbox, 50).await).await;
-    stop.send_replace(true);
-    for worker in workers {
+    let stopping: Vec<_> = workers.into_iter().map(RunningWorker::stop).collect();
+    for worker in stopping {
         worker.await.expect("worker");
     }
     let mut runs = seen.runs();
@@ -145,17 +135,7 @@ pub async fn worker_retries_panics_and_failures(inbox: Inbox) {
                 }
             })
     };
-    let (stop, stopping) = tokio::sync::watch::channel(false);
-    let running = {
-        let mut stopping = stopping.clone();
-        tokio::spawn(async move {
-            worker
-                .run_until(async move {
-                    let _ = stopping.wait_for(|stopped| *stopped).await;
-                })
-                .await
-        })
-    };
+    let running = RunningWorker::start(worker);
     let dead = async || inbox.store().stats().await.expect("stats").dead == 2;
     eventually("both entries are dead", dead).await;
     let runs = seen.runs();
@@ -208,8 +188,7 @@ pub async fn worker_retries_panics_and_failures(inbox: Inbox) {
         .expect("replay");
     assert_eq!(report.replayed, 2);
     eventually("the replays are done", async || all_done(&inbox, 2).await).await;
-    stop.send_replace(true);
-    running.await.expect("worker");
+    running.stop().await.expect("worker");
     let mut done: Vec<String> = (seen.runs().into_iter())
         .filter(|r| r.0.starts_with("done "))
         .map(|r| r.0)
@@ -249,23 +228,12 @@ pub async fn worker_rescues_a_crashed_claim(inbox: Inbox) {
                 }
             })
     };
-    let (stop, stopping) = tokio::sync::watch::channel(false);
-    let running = {
-        let mut stopping = stopping.clone();
-        tokio::spawn(async move {
-            worker
-                .run_until(async move {
-                    let _ = stopping.wait_for(|stopped| *stopped).await;
-                })
-                .await
-        })
-    };
+    let running = RunningWorker::start(worker);
     eventually("the rescued entry is done", async || {
         all_done(&inbox, 1).await
     })
     .await;
-    stop.send_replace(true);
-    running.await.expect("worker");
+    running.stop().await.expect("worker");
     assert_eq!(seen.runs(), [("msg_crash".to_owned(), 2)]);
 }
 
@@ -292,20 +260,9 @@ pub async fn worker_shutdown_releases(inbox: Inbox) {
                 }
             })
     };
-    let (stop, stopping) = tokio::sync::watch::channel(false);
-    let running = {
-        let mut stopping = stopping.clone();
-        tokio::spawn(async move {
-            worker
-                .run_until(async move {
-                    let _ = stopping.wait_for(|stopped| *stopped).await;
-                })
-                .await
-        })
-    };
+    let running = RunningWorker::start(worker);
     started.notified().await;
-    stop.send_replace(true);
-    tokio::time::timeout(Duration::from_secs(5), running)
+    tokio::time::timeout(Duration::from_secs(5), running.stop())
         .await
         .expect("stopped within the deadline")
         .expect("worker");
@@ -377,17 +334,7 @@ pub async fn worker_keeps_order_and_pauses(inbox: Inbox) {
                 }
             })
     };
-    let (stop, stopping) = tokio::sync::watch::channel(false);
-    let running = {
-        let mut stopping = stopping.clone();
-        tokio::spawn(async move {
-            worker
-                .run_until(async move {
-                    let _ = stopping.wait_for(|stopped| *stopped).await;
-                })
-                .await
-        })
-    };
+    let running = RunningWorker::start(worker);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(
         runs.lock()
@@ -400,8 +347,7 @@ pub async fn worker_keeps_order_and_pauses(inbox: Inbox) {
         all_done(&inbox, 12).await
     })
     .await;
-    stop.send_replace(true);
-    running.await.expect("worker");
+    running.stop().await.expect("worker");
     let runs = runs.lock().unwrap_or_else(PoisonError::into_inner).clone();
     for key in ["a", "b"] {
         let mut of_key: Vec<&Run> = runs.iter().filter(|r| r.0 == key).collect();
@@ -442,23 +388,12 @@ pub async fn worker_survives_a_panic_before_the_future(inbox: Inbox) {
             );
             std::future::ready(Verdict::Done)
         });
-    let (stop, stopping) = tokio::sync::watch::channel(false);
-    let running = {
-        let mut stopping = stopping.clone();
-        tokio::spawn(async move {
-            worker
-                .run_until(async move {
-                    let _ = stopping.wait_for(|stopped| *stopped).await;
-                })
-                .await
-        })
-    };
+    let running = RunningWorker::start(worker);
     eventually("the entry is done on its second attempt", async || {
         all_done(&inbox, 1).await
     })
     .await;
-    stop.send_replace(true);
-    running.await.expect("worker");
+    running.stop().await.expect("worker");
     let listed = inbox
         .store()
         .list(&Filter::default(), None, 10)
