@@ -60,6 +60,7 @@ pub(crate) struct Statements {
     pub(crate) complete: SqlStr,
     pub(crate) release: SqlStr,
     pub(crate) begin_claim: SqlStr,
+    pub(crate) held: SqlStr,
     pub(crate) commit: SqlStr,
     pub(crate) purge: SqlStr,
     pub(crate) inspect: SqlStr,
@@ -122,31 +123,35 @@ impl Statements {
              SELECT $1, $2::text::uuid, now() WHERE NOT EXISTS (SELECT 1 FROM released)
              ON CONFLICT (key) DO NOTHING"
         );
-        // The transactional claim, in the open transaction, in one statement: take the key's
+        // The transactional claim, in the open transaction, in one plain `INSERT` (what a
+        // hand-written inbox sends, plus two function calls in its `WHERE`): take the key's
         // advisory lock without waiting (held by an open transaction: in flight, answered at
-        // once instead of waiting on its uncommitted row), then insert the key as done, or
-        // take over a record past its time. Nothing of it is visible until the commit, and a
-        // rollback (or a dropped connection) takes it all back. It answers 0 claimed, 1 in
-        // flight (the lock is held, or a claim of the leased mode holds the key), 2 done (the
-        // CASE reads no more than it needs). The session's idle timeout
-        // is set for this transaction only: a connection lost without a FIN still ends it.
+        // once instead of waiting on its uncommitted row), set the session's idle timeout for
+        // this transaction only (a connection lost without a FIN still ends it), then insert
+        // the key as done, or take over a record past its time. It returns a row only when it
+        // claimed. Nothing of it is visible until the commit, and a rollback (or a dropped
+        // connection) takes it all back.
         let begin_claim = format!(
-            "WITH lock AS (SELECT pg_try_advisory_xact_lock($2) AS got),
-             claimed AS (
-               INSERT INTO {t} AS r (key, owner, expires_at)
-               SELECT $1, NULL::uuid, now() + $3 * interval '1 millisecond' FROM lock WHERE got
-               ON CONFLICT (key) DO UPDATE SET owner = NULL, expires_at = EXCLUDED.expires_at
-               WHERE r.expires_at <= now()
-               RETURNING 1
-             ),
-             idle AS (SELECT set_config('idle_in_transaction_session_timeout', $4, true) AS set)
-             SELECT CASE
-                      WHEN NOT (SELECT got FROM lock) THEN 1
-                      WHEN EXISTS (SELECT 1 FROM claimed) THEN 0
-                      WHEN (SELECT r.owner IS NOT NULL FROM {t} AS r WHERE r.key = $1) THEN 1
-                      ELSE 2
-                    END,
-                    (SELECT set FROM idle)"
+            "INSERT INTO {t} AS r (key, owner, expires_at)
+             SELECT $1, NULL::uuid, now() + $3 * interval '1 millisecond'
+             WHERE pg_try_advisory_xact_lock($2)
+               AND set_config('idle_in_transaction_session_timeout', $4, true) IS NOT NULL
+             ON CONFLICT (key) DO UPDATE SET owner = NULL, expires_at = EXCLUDED.expires_at
+             WHERE r.expires_at <= now()
+             RETURNING 0"
+        );
+        // Only when the claim returned nothing (a copy of the delivery): what holds the key.
+        // 1 in flight: the lock is held by another open transaction (taking it again in this
+        // transaction succeeds at once, a lock is re-entrant), or a live claim of the leased
+        // mode; 2 done: a live done record. A record that vanished in between (its
+        // transaction rolled back) is answered in flight: the sender retries, and finds it free.
+        let held = format!(
+            "SELECT CASE
+                      WHEN NOT pg_try_advisory_xact_lock($2) THEN 1
+                      WHEN EXISTS (SELECT 1 FROM {t} AS r
+                                   WHERE r.key = $1 AND r.owner IS NULL AND r.expires_at > now()) THEN 2
+                      ELSE 1
+                    END"
         );
         // The commit, in one simple query (one round trip): `SELECT 1` first, as any statement
         // fails in a transaction that a failed statement of the handler aborted, where a bare
@@ -180,6 +185,7 @@ impl Statements {
             complete: sql(complete),
             release: sql(release),
             begin_claim: sql(begin_claim),
+            held: sql(held),
             commit: sql(commit),
             purge: sql(purge),
             qualified: t,

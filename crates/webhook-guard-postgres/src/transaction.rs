@@ -144,21 +144,31 @@ impl TransactionalStore for PgStore {
             // Past the limit the task finishes on its own and its transaction is dropped,
             // which rolls it back (sqlx sends the ROLLBACK when the connection goes back to
             // the pool): nothing stays held.
-            let (pool, sql, key_text) = (
+            let (pool, claim, held, key_text) = (
                 store.pool.clone(),
                 store.statements.begin_claim.clone(),
+                store.statements.held.clone(),
                 key.as_str().to_owned(),
             );
             let mut opening = tokio::spawn(async move {
                 let mut transaction = pool.begin().await?;
-                let row = sqlx::query(sql)
-                    .bind(key_text)
+                let claimed = sqlx::query(claim)
+                    .bind(&key_text)
                     .bind(lock)
                     .bind(millis(retention))
                     .bind(idle)
+                    .fetch_optional(&mut *transaction)
+                    .await?;
+                // The common case ends here: claimed in one statement after the `BEGIN`.
+                if claimed.is_some() {
+                    return Ok::<_, sqlx::Error>((transaction, 0));
+                }
+                let row = sqlx::query(held)
+                    .bind(&key_text)
+                    .bind(lock)
                     .fetch_one(&mut *transaction)
                     .await?;
-                Ok::<_, sqlx::Error>((transaction, row))
+                Ok((transaction, row.try_get::<i32, _>(0)?))
             });
             let opened = match tokio::time::timeout(store.timeout, &mut opening).await {
                 Ok(Ok(opened)) => opened,
@@ -180,8 +190,7 @@ impl TransactionalStore for PgStore {
                     ));
                 }
             };
-            let (transaction, row) = opened.map_err(|e| failed(&e))?;
-            let found: i32 = row.try_get(0).map_err(|e| failed(&e))?;
+            let (transaction, found) = opened.map_err(|e| failed(&e))?;
             let claimed = found == 0;
             if claimed {
                 let shared = Shared::new(transaction);

@@ -7,7 +7,7 @@ use serde::{
     Deserialize, Deserializer, Serialize, Serializer,
     de::{MapAccess, Visitor},
 };
-use serde_json::{Map, Value, value::RawValue};
+use serde_json::{Map, Value};
 
 use crate::event::lenient::{self, Lenient};
 
@@ -143,21 +143,87 @@ pub struct LineItem {
 
 impl<'de> Deserialize<'de> for ExtractedDocument {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        struct Kind<'a> {
-            #[serde(rename = "type", default, borrow)]
-            kind: Option<Cow<'a, str>>,
+        /// Reads the document in one pass: when `type` is its first field (as in every
+        /// documented example), an invoice is read field by field straight into its model;
+        /// otherwise the document is read as JSON and, if it says it is an invoice, the
+        /// invoice is read from that tree (the body is not parsed again).
+        struct Document;
+
+        impl<'de> Visitor<'de> for Document {
+            type Value = ExtractedDocument;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an extracted document")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ExtractedDocument, A::Error> {
+                let mut object = Map::new();
+                let Some(first) = map.next_key::<Cow<'de, str>>()? else {
+                    return Ok(ExtractedDocument::Other(Value::Object(object)));
+                };
+                if first == "type" {
+                    let kind = map.next_value::<Value>()?;
+                    if kind.as_str() == Some(DocumentType::Invoice.as_str()) {
+                        return invoice_fields(map).map(ExtractedDocument::Invoice);
+                    }
+                    object.insert(first.into_owned(), kind);
+                } else {
+                    object.insert(first.into_owned(), map.next_value()?);
+                }
+                while let Some((key, value)) = map.next_entry::<String, Value>()? {
+                    object.insert(key, value);
+                }
+                let is_invoice = object.get("type").and_then(Value::as_str)
+                    == Some(DocumentType::Invoice.as_str());
+                let object = Value::Object(object);
+                if is_invoice {
+                    return Invoice::deserialize(object)
+                        .map(ExtractedDocument::Invoice)
+                        .map_err(serde::de::Error::custom);
+                }
+                Ok(ExtractedDocument::Other(object))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<ExtractedDocument, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<Value>()? {
+                    items.push(item);
+                }
+                Ok(ExtractedDocument::Other(Value::Array(items)))
+            }
+
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<ExtractedDocument, E> {
+                Ok(ExtractedDocument::Other(Value::Bool(v)))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<ExtractedDocument, E> {
+                Ok(ExtractedDocument::Other(Value::from(v)))
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<ExtractedDocument, E> {
+                Ok(ExtractedDocument::Other(Value::from(v)))
+            }
+
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<ExtractedDocument, E> {
+                Ok(ExtractedDocument::Other(Value::from(v)))
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ExtractedDocument, E> {
+                Ok(ExtractedDocument::Other(Value::from(v)))
+            }
+
+            fn visit_unit<E: serde::de::Error>(self) -> Result<ExtractedDocument, E> {
+                Ok(ExtractedDocument::Other(Value::Null))
+            }
         }
 
-        // Read once as text, then either as an invoice or as JSON.
-        let raw = Box::<RawValue>::deserialize(deserializer)?;
-        let kind = serde_json::from_str::<Kind<'_>>(raw.get()).ok().and_then(|k| k.kind);
-        let document = if kind.as_deref() == Some(DocumentType::Invoice.as_str()) {
-            serde_json::from_str(raw.get()).map(Self::Invoice)
-        } else {
-            serde_json::from_str(raw.get()).map(Self::Other)
-        };
-        document.map_err(serde::de::Error::custom)
+        deserializer.deserialize_any(Document)
     }
 }
 
@@ -172,62 +238,69 @@ impl<'de> Deserialize<'de> for Invoice {
                 f.write_str("an extracted invoice")
             }
 
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Invoice, A::Error> {
-                let mut invoice = Invoice::default();
-                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                    // A documented field of another shape is kept with the others.
-                    let value = match &*key {
-                        "type" => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                            continue;
-                        }
-                        "invoiceNumber" => text(&mut invoice.invoice_number, map.next_value()?),
-                        "invoiceDate" => text(&mut invoice.invoice_date, map.next_value()?),
-                        "dueDate" => text(&mut invoice.due_date, map.next_value()?),
-                        "vendor" => typed(&mut invoice.vendor, &map.next_value::<Box<RawValue>>()?)
-                            .map_err(serde::de::Error::custom)?,
-                        "lineItems" => {
-                            typed(&mut invoice.line_items, &map.next_value::<Box<RawValue>>()?)
-                                .map_err(serde::de::Error::custom)?
-                        }
-                        _ => Some(map.next_value::<Value>()?),
-                    };
-                    if let Some(value) = value {
-                        invoice.other.insert(key.into_owned(), value);
-                    }
-                }
-                Ok(invoice)
-            }
-        }
-
-        /// Sets `slot` from a string or a number; any other value is handed back.
-        fn text(slot: &mut Option<String>, value: Value) -> Option<Value> {
-            match value {
-                Value::String(text) => *slot = Some(text),
-                Value::Number(number) => *slot = Some(number.to_string()),
-                Value::Null => {}
-                other => return Some(other),
-            }
-            None
-        }
-
-        /// Sets `slot` from `raw` if it fits; hands the value back if it does not (in a
-        /// strict first pass: fails, see `event::lenient`).
-        fn typed<T: serde::de::DeserializeOwned>(
-            slot: &mut Option<T>,
-            raw: &RawValue,
-        ) -> Result<Option<Value>, serde_json::Error> {
-            match serde_json::from_str::<Option<T>>(raw.get()) {
-                Ok(value) => {
-                    *slot = value;
-                    Ok(None)
-                }
-                Err(error) if lenient::is_strict() => Err(error),
-                Err(_) => serde_json::from_str(raw.get()).map(Some),
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Invoice, A::Error> {
+                invoice_fields(map)
             }
         }
 
         deserializer.deserialize_map(Fields)
+    }
+}
+
+/// Reads the fields of an invoice (a `type` among them is skipped).
+fn invoice_fields<'de, A: MapAccess<'de>>(mut map: A) -> Result<Invoice, A::Error> {
+    let mut invoice = Invoice::default();
+    while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        // A documented field of another shape is kept with the others.
+        let value = match &*key {
+            "type" => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+                continue;
+            }
+            "invoiceNumber" => text(&mut invoice.invoice_number, map.next_value()?),
+            "invoiceDate" => text(&mut invoice.invoice_date, map.next_value()?),
+            "dueDate" => text(&mut invoice.due_date, map.next_value()?),
+            "vendor" => typed(&mut invoice.vendor, &mut map)?,
+            "lineItems" => typed(&mut invoice.line_items, &mut map)?,
+            _ => Some(map.next_value::<Value>()?),
+        };
+        if let Some(value) = value {
+            invoice.other.insert(key.into_owned(), value);
+        }
+    }
+    Ok(invoice)
+}
+
+/// Sets `slot` from a string or a number; any other value is handed back.
+fn text(slot: &mut Option<String>, value: Value) -> Option<Value> {
+    match value {
+        Value::String(text) => *slot = Some(text),
+        Value::Number(number) => *slot = Some(number.to_string()),
+        Value::Null => {}
+        other => return Some(other),
+    }
+    None
+}
+
+/// Sets `slot` from the map's next value if it fits; hands the value back if it does not.
+/// In a strict first pass (see `event::lenient`) the value is read straight into `T`, and a
+/// value that does not fit fails the pass; in the lenient pass it is read once as JSON and
+/// then into `T` from that tree.
+fn typed<'de, T: serde::de::DeserializeOwned, A: MapAccess<'de>>(
+    slot: &mut Option<T>,
+    map: &mut A,
+) -> Result<Option<Value>, A::Error> {
+    if lenient::is_strict() {
+        *slot = map.next_value::<Option<T>>()?;
+        return Ok(None);
+    }
+    let value = map.next_value::<Value>()?;
+    match Option::<T>::deserialize(&value) {
+        Ok(typed) => {
+            *slot = typed;
+            Ok(None)
+        }
+        Err(_) => Ok(Some(value)),
     }
 }
 
