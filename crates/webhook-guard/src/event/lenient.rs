@@ -193,7 +193,13 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Lenient<T> {
         if is_strict() {
             return T::deserialize(deserializer).map(Self::Typed);
         }
+        // Captured once; read strictly first (one scan of the value: a record that fits, as
+        // nearly every one does, is not read leniently, which would capture each of its
+        // lenient fields again), leniently only when that fails.
         let raw = RawJson::deserialize(deserializer)?;
+        if let Ok(value) = strictly(|| raw.parse::<T>()) {
+            return Ok(Self::Typed(value));
+        }
         Ok(match raw.parse::<T>() {
             Ok(value) => Self::Typed(value),
             Err(error) => Self::Misfit(Misfit::new(raw, error)),
@@ -241,6 +247,10 @@ where
         return Option::<T>::deserialize(deserializer);
     }
     let raw = RawJson::deserialize(deserializer)?;
+    // Strictly first, as `Lenient` does: a value that fits is read once.
+    if let Ok(value) = strictly(|| raw.parse::<Option<T>>()) {
+        return Ok(value);
+    }
     Ok(raw.parse::<Option<T>>().unwrap_or(None))
 }
 
