@@ -33,7 +33,7 @@ use webhook_guard_postgres::{PgStore, PgTx, test_server::PostgresServer};
 mod common;
 use common::{Op, ROUNDS, TOKIO, compare_fresh, count_for, median, rate};
 
-async fn dedup_store(pool: &PgPool, store: &PgStore) {
+async fn dedup_store(pool: &PgPool, store: &PgStore, verdicts: &mut Vec<String>) {
     println!("PgStore claim + complete pairs against single-statement INSERTs (same pool)");
     println!("| concurrency | claim+complete pairs/s | INSERTs/s | ratio |");
     println!("|---|---|---|---|");
@@ -72,10 +72,13 @@ async fn dedup_store(pool: &PgPool, store: &PgStore) {
         });
         let (ours, base, ratio) = compare_fresh(&ours, &baseline, concurrency, &round).await;
         println!("| {concurrency} | {ours:.0} | {base:.0} | {ratio:.2}x |");
+        verdicts.push(format!(
+            "PgStore pairs / INSERT at concurrency {concurrency}: {ratio:.2}x (target: at least 0.45x)"
+        ));
     }
 }
 
-async fn transactional(pool: &PgPool, store: &PgStore) {
+async fn transactional(pool: &PgPool, store: &PgStore, verdicts: &mut Vec<String>) {
     println!();
     println!(
         "Transactional mode: a delivery behind the guard whose handler INSERTs a row on its PgTx, against the handler's own BEGIN; INSERT; COMMIT"
@@ -190,14 +193,17 @@ async fn transactional(pool: &PgPool, store: &PgStore) {
             ratios.push(x / y);
             to_inbox.push(x / z);
         }
+        let to_inbox = median(to_inbox);
         println!(
-            "| {concurrency} | {:.0} | {:.0} | {:.2}x | {:.0} | {:.2}x |",
+            "| {concurrency} | {:.0} | {:.0} | {:.2}x | {:.0} | {to_inbox:.2}x |",
             median(a),
             median(b),
             median(ratios),
             median(c),
-            median(to_inbox)
         );
+        verdicts.push(format!(
+            "transactional mode / hand-written inbox at concurrency {concurrency}: {to_inbox:.2}x (target: at least 0.90x)"
+        ));
     }
 }
 
@@ -231,7 +237,12 @@ fn main() {
         println!(
             "Postgres on loopback, fsync on; {ROUNDS} alternating rounds per line, medians\n"
         );
-        dedup_store(&pool, &store).await;
-        transactional(&pool, &store).await;
+        let mut verdicts = Vec::new();
+        dedup_store(&pool, &store, &mut verdicts).await;
+        transactional(&pool, &store, &mut verdicts).await;
+        println!();
+        for verdict in verdicts {
+            println!("{verdict}");
+        }
     });
 }

@@ -1,7 +1,8 @@
 //! Claim+complete pairs per second through `RedisStore` at concurrency 1, 16 and 64, against
 //! `redis-benchmark -t set` (the floor of one round trip) on the same server with the same
-//! concurrency, in the same run. Target: pairs/s at least 0.5x the SET rate (a pair is two
-//! round trips). A third column gives plain `SET`s through the `redis` crate's own connection
+//! concurrency, in the same run. Targets: at concurrency 1, pairs/s at least 0.5x the `redis`
+//! crate's SET rate (a pair is two round trips: that is the limit); at 16, at least 0.55x
+//! `redis-benchmark`'s. A third column gives plain `SET`s through the `redis` crate's own connection
 //! manager at the same concurrency: the floor of a round trip from Rust with that client.
 //!
 //! `cargo bench -p webhook-guard-redis --bench redis_store` (`REDIS_BENCH_REQUESTS` changes
@@ -191,11 +192,11 @@ fn main() {
         );
         match concurrency {
             1 => verdicts.push(format!(
-                "concurrency 1: pairs / redis crate SET {:.2}x (target: at least 0.45x; a pair is two round trips, so 0.5x is the limit)",
+                "concurrency 1: pairs / redis crate SET {:.2}x (target: at least 0.5x, which is the limit: a pair is two round trips, a SET one)",
                 pair / client
             )),
             16 => verdicts.push(format!(
-                "concurrency 16: pairs / redis-benchmark SET {:.2}x (target: at least 0.45x)",
+                "concurrency 16: pairs / redis-benchmark SET {:.2}x (target: at least 0.55x)",
                 pair / set
             )),
             _ => {}

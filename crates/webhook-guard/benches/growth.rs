@@ -100,7 +100,9 @@ impl ClockNow for ManualClock {
 }
 
 fn main() {
-    println!("MemoryStore: {ROUNDS} alternating rounds of {PAIRS} pairs on fresh keys, 1 thread, medians\n");
+    println!(
+        "MemoryStore: {ROUNDS} alternating rounds of {PAIRS} pairs on fresh keys, 1 thread, medians\n"
+    );
     let retention_ms = RETENTION.as_millis() as i64;
 
     let rss_before = resident_bytes();
@@ -136,11 +138,20 @@ fn main() {
         pb.push(p99(ty).as_nanos() as f64);
     }
     println!("| empty | {:.0} | {:.0} ns |", median(a), median(pa));
-    println!("| {RECORDS} records | {:.0} | {:.0} ns |", median(b), median(pb));
-    println!("full / empty: **{:.2}x** (target: at least 0.80x)", median(ratios));
+    println!(
+        "| {RECORDS} records | {:.0} | {:.0} ns |",
+        median(b),
+        median(pb)
+    );
+    println!(
+        "full / empty: **{:.2}x** (target: at least 0.80x)",
+        median(ratios)
+    );
 
     println!();
-    println!("The {RECORDS}-record store, without and with 1,000 records a second passing their retention");
+    println!(
+        "The {RECORDS}-record store, without and with 1,000 records a second passing their retention"
+    );
     println!("| | pairs/s | p99 |");
     println!("|---|---|---|");
     let (mut a, mut b, mut ratios, mut pa, mut pb) = (vec![], vec![], vec![], vec![], vec![]);
@@ -164,8 +175,16 @@ fn main() {
         pb.push(qb);
         ratios.push(qb / qa);
     }
-    println!("| nothing expires | {:.0} | {:.0} ns |", median(a), median(pa));
-    println!("| 1,000 a second expire | {:.0} | {:.0} ns |", median(b), median(pb));
+    println!(
+        "| nothing expires | {:.0} | {:.0} ns |",
+        median(a),
+        median(pa)
+    );
+    println!(
+        "| 1,000 a second expire | {:.0} | {:.0} ns |",
+        median(b),
+        median(pb)
+    );
     println!(
         "p99 with expiry / without: **{:.2}x** (target: at most 1.20x)",
         median(ratios)
