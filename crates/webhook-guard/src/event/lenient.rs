@@ -60,8 +60,10 @@ use serde_json::value::RawValue;
 
 use super::RawJson;
 
+mod resume;
 mod scalar;
 
+pub(crate) use resume::{records_or_null, two_pass};
 pub use scalar::{
     Number, flag, flag_or_none, list_or_null, number, number_or_none, rfc3339, rfc3339_or_none,
     text, text_or_none, texts_or_none,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use super::person::Person;
 use crate::event::{
     ParseError, UnparsedEvent,
-    lenient::{self, Lenient, strictly},
+    lenient::{self, Lenient},
     raw_body,
 };
 
@@ -49,7 +49,7 @@ wire_enum! {
 
 /// The envelope of every FullEnrich delivery: a batch and its records.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(bound(deserialize = "R: serde::de::DeserializeOwned"))]
+#[serde(bound(deserialize = "R: serde::de::DeserializeOwned + 'static"))]
 #[non_exhaustive]
 pub struct Batch<R> {
     /// The batch id (a UUID). The same in every delivery of a batch: not a delivery id.
@@ -66,7 +66,7 @@ pub struct Batch<R> {
     /// The records: one in a `contact_finished` delivery, all of them at the end of a batch
     /// (`null` reads as none). A record that does not fit the model is kept raw in its place,
     /// with the reason; [`records`](Self::records) skips it.
-    #[serde(default, deserialize_with = "lenient::list_or_null")]
+    #[serde(default, deserialize_with = "lenient::records_or_null")]
     pub data: Vec<Lenient<R>>,
 }
 
@@ -294,9 +294,8 @@ impl Event {
     /// [`ParseError::InvalidJson`] if the body is not JSON.
     pub fn from_json(body: &[u8]) -> Result<Self, ParseError> {
         // One strict pass; a body with a record that does not fit is read again, keeping that
-        // record aside (see `event::lenient`).
-        let parsed = strictly(|| serde_json::from_slice::<Batch<WireRecord>>(body))
-            .or_else(|_| serde_json::from_slice::<Batch<WireRecord>>(body));
+        // record aside (see `event::lenient`), without reading the records before it twice.
+        let parsed = lenient::two_pass(|| serde_json::from_slice::<Batch<WireRecord>>(body));
         match parsed {
             Ok(batch) => Ok(Self::classify(batch)),
             Err(error) => {

@@ -90,3 +90,55 @@ fn from_json_str_types_or_keeps() {
     let kept = Lenient::<Item>::from_json_str(r#"{"id":true}"#);
     assert_eq!(kept.misfit().map(|m| m.raw.get()), Some(r#"{"id":true}"#));
 }
+
+thread_local! {
+    static READS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// An item that counts how often it is read.
+#[derive(Debug, PartialEq)]
+struct Counted(Item);
+
+impl<'de> Deserialize<'de> for Counted {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        READS.with(|reads| reads.set(reads.get() + 1));
+        Item::deserialize(deserializer).map(Self)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Listed {
+    #[serde(default, deserialize_with = "records_or_null")]
+    items: Vec<Lenient<Counted>>,
+}
+
+#[test]
+fn two_passes_read_the_records_before_the_odd_one_once() {
+    let body = r#"{"items":[{"id":"a"},{"id":"b","count":2},{"id":{"odd":1}},{"id":"d"}]}"#;
+    READS.with(|reads| reads.set(0));
+    let listed = two_pass(|| serde_json::from_str::<Listed>(body)).expect("bends");
+    let ids: Vec<Option<&str>> = listed
+        .items
+        .iter()
+        .map(|item| item.typed().map(|c| c.0.id.as_str()))
+        .collect();
+    assert_eq!(ids, [Some("a"), Some("b"), None, Some("d")]);
+    assert_eq!(
+        listed.items[2].misfit().map(|m| m.raw.get()),
+        Some(r#"{"id":{"odd":1}}"#)
+    );
+    // Strict pass: a, b, the odd one (fails). Lenient pass: a and b skipped; the odd one
+    // strictly then leniently; d strictly. Without the kept records: 9.
+    assert_eq!(READS.with(Cell::get), 6);
+    // The same as a lenient read of the whole body, and nothing kept for the next parse.
+    let plain: Listed = serde_json::from_str(body).expect("lenient");
+    assert_eq!(plain.items, listed.items);
+    let again = two_pass(|| serde_json::from_str::<Listed>(r#"{"items":[{"id":"z"}]}"#));
+    assert_eq!(again.expect("fits").items.len(), 1);
+    // Null and a missing list read as empty; a list of another shape fails both passes.
+    for empty in [r#"{"items":null}"#, "{}"] {
+        let listed = two_pass(|| serde_json::from_str::<Listed>(empty)).expect("empty");
+        assert!(listed.items.is_empty());
+    }
+    assert!(two_pass(|| serde_json::from_str::<Listed>(r#"{"items":5}"#)).is_err());
+}
