@@ -109,7 +109,9 @@ fn bent() -> Vec<(String, &'static Fixture, Vec<u8>)> {
                 _ => format!("{:?}", fullenrich::Event::from_json(&body)),
             };
             assert!(
-                parsed.starts_with("Ok(") && !parsed.starts_with("Ok(Unparsed") && parsed.contains("Misfit"),
+                parsed.starts_with("Ok(")
+                    && !parsed.starts_with("Ok(Unparsed")
+                    && parsed.contains("Misfit"),
                 "{provider}:{name} bends: {parsed:.300}"
             );
             (format!("bent:{provider}:{name}"), fixture, body)
