@@ -236,9 +236,12 @@ macro_rules! envelope_events {
                 // (a known type before `data`, no escapes in keys or type); anything else, and
                 // every failure, takes the general path below, which decides.
                 // That pass is strict (see `event::lenient`): a sub-object that does not fit
-                // fails it, and the general path reads the body again, keeping the sub-object
-                // aside.
+                // fails it, and the same pass runs again leniently, keeping the sub-object
+                // aside (one more read of the body, where the general path would make two).
                 if let Ok(event) = $crate::event::__private::strictly(|| Self::from_json_in_one_pass(body)) {
+                    return Ok(event);
+                }
+                if let Ok(event) = Self::from_json_in_one_pass(body) {
                     return Ok(event);
                 }
                 let wire = $crate::event::envelope::parts(body, $type_field)?;

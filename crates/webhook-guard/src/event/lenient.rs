@@ -60,9 +60,12 @@ use serde_json::value::RawValue;
 
 use super::RawJson;
 
+// Used by the FullEnrich model (and the tests).
+#[cfg_attr(not(feature = "fullenrich"), allow(dead_code))]
 mod resume;
 mod scalar;
 
+#[cfg_attr(not(feature = "fullenrich"), allow(unused_imports))]
 pub(crate) use resume::{records_or_null, two_pass};
 pub use scalar::{
     Number, flag, flag_or_none, list_or_null, number, number_or_none, rfc3339, rfc3339_or_none,
