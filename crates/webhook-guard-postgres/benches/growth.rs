@@ -17,12 +17,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use sqlx::{PgPool, Row as _, postgres::PgPoolOptions};
+use sqlx::{PgPool, Row as _};
 use webhook_guard::dedup::{ClaimToken, DedupKey, DedupStore};
 use webhook_guard_postgres::{PgStore, test_server::PostgresServer};
 
 mod common;
-use common::{ROUNDS, median};
+use common::{ROUNDS, median, p99};
 
 const CONCURRENCY: usize = 16;
 /// Pairs per measured round: of the throughput rounds, of the purge rounds.
@@ -93,11 +93,6 @@ fn md5_like(text: &str) -> u128 {
     (u128::from(fnv(0xcbf2_9ce4_8422_2325)) << 64) | u128::from(fnv(0x8422_2325_cbf2_9ce4))
 }
 
-fn p99(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() * 99 / 100]
-}
-
 /// Table and index bytes of `table`, and its rows.
 async fn sizes(pool: &PgPool, table: &str) -> (i64, i64, i64) {
     let row = sqlx::query(
@@ -154,17 +149,9 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000_000);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = common::runtime();
     runtime.block_on(async {
-        let pool = PgPoolOptions::new()
-            .max_connections(40)
-            .connect(&server.url())
-            .await
-            .expect("connected");
+        let pool = common::pool(&server.url(), 40).await;
         let empty = store(&pool, "growth_empty");
         let full = store(&pool, "growth_full");
         empty.migrate().await.expect("migrated");

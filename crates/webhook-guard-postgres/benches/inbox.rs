@@ -26,7 +26,7 @@ use std::{
 };
 
 use bytes::Bytes;
-use sqlx::{PgPool, postgres::PgPoolOptions};
+use sqlx::PgPool;
 use webhook_guard::{
     Receiver, fixtures,
     inbox::{ClaimRequest, Inbox, InboxStore, NewEntry, Settlement, StoredHeaders, Verdict},
@@ -394,17 +394,9 @@ fn main() {
     let Some(server) = PostgresServer::start_durable() else {
         return;
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = common::runtime();
     runtime.block_on(async {
-        let pool = PgPoolOptions::new()
-            .max_connections(80)
-            .connect(&server.url())
-            .await
-            .expect("connected");
+        let pool = common::pool(&server.url(), 80).await;
         for ddl in [
             PLAIN,
             "CREATE TABLE bench_jobs (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, payload text NOT NULL, state text NOT NULL)",

@@ -20,7 +20,7 @@ use std::{
 };
 
 use http::{HeaderMap, StatusCode};
-use sqlx::{PgPool, postgres::PgPoolOptions};
+use sqlx::PgPool;
 use webhook_guard::{
     Receiver, adapter,
     dedup::{ClaimToken, DedupKey, DedupStore},
@@ -211,17 +211,9 @@ fn main() {
     let Some(server) = PostgresServer::start_durable() else {
         return;
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = common::runtime();
     runtime.block_on(async {
-        let pool = PgPoolOptions::new()
-            .max_connections(80)
-            .connect(&server.url())
-            .await
-            .expect("connected");
+        let pool = common::pool(&server.url(), 80).await;
         for ddl in [
             "CREATE TABLE bench_plain (key text PRIMARY KEY)",
             "CREATE TABLE bench_effects (n bigserial PRIMARY KEY, delivery_id text NOT NULL)",

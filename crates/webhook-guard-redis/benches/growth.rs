@@ -19,6 +19,9 @@ use std::{
 use webhook_guard::dedup::{Claim, ClaimToken, DedupKey, DedupStore};
 use webhook_guard_redis::{RedisStore, test_server::RedisServer};
 
+mod common;
+use common::{median, p99};
+
 const LEASE: Duration = Duration::from_secs(60);
 const RETENTION: Duration = Duration::from_secs(72 * 3600);
 const CONCURRENCY: usize = 16;
@@ -73,31 +76,16 @@ fn staggered(i: usize) -> Duration {
     Duration::from_secs(8) + Duration::from_millis(i as u64)
 }
 
-fn p99(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() * 99 / 100]
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
 async fn used_memory(url: &str) -> u64 {
     let mut connection = redis::Client::open(url)
         .expect("client")
         .get_multiplexed_async_connection()
         .await
         .expect("connection");
-    let info: String = redis::cmd("INFO")
-        .arg("memory")
-        .query_async(&mut connection)
+    common::used_memory(&mut connection)
         .await
-        .expect("INFO");
-    info.lines()
-        .find_map(|line| line.strip_prefix("used_memory:"))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("used_memory")
+        .try_into()
+        .expect("positive")
 }
 
 async fn memory_usage(url: &str, key: &str) -> Option<u64> {

@@ -37,6 +37,9 @@ use webhook_guard::{
 };
 use webhook_guard_redis::{RedisInbox, test_server::RedisServer};
 
+mod common;
+use common::median;
+
 type Op = Arc<dyn Fn(usize) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
 const ROUNDS: usize = 5;
@@ -70,11 +73,6 @@ async fn rate(op: &Op, concurrency: usize, count: usize) -> f64 {
         task.await.expect("task");
     }
     count as f64 / started.elapsed().as_secs_f64()
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 fn signed_headers(body: &[u8]) -> StoredHeaders {
@@ -443,16 +441,7 @@ async fn workers(connection: &ConnectionManager, store: &Inbox) {
 }
 
 async fn used_memory(connection: &ConnectionManager) -> i64 {
-    let mut connection = connection.clone();
-    let info: String = redis::cmd("INFO")
-        .arg("memory")
-        .query_async(&mut connection)
-        .await
-        .expect("info");
-    info.lines()
-        .find_map(|line| line.strip_prefix("used_memory:"))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("used_memory")
+    common::used_memory(&mut connection.clone()).await
 }
 
 async fn memory(connection: &ConnectionManager, store: &Inbox) {

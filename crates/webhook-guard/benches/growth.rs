@@ -15,21 +15,14 @@ use webhook_guard::{
     dedup::{Claim, ClaimToken, DedupKey, DedupStore, MemoryStore},
 };
 
+mod common;
+use common::{median, now, p99};
+
 const RECORDS: usize = 1_000_000;
 const PAIRS: usize = 200_000;
 const ROUNDS: usize = 5;
 const LEASE: Duration = Duration::from_secs(60);
 const RETENTION: Duration = Duration::from_secs(72 * 3600);
-
-/// Polls a future that is ready at once (every `MemoryStore` future is).
-fn now<F: std::future::Future>(future: F) -> F::Output {
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    let mut future = std::pin::pin!(future);
-    match future.as_mut().poll(&mut cx) {
-        std::task::Poll::Ready(value) => value,
-        std::task::Poll::Pending => unreachable!("MemoryStore futures are ready at once"),
-    }
-}
 
 fn key(tag: &str, i: usize) -> DedupKey {
     DedupKey::new("parallel:default", &format!("whevent_{tag}{i:014}"))
@@ -71,16 +64,6 @@ fn measure(store: &MemoryStore, clock: &ManualClock, tag: &str) -> (f64, Vec<Dur
         times.push(one.elapsed());
     }
     (PAIRS as f64 / started.elapsed().as_secs_f64(), times)
-}
-
-fn p99(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() * 99 / 100]
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 fn resident_bytes() -> Option<u64> {

@@ -11,21 +11,14 @@ use std::{
 use peak_alloc::PeakAlloc;
 use webhook_guard::dedup::{Claim, ClaimToken, DedupKey, DedupStore, MemoryStore};
 
+mod common;
+use common::now;
+
 #[global_allocator]
 static ALLOCATOR: PeakAlloc = PeakAlloc;
 
 const LEASE: Duration = Duration::from_secs(60);
 const RETENTION: Duration = Duration::from_secs(72 * 3600);
-
-/// Polls a future that is ready at once (every `MemoryStore` future is).
-fn now<F: std::future::Future>(future: F) -> F::Output {
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    let mut future = std::pin::pin!(future);
-    match future.as_mut().poll(&mut cx) {
-        std::task::Poll::Ready(value) => value,
-        std::task::Poll::Pending => unreachable!("MemoryStore futures are ready at once"),
-    }
-}
 
 fn key(thread: usize, i: usize) -> DedupKey {
     DedupKey::new("parallel:default", &format!("whevent_{thread:02}{i:014}"))

@@ -13,6 +13,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use sqlx::{PgPool, postgres::PgPoolOptions};
 use webhook_guard::adapter;
 
 pub(crate) type Op = Arc<dyn Fn(usize) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
@@ -85,4 +86,27 @@ pub(crate) async fn compare_fresh(
         ratios.push(x / y);
     }
     (median(a), median(b), median(ratios))
+}
+
+/// The benchmarks' runtime: two worker threads, as many as the machine's cores.
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// A pool of `connections` on `url`, sqlx's defaults otherwise.
+pub(crate) async fn pool(url: &str, connections: u32) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(connections)
+        .connect(url)
+        .await
+        .expect("connected")
+}
+
+pub(crate) fn p99(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() * 99 / 100]
 }
