@@ -8,7 +8,7 @@ use std::{
     future::Future,
     sync::{
         Arc, Mutex,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
     },
     task::{Context, Poll, Waker},
     time::Duration,
@@ -58,6 +58,8 @@ struct FakeDatabase {
     keys: Mutex<HashMap<String, State>>,
     log: Mutex<Vec<String>>,
     fail_commits: AtomicBool,
+    /// Every `begin` call, whatever it answered.
+    begins: AtomicUsize,
 }
 
 #[derive(Debug)]
@@ -82,6 +84,7 @@ struct Store(Arc<FakeDatabase>);
 impl TransactionalStore for Store {
     fn begin<'a>(&'a self, key: &'a DedupKey, _retention: Duration) -> StoreFuture<'a, Begin> {
         Box::pin(async move {
+            self.0.begins.fetch_add(1, Ordering::SeqCst);
             let mut keys = self.0.keys.lock().expect("lock");
             Ok(match keys.get(key.as_str()) {
                 Some(State::Open) => Begin::InFlight,
@@ -308,4 +311,24 @@ fn a_transactional_store_cannot_fail_open() {
             .err()
             .is_some_and(|e| e.to_string().contains("cannot fail open"))
     );
+}
+
+#[test]
+fn a_replay_storm_of_a_committed_delivery_costs_one_store_call() {
+    let (database, receiver) = setup();
+    let accepted = accept(&receiver, "dlv_storm").expect("accepted");
+    block_on(accepted.claim.finish(http::StatusCode::OK)).expect("committed");
+    assert_eq!(database.begins.load(Ordering::SeqCst), 1);
+    // 4,000 copies: the first asks the store (done), the rest are answered from the
+    // receiver's memory of recently completed keys, with the same answer.
+    for _ in 0..4000 {
+        let copy = accept(&receiver, "dlv_storm").expect_err("a duplicate");
+        assert_eq!(copy.kind(), &RejectionKind::Duplicate);
+        assert_eq!(copy.status(), 200);
+    }
+    assert_eq!(database.begins.load(Ordering::SeqCst), 2);
+    // Another delivery still reaches the store and is processed.
+    let other = accept(&receiver, "dlv_other").expect("a new delivery is processed");
+    block_on(other.claim.finish(http::StatusCode::OK)).expect("committed");
+    assert_eq!(database.begins.load(Ordering::SeqCst), 3);
 }

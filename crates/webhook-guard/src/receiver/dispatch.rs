@@ -83,7 +83,7 @@ impl Dispatch {
             Self::Transactional(store) => {
                 let begun = store.begin(&key, settings.retention).await;
                 record_health(settings, begun.as_ref().err().map(StoreError::kind));
-                transactional(begun, settings, runtime)
+                transactional(begun, &key, settings, runtime)
             }
             // The flow stores inbox deliveries with `enqueue` and never claims them.
             Self::Inbox(_) => Err(unavailable(
@@ -208,6 +208,7 @@ fn leased(
 /// The guard of a claim in an open transaction, from the store's answer.
 fn transactional(
     begun: Result<Begin, StoreError>,
+    key: &DedupKey,
     settings: &Arc<Settings>,
     runtime: Runtime,
 ) -> Result<ClaimGuard, Rejection> {
@@ -217,7 +218,14 @@ fn transactional(
             Arc::clone(settings),
             runtime,
         )),
-        Ok(Begin::Done) => Err(Rejection::new(RejectionKind::Duplicate, None)),
+        Ok(Begin::Done) => {
+            // Committed: its copies for a minute cost no store call (a replay storm would
+            // otherwise open a transaction, and hold a pooled connection, per copy).
+            settings
+                .recently_done
+                .insert(key, settings.retention, &*settings.clock);
+            Err(Rejection::new(RejectionKind::Duplicate, None))
+        }
         Ok(Begin::InFlight) => Err(in_flight(settings)),
         // The store leaves nothing held after an error; fail-open is refused at build time
         // (the handler needs the transaction).
