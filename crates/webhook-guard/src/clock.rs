@@ -6,8 +6,10 @@ use std::{
         Arc,
         atomic::{AtomicI64, Ordering},
     },
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::Duration,
 };
+
+use web_time::{SystemTime, UNIX_EPOCH};
 
 /// A source of wall-clock time, in milliseconds since the Unix epoch.
 ///

@@ -196,7 +196,8 @@ pub struct ClaimToken(u128);
 
 impl ClaimToken {
     /// A fresh token, unique across processes: a 128-bit random number drawn once per
-    /// process from the OS, plus a counter. Owner tokens need to be unique, not secret, so
+    /// process from the OS (on `wasm32-unknown-unknown`, from the host's Web Crypto), plus a
+    /// counter. Owner tokens need to be unique, not secret, so
     /// one system call per process is enough.
     #[must_use]
     pub fn random() -> Self {
@@ -209,12 +210,17 @@ impl ClaimToken {
         let seed = *SEED.get_or_init(|| {
             let mut bytes = [0_u8; 16];
             // Should the OS generator fail, the time and the process id still make the seed
-            // unique among processes running at once.
+            // unique among processes running at once. (WebAssembly has no process ids: a
+            // Worker's isolate is the process there, and its Web Crypto does not fail.)
             if getrandom::fill(&mut bytes).is_err() {
-                let nanos = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
+                let nanos = web_time::SystemTime::now()
+                    .duration_since(web_time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_nanos());
-                return nanos ^ (u128::from(std::process::id()) << 96);
+                #[cfg(not(target_family = "wasm"))]
+                let process = std::process::id();
+                #[cfg(target_family = "wasm")]
+                let process = 0_u32;
+                return nanos ^ (u128::from(process) << 96);
             }
             u128::from_le_bytes(bytes)
         });

@@ -55,7 +55,7 @@ pub struct ClaimGuard {
     armed: bool,
     /// When the claim was taken, for the handler-duration histogram.
     #[cfg(feature = "metrics")]
-    started: std::time::Instant,
+    started: web_time::Instant,
 }
 
 impl ClaimGuard {
@@ -67,7 +67,7 @@ impl ClaimGuard {
             runtime,
             armed: true,
             #[cfg(feature = "metrics")]
-            started: std::time::Instant::now(),
+            started: web_time::Instant::now(),
         }
     }
 

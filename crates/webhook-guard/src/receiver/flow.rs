@@ -254,7 +254,7 @@ impl<P: Provider> Receiver<P> {
             Err(error) => return Rejection::new(RejectionKind::Malformed(error), None),
         };
         tracing::Span::current().record("event_type", tracing::field::display(event.event_type()));
-        let started = std::time::Instant::now();
+        let started = web_time::Instant::now();
         let entry = NewEntry {
             provider: inner.provider_name.to_string(),
             endpoint: inner.endpoint.to_string(),

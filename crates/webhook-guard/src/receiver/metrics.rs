@@ -77,7 +77,7 @@ impl Labels {
 
     /// Records how long a handler ran, with the outcome it ended in.
     #[cfg(feature = "metrics")]
-    pub(crate) fn handler_time(&self, started: std::time::Instant, outcome: Outcome) {
+    pub(crate) fn handler_time(&self, started: web_time::Instant, outcome: Outcome) {
         metrics::histogram!(
             HANDLER_SECONDS,
             "provider" => Arc::clone(&self.provider),

@@ -11,8 +11,10 @@ use std::{
     future::poll_fn,
     sync::{Arc, Mutex, PoisonError, Weak},
     task::{Poll, Waker},
-    time::{Duration, Instant},
+    time::Duration,
 };
+
+use web_time::Instant;
 
 use super::{
     metrics::{Labels, StoreCall},

@@ -10,8 +10,10 @@ use std::{
         atomic::{AtomicUsize, Ordering},
     },
     task::{Context, Poll},
-    time::{Duration, Instant},
+    time::Duration,
 };
+
+use web_time::Instant;
 
 use super::{
     Outcome, Rejection, RejectionKind,
@@ -190,7 +192,7 @@ pub(crate) struct TransactionEnd {
     pub(crate) retry_after: Duration,
     /// When the claim was taken, for the handler-duration histogram.
     #[cfg(feature = "metrics")]
-    pub(crate) started: std::time::Instant,
+    pub(crate) started: web_time::Instant,
 }
 
 impl TransactionEnd {

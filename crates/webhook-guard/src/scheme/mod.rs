@@ -23,7 +23,9 @@ mod standard;
 mod timestamp;
 mod timestamped;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+use web_time::{SystemTime, UNIX_EPOCH};
 
 pub use body_hmac::{BodyHmac, BodyHmacBuilder, Encoding};
 #[cfg(feature = "ed25519")]
