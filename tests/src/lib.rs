@@ -13,6 +13,7 @@ mod actix;
 mod axum;
 pub mod overload;
 pub mod stores;
+pub mod workerd;
 
 use std::{
     fmt,
