@@ -26,10 +26,11 @@ use crate::runtime::WORKERS;
 /// claim and is returned as it is (the Workers runtime answers it 500).
 ///
 /// ```no_run
+/// # #![allow(dead_code)]
 /// use webhook_guard::{Receiver, parallel::Parallel};
 /// use worker::{Request, Response, Result};
 ///
-/// async fn webhook(receiver: &Receiver<Parallel>, request: Request) -> Result<Response> {
+/// pub async fn webhook(receiver: &Receiver<Parallel>, request: Request) -> Result<Response> {
 ///     webhook_guard_worker::guard(receiver, request, async |delivery| {
 ///         // `delivery.event` is the typed event; the body is kept as it came.
 ///         worker::console_log!("{} {}", delivery.meta.event_type, delivery.meta.delivery_id);

@@ -31,6 +31,7 @@ const CALL_URL: &str = "https://webhook-guard.dedup/call";
 /// both be handled.
 ///
 /// ```no_run
+/// # #![allow(dead_code)]
 /// # fn build(env: &worker::Env) -> worker::Result<()> {
 /// use std::sync::Arc;
 /// use webhook_guard::{Receiver, parallel::Parallel};
@@ -38,7 +39,7 @@ const CALL_URL: &str = "https://webhook-guard.dedup/call";
 ///
 /// let store = DurableObjectStore::from_env(env, "WEBHOOK_DEDUP")?;
 /// let secret = env.secret("PARALLEL_WEBHOOK_SECRET")?.to_string();
-/// let receiver = Receiver::builder(Parallel::new(&secret).map_err(|e| e.to_string())?)
+/// let receiver = Receiver::builder(Parallel::new(secret).map_err(|e| e.to_string())?)
 ///     .store(Arc::new(store))
 ///     .build()
 ///     .map_err(|e| e.to_string())?;
