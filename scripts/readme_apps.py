@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "target" / "readme-apps"
 OURS = {p.name: p for p in (ROOT / "crates").iterdir() if (p / "Cargo.toml").exists()}
 # Third-party crates the snippets use; their features do not matter to the check.
-COMMON = ["tokio", "axum", "actix-web", "actix-rt", "tower", "serde", "serde_json", "http",
+COMMON = ["tokio", "axum", "actix-web", "actix-rt", "tower", "serde", "serde_json", "http", "worker",
           "sqlx", "redis", "tracing", "bytes", "http-body-util", "hyper"]
 EXTRA_FEATURES = {"tokio": ["full"], "tower": ["util"], "axum": ["macros"]}
 

@@ -74,7 +74,11 @@ fn bundle() -> Result<PathBuf, String> {
             match output.status.code() {
                 Some(0) => Ok(workspace().join("target/worker-bundle")),
                 // A missing tool: the script says which.
-                Some(3) => Err(stderr.lines().last().unwrap_or("a tool is missing").to_owned()),
+                Some(3) => Err(stderr
+                    .lines()
+                    .last()
+                    .unwrap_or("a tool is missing")
+                    .to_owned()),
                 _ => panic!("scripts/worker-bundle failed:\n{stderr}"),
             }
         })
@@ -247,7 +251,8 @@ impl TempDir {
     fn new() -> Self {
         static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("webhook-guard-workerd-{}-{n}", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("webhook-guard-workerd-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&path).expect("temp dir");
         Self(path)
     }

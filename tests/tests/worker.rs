@@ -190,7 +190,10 @@ async fn an_unknown_type_is_handled_and_a_malformed_body_is_refused_and_released
         .await
         .expect("sent");
     let line = handled(response, "unknown type").await;
-    assert_eq!((line.event_type.as_str(), line.known), ("something.new", false));
+    assert_eq!(
+        (line.event_type.as_str(), line.known),
+        ("something.new", false)
+    );
     // Signed but not JSON: 400, and the claim is released, so the sender's fixed retry of the
     // same id is handled.
     let headers = sign("parallel", "malformed-1", now(), b"{not json");
@@ -211,7 +214,11 @@ async fn an_unknown_type_is_handled_and_a_malformed_body_is_refused_and_released
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    handled(answer.expect("released within 1 s"), "the retry after a 400").await;
+    handled(
+        answer.expect("released within 1 s"),
+        "the retry after a 400",
+    )
+    .await;
 }
 
 /// Writes a request by hand and reads the status line of the answer.
@@ -249,7 +256,10 @@ async fn a_body_over_the_limit_gets_413_with_and_without_content_length() {
     let declared = "POST /webhooks/parallel HTTP/1.1\r\nhost: x\r\nwebhook-id: big-1\r\n\
                     content-length: 6291456\r\n\r\n";
     let status = raw_status(worker.port(), declared, 0).await;
-    assert!(status.starts_with("HTTP/1.1 413"), "content-length: {status}");
+    assert!(
+        status.starts_with("HTTP/1.1 413"),
+        "content-length: {status}"
+    );
     let streamed = "POST /webhooks/parallel HTTP/1.1\r\nhost: x\r\nwebhook-id: big-2\r\n\
                     transfer-encoding: chunked\r\n\r\n";
     let status = raw_status(worker.port(), streamed, 8).await;

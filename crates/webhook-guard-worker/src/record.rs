@@ -214,9 +214,9 @@ pub(crate) fn apply(record: Option<Record>, call: Call, now: i64) -> Step {
         },
         Call::Inspect => {
             let record = match live {
-                Some(Record::InFlight { until, .. }) => Some(HeldRecord::InFlight {
-                    left: until - now,
-                }),
+                Some(Record::InFlight { until, .. }) => {
+                    Some(HeldRecord::InFlight { left: until - now })
+                }
                 Some(Record::Done { until }) => Some(HeldRecord::Done { left: until - now }),
                 Some(Record::Fence { .. }) | None => None,
             };

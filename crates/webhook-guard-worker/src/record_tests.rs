@@ -21,7 +21,10 @@ fn run(calls: &[(Call, i64)]) -> Vec<Answer> {
 }
 
 fn claim(token: Token) -> Call {
-    Call::Claim { token, millis: 1_000 }
+    Call::Claim {
+        token,
+        millis: 1_000,
+    }
 }
 
 #[test]
@@ -30,7 +33,13 @@ fn claim_complete_and_the_copies_after() {
         (claim(A), 0),
         (claim(B), 10),
         (claim(A), 20),
-        (Call::Complete { token: A, millis: 5_000 }, 30),
+        (
+            Call::Complete {
+                token: A,
+                millis: 5_000,
+            },
+            30,
+        ),
         (claim(B), 40),
         (claim(B), 5_029),
         (claim(B), 5_030),
@@ -54,11 +63,29 @@ fn an_expired_lease_is_taken_over_and_the_old_owner_touches_nothing() {
     let answers = run(&[
         (claim(A), 0),
         (claim(B), 1_000),
-        (Call::Renew { token: A, millis: 1_000 }, 1_001),
-        (Call::Complete { token: A, millis: 5_000 }, 1_002),
+        (
+            Call::Renew {
+                token: A,
+                millis: 1_000,
+            },
+            1_001,
+        ),
+        (
+            Call::Complete {
+                token: A,
+                millis: 5_000,
+            },
+            1_002,
+        ),
         (Call::Release { token: A }, 1_003),
         (claim(A), 1_004),
-        (Call::Renew { token: B, millis: 1_000 }, 1_005),
+        (
+            Call::Renew {
+                token: B,
+                millis: 1_000,
+            },
+            1_005,
+        ),
         (claim(A), 2_004),
     ]);
     assert_eq!(
@@ -80,7 +107,13 @@ fn an_expired_lease_is_taken_over_and_the_old_owner_touches_nothing() {
 fn a_lease_that_ran_out_untaken_is_still_completed_by_its_owner() {
     let answers = run(&[
         (claim(A), 0),
-        (Call::Complete { token: A, millis: 5_000 }, 3_000),
+        (
+            Call::Complete {
+                token: A,
+                millis: 5_000,
+            },
+            3_000,
+        ),
         (claim(B), 3_001),
     ]);
     assert_eq!(answers, [Answer::Claimed, Answer::Ok, Answer::Done]);
@@ -116,7 +149,13 @@ fn release_undoes_only_its_own_claim_never_a_done_record() {
         (claim(A), 0),
         (Call::Release { token: B }, 1),
         (claim(B), 2),
-        (Call::Complete { token: A, millis: 5_000 }, 3),
+        (
+            Call::Complete {
+                token: A,
+                millis: 5_000,
+            },
+            3,
+        ),
         (Call::Release { token: A }, 4),
         (claim(B), 5),
     ]);
@@ -139,7 +178,13 @@ fn inspect_and_forget() {
         (Call::Inspect, 0),
         (claim(A), 0),
         (Call::Inspect, 400),
-        (Call::Complete { token: A, millis: 5_000 }, 500),
+        (
+            Call::Complete {
+                token: A,
+                millis: 5_000,
+            },
+            500,
+        ),
         (Call::Inspect, 1_500),
         (Call::Forget, 1_600),
         (Call::Forget, 1_700),
@@ -150,9 +195,13 @@ fn inspect_and_forget() {
         [
             Answer::Held { record: None },
             Answer::Claimed,
-            Answer::Held { record: Some(HeldRecord::InFlight { left: 600 }) },
+            Answer::Held {
+                record: Some(HeldRecord::InFlight { left: 600 })
+            },
             Answer::Ok,
-            Answer::Held { record: Some(HeldRecord::Done { left: 4_000 }) },
+            Answer::Held {
+                record: Some(HeldRecord::Done { left: 4_000 })
+            },
             Answer::Flag { value: true },
             Answer::Flag { value: false },
             Answer::Claimed,
@@ -185,5 +234,8 @@ fn the_wire_form_round_trips_and_refuses_junk() {
         until: 9,
     };
     let text = serde_json::to_string(&record).expect("serializes");
-    assert_eq!(serde_json::from_str::<Record>(&text).expect("parses"), record);
+    assert_eq!(
+        serde_json::from_str::<Record>(&text).expect("parses"),
+        record
+    );
 }

@@ -10,7 +10,7 @@ use worker::send::SendFuture;
 ///
 /// A Worker has one thread, so the core's `background` (where renewals run out of the
 /// handlers' way) is the same event loop: a handler that never yields holds its own claim's
-/// renewals up, and the lease (30 s unless set) is what bounds it. A task still running
+/// renewals up, and the lease (10 s unless set) is what bounds it. A task still running
 /// when the Worker's response is sent may be stopped with the request; the calls the core
 /// leaves to a task (the release of an abandoned claim, retries of a failed call) are ones a
 /// lease makes safe to lose: the key is free again when the lease ends.

@@ -106,21 +106,30 @@ impl DurableObjectStore {
     }
 
     async fn exchange(&self, key: &DedupKey, call: Call) -> Result<Answer, StoreError> {
-        let unavailable = |error: worker::Error| {
-            StoreError::new(StoreErrorKind::Unavailable, error.to_string())
-        };
-        let stub = self.namespace.0.get_by_name(key.as_str()).map_err(unavailable)?;
+        let unavailable =
+            |error: worker::Error| StoreError::new(StoreErrorKind::Unavailable, error.to_string());
+        let stub = self
+            .namespace
+            .0
+            .get_by_name(key.as_str())
+            .map_err(unavailable)?;
         let body = serde_json::to_string(&call)
             .map_err(|error| StoreError::new(StoreErrorKind::Unavailable, error.to_string()))?;
         let mut init = RequestInit::new();
         init.with_method(Method::Post).with_body(Some(body.into()));
         let request = Request::new_with_init(CALL_URL, &init).map_err(unavailable)?;
-        let mut response = stub.fetch_with_request(request).await.map_err(unavailable)?;
+        let mut response = stub
+            .fetch_with_request(request)
+            .await
+            .map_err(unavailable)?;
         if response.status_code() != 200 {
             let text = response.text().await.unwrap_or_default();
             return Err(StoreError::new(
                 StoreErrorKind::Unavailable,
-                format!("the dedup object answered {}: {text}", response.status_code()),
+                format!(
+                    "the dedup object answered {}: {text}",
+                    response.status_code()
+                ),
             ));
         }
         response.json::<Answer>().await.map_err(unavailable)

@@ -53,7 +53,14 @@ mod tests {
             header("webhook-signature"),
         );
         assert!(verify(SECRET, &id, &at, &signature, body, 1_761_576_970.0));
-        assert!(!verify(SECRET, &id, &at, &signature, b"{}", 1_761_576_970.0));
+        assert!(!verify(
+            SECRET,
+            &id,
+            &at,
+            &signature,
+            b"{}",
+            1_761_576_970.0
+        ));
         assert!(!verify(SECRET, &id, &at, &signature, body, 1_761_577_966.0));
         assert!(!verify("", &id, &at, &signature, body, 1_761_576_970.0));
     }

@@ -34,10 +34,12 @@ fn receivers(env: &Env) -> Result<&'static Receivers> {
     };
     let store = Arc::new(DurableObjectStore::from_env(env, "WEBHOOK_DEDUP")?);
     let built = Receivers {
-        parallel: Receiver::builder(Parallel::new(secret("PARALLEL_WEBHOOK_SECRET")?).map_err(text)?)
-            .store(store.clone())
-            .build()
-            .map_err(text)?,
+        parallel: Receiver::builder(
+            Parallel::new(secret("PARALLEL_WEBHOOK_SECRET")?).map_err(text)?,
+        )
+        .store(store.clone())
+        .build()
+        .map_err(text)?,
         github: Receiver::builder(GitHub::new(secret("GITHUB_WEBHOOK_SECRET")?).map_err(text)?)
             .store(store)
             .build()
@@ -57,7 +59,9 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
         (Method::Post, "/webhooks/parallel") => {
             guard(&receivers(&env)?.parallel, request, handle).await
         }
-        (Method::Post, "/webhooks/github") => guard(&receivers(&env)?.github, request, handle).await,
+        (Method::Post, "/webhooks/github") => {
+            guard(&receivers(&env)?.github, request, handle).await
+        }
         _ => Response::error("not found", 404),
     }
 }
