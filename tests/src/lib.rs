@@ -383,6 +383,21 @@ pub async fn post_signed(
     request.send().await
 }
 
+/// Checks a rejection's status, header and text, which every adapter (the Worker too) answers
+/// alike; `what` names the case in a failure.
+///
+/// # Panics
+/// When the response differs.
+pub async fn assert_rejection(response: reqwest::Response, status: u16, text: &str, what: &str) {
+    assert_eq!(response.status(), status, "{what}");
+    assert_eq!(
+        response.headers().get("content-type").map(|v| v.as_bytes()),
+        Some(&b"text/plain; charset=utf-8"[..]),
+        "{what}"
+    );
+    assert_eq!(response.text().await.expect("body"), text, "{what}");
+}
+
 // The workspace README's examples run as doctests here, where the core and both adapters are
 // dependencies.
 #[cfg(doctest)]

@@ -8,8 +8,8 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use webhook_guard::fixtures;
 use webhook_guard_conformance::{
-    client, expected_id, flip_middle_byte, now, post_signed, sample, sign, sign_with,
-    workerd::Workerd,
+    assert_rejection, client, expected_id, flip_middle_byte, now, post_signed, sample, sign,
+    sign_with, workerd::Workerd,
 };
 
 /// The providers the example Worker serves.
@@ -31,16 +31,6 @@ async fn handled(response: reqwest::Response, what: &str) -> Line {
     assert_eq!(status, 200, "{what}: {text}");
     assert!(!duplicate, "{what}: a duplicate");
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{what}: {e}: {text}"))
-}
-
-async fn assert_rejection(response: reqwest::Response, status: u16, text: &str, what: &str) {
-    assert_eq!(response.status(), status, "{what}");
-    assert_eq!(
-        response.headers().get("content-type").map(|v| v.as_bytes()),
-        Some(&b"text/plain; charset=utf-8"[..]),
-        "{what}"
-    );
-    assert_eq!(response.text().await.expect("body"), text, "{what}");
 }
 
 /// One workerd for every case of this binary would share Durable Objects between cases: each

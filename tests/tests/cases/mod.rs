@@ -7,8 +7,8 @@ use std::{sync::Arc, time::Duration};
 
 use webhook_guard::{clock::ManualClock, fixtures, receiver::FailMode};
 use webhook_guard_conformance::{
-    Adapter, Options, client, expected_id, flip_middle_byte, memory_store, post_signed, providers,
-    sample, sign, sign_with, start,
+    Adapter, Options, assert_rejection, client, expected_id, flip_middle_byte, memory_store,
+    post_signed, providers, sample, sign, sign_with, start,
     stores::{BrokenStore, CountingStore},
 };
 
@@ -31,17 +31,6 @@ async fn retry_while_in_flight(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("{url}: still in flight after 2 s: the claim was not released");
-}
-
-/// The header and text of a rejection, which every adapter answers alike.
-async fn assert_rejection(response: reqwest::Response, status: u16, text: &str, what: &str) {
-    assert_eq!(response.status(), status, "{what}");
-    assert_eq!(
-        response.headers().get("content-type").map(|v| v.as_bytes()),
-        Some(&b"text/plain; charset=utf-8"[..]),
-        "{what}"
-    );
-    assert_eq!(response.text().await.expect("body"), text, "{what}");
 }
 
 pub(super) async fn each_provider_runs_the_handler_once_with_the_typed_event(adapter: Adapter) {
