@@ -132,6 +132,16 @@ impl Workerd {
     /// When either is missing and `REQUIRE_WORKERD=1`, or workerd does not start.
     #[must_use]
     pub fn start() -> Option<Self> {
+        Self::start_with_handler_delay(Duration::ZERO)
+    }
+
+    /// As [`start`](Self::start), with the handler waiting `handler_delay` before it answers
+    /// (the example's `HANDLER_DELAY_MS`).
+    ///
+    /// # Panics
+    /// As [`start`](Self::start).
+    #[must_use]
+    pub fn start_with_handler_delay(handler_delay: Duration) -> Option<Self> {
         let Some(binary) = workerd_binary() else {
             return unavailable(
                 "workerd is not installed (npm ci --prefix examples/worker, or set WORKERD)",
@@ -143,43 +153,50 @@ impl Workerd {
         };
         let dir = TempDir::new();
         let (port, second_port) = (free_port(), free_port());
+        let modules = modules(&bundle, &dir.0);
+        // One Worker of the example; the one that `owns` the Durable Object class keeps them.
+        let worker = |dedup: &str, owns: bool| {
+            format!(
+                r#"(
+  modules = [
+{modules}
+  ],
+  compatibilityDate = "2025-01-01",
+  bindings = [
+    (name = "PARALLEL_WEBHOOK_SECRET", text = "{parallel}"),
+    (name = "GITHUB_WEBHOOK_SECRET", text = "{github}"),
+    (name = "HANDLER_DELAY_MS", text = "{delay}"),
+    (name = "WEBHOOK_DEDUP", durableObjectNamespace = {dedup}),
+  ],{namespaces}
+)"#,
+                parallel = demo::PARALLEL_SECRET,
+                github = demo::GITHUB_SECRET,
+                delay = handler_delay.as_millis(),
+                namespaces = if owns {
+                    "\n  durableObjectNamespaces = [ (className = \"DedupObject\", uniqueKey = \"webhook-guard-dedup\") ],\n  durableObjectStorage = (inMemory = void),"
+                } else {
+                    ""
+                },
+            )
+        };
         let config = format!(
             r#"using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
-  services = [ (name = "main", worker = .worker), (name = "second", worker = .second) ],
+  services = [ (name = "main", worker = .main), (name = "second", worker = .second) ],
   sockets = [
     (name = "http", address = "127.0.0.1:{port}", http = (), service = "main"),
     (name = "second", address = "127.0.0.1:{second_port}", http = (), service = "second"),
   ],
 );
-const worker :Workerd.Worker = (
-  modules = [
-{modules}
-  ],
-  compatibilityDate = "2025-01-01",
-  bindings = [
-    (name = "PARALLEL_WEBHOOK_SECRET", text = "{parallel}"),
-    (name = "GITHUB_WEBHOOK_SECRET", text = "{github}"),
-    (name = "WEBHOOK_DEDUP", durableObjectNamespace = "DedupObject"),
-  ],
-  durableObjectNamespaces = [ (className = "DedupObject", uniqueKey = "webhook-guard-dedup") ],
-  durableObjectStorage = (inMemory = void),
-);
-const second :Workerd.Worker = (
-  modules = [
-{modules}
-  ],
-  compatibilityDate = "2025-01-01",
-  bindings = [
-    (name = "PARALLEL_WEBHOOK_SECRET", text = "{parallel}"),
-    (name = "GITHUB_WEBHOOK_SECRET", text = "{github}"),
-    (name = "WEBHOOK_DEDUP", durableObjectNamespace = (className = "DedupObject", serviceName = "main")),
-  ],
-);
+const main :Workerd.Worker = {main};
+const second :Workerd.Worker = {second};
 "#,
-            modules = modules(&bundle, &dir.0),
-            parallel = demo::PARALLEL_SECRET,
-            github = demo::GITHUB_SECRET,
+            main = worker("\"DedupObject\"", true),
+            // The second Worker's dedup binding is the first one's namespace.
+            second = worker(
+                "(className = \"DedupObject\", serviceName = \"main\")",
+                false
+            ),
         );
         let config_path = dir.0.join("config.capnp");
         std::fs::write(&config_path, config).expect("config written");

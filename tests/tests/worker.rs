@@ -255,3 +255,42 @@ async fn a_body_over_the_limit_gets_413_with_and_without_content_length() {
     let status = raw_status(worker.port(), streamed, 8).await;
     assert!(status.starts_with("HTTP/1.1 413"), "streamed: {status}");
 }
+
+/// A handler that runs past its claim's lease (12 s against the default 10 s) keeps the claim:
+/// the core renews it from the Worker's event loop, so copies at the other Worker, before and
+/// after the lease would have ended, are answered 409, the handler runs once, and a copy after
+/// it is a duplicate.
+#[tokio::test]
+async fn a_handler_slower_than_its_lease_keeps_its_claim() {
+    let Some(worker) = Workerd::start_with_handler_delay(Duration::from_secs(12)) else {
+        return;
+    };
+    let client = client();
+    let first_url = format!("{}/webhooks/parallel", worker.base());
+    let second_url = format!("{}/webhooks/parallel", worker.second_base());
+    let body = sample("parallel");
+    let headers = sign("parallel", "slow-1", now(), body);
+    let first = {
+        let (client, url, headers) = (client.clone(), first_url.clone(), headers.clone());
+        tokio::spawn(async move { post_signed(&client, &url, &headers, body, &[]).await })
+    };
+    let started = tokio::time::Instant::now();
+    for at in [1, 11] {
+        tokio::time::sleep_until(started + Duration::from_secs(at)).await;
+        let copy = post_signed(&client, &second_url, &headers, body, &[]);
+        let copy = tokio::time::timeout(Duration::from_secs(5), copy)
+            .await
+            .unwrap_or_else(|_| panic!("the copy at {at} s ran the handler again"))
+            .expect("sent");
+        assert_eq!(copy.status(), 409, "the copy at {at} s");
+    }
+    let first = first.await.expect("joined").expect("sent");
+    handled(first, "the slow delivery").await;
+    let copy = post_signed(&client, &second_url, &headers, body, &[])
+        .await
+        .expect("sent");
+    assert!(
+        copy.headers().get("webhook-guard-duplicate").is_some(),
+        "the copy after the handler"
+    );
+}

@@ -5,9 +5,14 @@
 //! the Worker's secrets (or variables) `PARALLEL_WEBHOOK_SECRET` and `GITHUB_WEBHOOK_SECRET`;
 //! the Durable Object binding `WEBHOOK_DEDUP` of class `DedupObject`; see `wrangler.toml`
 //! beside this crate. The handler answers 200 with one JSON line per delivery it processes:
-//! `{"provider":"parallel","delivery_id":"...","event_type":"...","known":true}`.
+//! `{"provider":"parallel","delivery_id":"...","event_type":"...","known":true}`. The
+//! variable `HANDLER_DELAY_MS` (default 0) makes the handler wait that long first, as in the
+//! other examples, so a test can hold a delivery in flight past its lease.
 
-use std::sync::{Arc, OnceLock};
+use std::{
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 use webhook_guard::{Delivery, Receiver, WebhookEvent, github::GitHub, parallel::Parallel};
 use webhook_guard_worker::{DurableObjectStore, guard};
@@ -19,6 +24,7 @@ use worker::{Context, Env, Method, Request, Response, Result, event};
 struct Receivers {
     parallel: Receiver<Parallel>,
     github: Receiver<GitHub>,
+    handler_delay: Duration,
 }
 
 static RECEIVERS: OnceLock<Receivers> = OnceLock::new();
@@ -44,6 +50,12 @@ fn receivers(env: &Env) -> Result<&'static Receivers> {
             .store(store)
             .build()
             .map_err(text)?,
+        handler_delay: Duration::from_millis(
+            env.var("HANDLER_DELAY_MS")
+                .ok()
+                .and_then(|v| v.to_string().parse().ok())
+                .unwrap_or(0),
+        ),
     };
     Ok(RECEIVERS.get_or_init(|| built))
 }
@@ -57,17 +69,27 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
     match (request.method(), request.path().as_str()) {
         (Method::Get, "/healthz") => Response::ok("ok"),
         (Method::Post, "/webhooks/parallel") => {
-            guard(&receivers(&env)?.parallel, request, handle).await
+            let receivers = receivers(&env)?;
+            let delay = receivers.handler_delay;
+            guard(&receivers.parallel, request, async |d| {
+                handle(d, delay).await
+            })
+            .await
         }
         (Method::Post, "/webhooks/github") => {
-            guard(&receivers(&env)?.github, request, handle).await
+            let receivers = receivers(&env)?;
+            let delay = receivers.handler_delay;
+            guard(&receivers.github, request, async |d| handle(d, delay).await).await
         }
         _ => Response::error("not found", 404),
     }
 }
 
 /// The application's handler: here, one JSON line, logged and answered.
-async fn handle<E: WebhookEvent>(delivery: Delivery<E>) -> Result<Response> {
+async fn handle<E: WebhookEvent>(delivery: Delivery<E>, delay: Duration) -> Result<Response> {
+    if !delay.is_zero() {
+        worker::Delay::from(delay).await;
+    }
     let meta = &delivery.meta;
     let line = serde_json::json!({
         "provider": &*meta.provider,
